@@ -1,0 +1,3 @@
+from pyimagesearch.callbacks.trainingmonitor import TrainingMonitor
+
+__all__ = ["TrainingMonitor"]

@@ -1,0 +1,62 @@
+import json
+import os
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+from pyimagesearch.utils.files import atomic_path, write_json  # noqa: E402
+
+
+class TrainingMonitor(keras.callbacks.Callback):
+    """Record each epoch's logs, save them as JSON and plot them.
+
+    Args:
+        figPath: the PNG plot of training/validation loss and accuracy,
+            redrawn at every epoch's end.
+        jsonPath: where the history is written as JSON, or None.
+        startAt: the epoch a resumed run starts from: the history in
+            `jsonPath` is reloaded and cut to its first `startAt` epochs, so
+            the run continues one curve.
+
+    The history is a dict of lists keyed as Keras logs them ("loss",
+    "accuracy", "val_loss", "val_accuracy", ...).
+    """
+
+    def __init__(self, figPath, jsonPath=None, startAt=0):
+        super().__init__()
+        self.figPath = figPath
+        self.jsonPath = jsonPath
+        self.startAt = startAt
+        self.H = {}
+
+    def on_train_begin(self, logs=None):
+        self.H = {}
+        if self.jsonPath is not None and self.startAt > 0 and os.path.exists(self.jsonPath):
+            with open(self.jsonPath) as f:
+                history = json.load(f)
+            self.H = {key: values[:self.startAt] for key, values in history.items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.H.setdefault(key, []).append(float(value))
+        if self.jsonPath is not None:
+            write_json(self.jsonPath, self.H)
+        self.plot()
+
+    def plot(self):
+        epochs = range(1, len(self.H.get("loss", [])) + 1)
+        figure, axes = plt.subplots(figsize=(8, 5))
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            values = self.H.get(key, [])
+            if len(values) == len(epochs):
+                axes.plot(epochs, values, marker="o", label=key)
+        axes.set_title(f"Training loss and accuracy [epoch {len(epochs)}]")
+        axes.set_xlabel("epoch")
+        axes.set_ylabel("loss / accuracy")
+        axes.legend()
+        with atomic_path(self.figPath) as temporary:
+            figure.savefig(temporary)
+        plt.close(figure)

@@ -1,0 +1,167 @@
+import os
+
+import h5py
+import numpy as np
+
+from pyimagesearch.utils.checks import check_positive_int
+
+# Rows are chunked together up to about this many bytes, so that reading a
+# batch of consecutive rows touches few chunks while a single row stays cheap.
+CHUNK_BYTES = 1 << 20
+
+
+def partial_path(outputPath):
+    """Where a file is written until it is complete."""
+    return outputPath + ".partial"
+
+
+class HDF5DatasetWriter:
+    """Write rows and integer labels to an HDF5 file, buffered.
+
+    Args:
+        dims: the shape of the data, (N, ...): N rows are expected, each of
+            shape dims[1:]. The finished file holds exactly the rows added,
+            whether that is fewer or more than N.
+        outputPath: the .hdf5 file to create. Its parent folders are created.
+        dataKey: the name of the data set ("images", or "features").
+        bufSize: how many rows are buffered in memory between writes.
+        dtype: the stored dtype; None for the dtype of the first rows added,
+            with floating point stored as float32. Rows that would lose
+            precision in `dtype` (floats into uint8, say) raise a TypeError.
+        overwrite: replace an existing `outputPath` instead of refusing it.
+
+    The file is written as `outputPath + ".partial"` and renamed to
+    `outputPath` only by a successful `close()`, so an interrupted run never
+    leaves a complete-looking file behind. Used as a context manager, an
+    exception discards the partial file.
+    """
+
+    def __init__(self, dims, outputPath, dataKey="images", bufSize=1000, dtype=None,
+                 overwrite=False):
+        dims = tuple(dims)
+        if len(dims) < 2:
+            raise ValueError(f"`dims` must be (N, ...) with at least two sizes; received {dims!r}")
+        for size in dims:
+            check_positive_int("dims", size)
+        self.bufSize = check_positive_int("bufSize", bufSize)
+        if os.path.exists(outputPath) and not overwrite:
+            raise FileExistsError(
+                f"{outputPath} already exists: delete it or pass overwrite=True"
+            )
+        self.dims = dims
+        self.outputPath = outputPath
+        self.dataKey = dataKey
+        self.dtype = None if dtype is None else np.dtype(dtype)
+        self.overwrite = overwrite
+
+        parent = os.path.dirname(os.path.abspath(outputPath))
+        os.makedirs(parent, exist_ok=True)
+        self.partialPath = partial_path(outputPath)
+        # A .partial left by a killed run is stale: start again.
+        self.db = h5py.File(self.partialPath, "w")
+        self.data = None
+        self.labels = None
+        self.buffer = {"data": [], "labels": []}
+        self.buffered = 0
+        self.idx = 0
+
+    def _create(self, dtype):
+        self.dtype = np.dtype(dtype)
+        row_bytes = int(np.prod(self.dims[1:])) * self.dtype.itemsize
+        rows_per_chunk = int(max(1, min(self.dims[0], CHUNK_BYTES // max(row_bytes, 1))))
+        self.data = self.db.create_dataset(
+            self.dataKey, shape=self.dims, maxshape=(None,) + self.dims[1:],
+            dtype=self.dtype, chunks=(rows_per_chunk,) + self.dims[1:],
+        )
+        self.labels = self.db.create_dataset(
+            "labels", shape=(self.dims[0],), maxshape=(None,), dtype="int64",
+            chunks=(min(self.dims[0], 65536),),
+        )
+
+    def _checked(self, rows):
+        rows = np.asarray(rows)
+        if rows.shape[1:] != self.dims[1:]:
+            raise ValueError(
+                f"rows of shape {rows.shape[1:]} do not match dims {self.dims[1:]} of {self.outputPath}"
+            )
+        if self.data is None:
+            dtype = self.dtype
+            if dtype is None:
+                dtype = "float32" if np.issubdtype(rows.dtype, np.floating) else rows.dtype
+            self._create(dtype)
+        if not self._fits(rows):
+            raise TypeError(
+                f"cannot store {rows.dtype} rows in the {self.dtype} data set of "
+                f"{self.outputPath} without losing precision"
+            )
+        return rows
+
+    def _fits(self, rows):
+        """Whether `rows` can be stored in self.dtype without losing values."""
+        if np.issubdtype(self.dtype, np.floating):
+            return np.issubdtype(rows.dtype, np.number)
+        if not np.issubdtype(rows.dtype, np.integer) and rows.dtype != np.bool_:
+            return False
+        if np.can_cast(rows.dtype, self.dtype) or rows.size == 0:
+            return True
+        limits = np.iinfo(self.dtype)
+        return limits.min <= rows.min() and rows.max() <= limits.max
+
+    def add(self, rows, labels):
+        """Buffer `rows` (n, *dims[1:]) with their integer `labels` (n,)."""
+        rows = self._checked(rows)
+        labels = np.asarray(labels)
+        if labels.shape != (len(rows),):
+            raise ValueError(f"got {len(rows)} rows but labels of shape {labels.shape}")
+        self.buffer["data"].append(rows)
+        self.buffer["labels"].append(labels)
+        self.buffered += len(rows)
+        if self.buffered >= self.bufSize:
+            self.flush()
+
+    def flush(self):
+        """Write the buffered rows to the file."""
+        if self.buffered == 0:
+            return
+        end = self.idx + self.buffered
+        if end > self.data.shape[0]:
+            self.data.resize(end, axis=0)
+            self.labels.resize(end, axis=0)
+        self.data[self.idx:end] = np.concatenate(self.buffer["data"])
+        self.labels[self.idx:end] = np.concatenate(self.buffer["labels"])
+        self.idx = end
+        self.buffer = {"data": [], "labels": []}
+        self.buffered = 0
+
+    def storeClassLabels(self, classLabels):
+        """Store the class names, index i naming label i, as UTF-8 strings."""
+        names = [str(name) for name in classLabels]
+        self.db.create_dataset("label_names", data=names, dtype=h5py.string_dtype("utf-8"))
+
+    def close(self):
+        """Write what is buffered, trim the file to the rows added and move it
+        to `outputPath`."""
+        self.flush()
+        if self.data is None:
+            self._create(self.dtype or "float32")
+        self.data.resize(self.idx, axis=0)
+        self.labels.resize(self.idx, axis=0)
+        self.db.close()
+        os.replace(self.partialPath, self.outputPath)
+
+    def abort(self):
+        """Close and delete the partial file; `outputPath` is not touched."""
+        if self.db.id.valid:
+            self.db.close()
+        if os.path.exists(self.partialPath):
+            os.remove(self.partialPath)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False

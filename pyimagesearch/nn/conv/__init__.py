@@ -1,0 +1,3 @@
+from pyimagesearch.nn.conv.alexnet import AlexNet
+
+__all__ = ["AlexNet"]

@@ -1,0 +1,72 @@
+import cv2
+import numpy as np
+
+from pyimagesearch.preprocessing.resize import resize
+from pyimagesearch.utils.checks import check_image_batch, check_positive_int
+
+
+class CropPreprocessor:
+    """10-crop oversampling: four corners and the centre, then their mirrors.
+
+    For an (h, w) image the crops come back in this order, exactly as the
+    book computes them:
+
+    0. top-left      rows [0, height),      cols [0, width)
+    1. top-right     rows [0, height),      cols [w - width, w)
+    2. bottom-right  rows [h - height, h),  cols [w - width, w)
+    3. bottom-left   rows [h - height, h),  cols [0, width)
+    4. centre        rows [dH, h - dH),     cols [dW, w - dW), where
+       dW = int(0.5 * (w - width)) and dH = int(0.5 * (h - height)); when the
+       difference is odd that window is one pixel larger (228 for 256 -> 227)
+       and is resized to (width, height) with `inter`
+    5-9. the horizontal mirror (left-right flip) of crops 0-4, same order
+
+    Args:
+        width, height: the crop size in pixels.
+        horiz: include the five mirrors (default True).
+        inter: OpenCV interpolation for the crops that need a resize.
+
+    `preprocess`: (h, w, C) -> (10, height, width, C), or 5 with horiz=False.
+    `preprocess_batch`: (N, h, w, C) -> (N, 10, height, width, C).
+    """
+
+    def __init__(self, width, height, horiz=True, inter=cv2.INTER_AREA):
+        self.width = check_positive_int("width", width)
+        self.height = check_positive_int("height", height)
+        self.horiz = horiz
+        self.inter = inter
+
+    def windows(self, h, w):
+        """The five (startX, startY, endX, endY) windows for an (h, w) image."""
+        if h < self.height or w < self.width:
+            raise ValueError(
+                f"cannot take {self.height}x{self.width} crops from a {h}x{w} image"
+            )
+        dW = int(0.5 * (w - self.width))
+        dH = int(0.5 * (h - self.height))
+        return [
+            (0, 0, self.width, self.height),
+            (w - self.width, 0, w, self.height),
+            (w - self.width, h - self.height, w, h),
+            (0, h - self.height, self.width, h),
+            (dW, dH, w - dW, h - dH),
+        ]
+
+    def _crop(self, images, window):
+        """The window of every image in an (N, h, w, C) batch, resized to
+        (height, width) when the window is not already that size."""
+        (startX, startY, endX, endY) = window
+        crops = images[:, startY:endY, startX:endX]
+        if crops.shape[1:3] == (self.height, self.width):
+            return crops
+        return np.stack([resize(crop, self.width, self.height, self.inter) for crop in crops])
+
+    def preprocess_batch(self, images):
+        images = check_image_batch(images)
+        crops = [self._crop(images, window) for window in self.windows(*images.shape[1:3])]
+        if self.horiz:
+            crops += [crop[:, :, ::-1] for crop in crops]
+        return np.stack(crops, axis=1)
+
+    def preprocess(self, image):
+        return self.preprocess_batch(np.asarray(image)[None])[0]

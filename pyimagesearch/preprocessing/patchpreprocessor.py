@@ -1,0 +1,47 @@
+import numpy as np
+
+from pyimagesearch.utils.checks import check_image_batch, check_positive_int
+
+
+class PatchPreprocessor:
+    """Take one uniformly random (height, width) window of each image.
+
+    Every top-left offset (y, x) with 0 <= y <= H - height and
+    0 <= x <= W - width is equally likely, the last row and column included.
+
+    Args:
+        width, height: the window size in pixels.
+        seed: an int for a reproducible sequence of windows, or None.
+
+    `preprocess`: (H, W, C) -> (height, width, C), dtype kept.
+    `preprocess_batch`: (N, H, W, C) -> (N, height, width, C), an independent
+        window for each image.
+    """
+
+    def __init__(self, width, height, seed=None):
+        self.width = check_positive_int("width", width)
+        self.height = check_positive_int("height", height)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def _offsets(self, count, image_height, image_width):
+        if image_height < self.height or image_width < self.width:
+            raise ValueError(
+                f"cannot take a {self.height}x{self.width} patch from a "
+                f"{image_height}x{image_width} image"
+            )
+        ys = self.rng.integers(0, image_height - self.height + 1, size=count)
+        xs = self.rng.integers(0, image_width - self.width + 1, size=count)
+        return ys, xs
+
+    def preprocess(self, image):
+        (y,), (x,) = self._offsets(1, *image.shape[:2])
+        return image[y:y + self.height, x:x + self.width]
+
+    def preprocess_batch(self, images):
+        images = check_image_batch(images)
+        ys, xs = self._offsets(len(images), *images.shape[1:3])
+        out = np.empty((len(images), self.height, self.width, images.shape[3]), images.dtype)
+        for i, (y, x) in enumerate(zip(ys, xs)):
+            out[i] = images[i, y:y + self.height, x:x + self.width]
+        return out

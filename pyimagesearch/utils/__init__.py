@@ -1,0 +1,3 @@
+from pyimagesearch.utils.ranked import rank5_accuracy
+
+__all__ = ["rank5_accuracy"]
