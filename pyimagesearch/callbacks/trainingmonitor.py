@@ -48,15 +48,17 @@ class TrainingMonitor(keras.callbacks.Callback):
 
     def plot(self):
         epochs = range(1, len(self.H.get("loss", [])) + 1)
-        figure, axes = plt.subplots(figsize=(8, 5))
-        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            values = self.H.get(key, [])
-            if len(values) == len(epochs):
-                axes.plot(epochs, values, marker="o", label=key)
-        axes.set_title(f"Training loss and accuracy [epoch {len(epochs)}]")
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("loss / accuracy")
-        axes.legend()
+        figure, panels = plt.subplots(1, 2, figsize=(11, 4.5))
+        for panel, metric in zip(panels, ("loss", "accuracy")):
+            for key in (metric, f"val_{metric}"):
+                values = self.H.get(key, [])
+                if len(values) == len(epochs):
+                    panel.plot(epochs, values, marker="o", label=key)
+            panel.set_xlabel("epoch")
+            panel.set_ylabel(metric)
+            panel.legend()
+        figure.suptitle(f"Training loss and accuracy [epoch {len(epochs)}]")
+        figure.tight_layout()
         with atomic_path(self.figPath) as temporary:
             figure.savefig(temporary)
         plt.close(figure)

@@ -73,6 +73,8 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                         f"{dbPath} has no '{key}' data set (it has {sorted(db.keys())})"
                     )
             self.numImages = int(db[dataKey].shape[0])
+            self.shape = tuple(db[dataKey].shape[1:])
+            self.dtype = db[dataKey].dtype
             self.labels = db["labels"][:]
             self.classNames = read_label_names(db)
         if self.labels.shape != (self.numImages,):

@@ -1,3 +1,6 @@
+import json
+import math
+
 import numpy as np
 
 
@@ -17,6 +20,27 @@ class MeanPreprocessor:
         self.gMean = gMean
         self.bMean = bMean
         self.bgrMean = np.array([bMean, gMean, rMean], dtype="float32")
+
+    @classmethod
+    def from_json(cls, path):
+        """Read the means from a JSON file {"R": ..., "G": ..., "B": ...}, as
+        build_dogs_vs_cats.py writes it."""
+        try:
+            with open(path) as f:
+                means = json.load(f)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{path} does not exist: pass the mean JSON written by build_dogs_vs_cats.py"
+            ) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not valid JSON ({error})") from None
+        values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            raise ValueError(
+                f"{path} must hold finite numbers under the keys R, G and B, "
+                'like {"R": 124.96, "G": 115.97, "B": 106.13}'
+            )
+        return cls(*values)
 
     def _subtract(self, images):
         if images.shape[-1] != 3:

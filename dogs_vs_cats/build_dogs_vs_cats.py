@@ -1,0 +1,65 @@
+"""Build the train, validation and test HDF5 files from the Kaggle photos
+and save the training split's per-channel mean (the book's
+build_dogs_vs_cats.py)."""
+
+import os
+import sys
+
+if __package__ in (None, ""):  # run as a file: make the project importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.io.datasetbuilder import build_splits  # noqa: E402
+from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run  # noqa: E402
+
+
+def make_parser():
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument("--images", default=config.IMAGES_PATH,
+                        help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip")
+    parser.add_argument("--output-dir", default=config.HDF5_PATH,
+                        help="where train.hdf5, val.hdf5 and test.hdf5 are written")
+    parser.add_argument("--mean", default=config.DATASET_MEAN,
+                        help="the JSON file for the training split's R, G, B means")
+    parser.add_argument("--val-size", type=positive_int, default=config.NUM_VAL_IMAGES,
+                        help="photos in the validation split")
+    parser.add_argument("--test-size", type=positive_int, default=config.NUM_TEST_IMAGES,
+                        help="photos in the test split")
+    parser.add_argument("--size", type=positive_int, default=config.IMAGE_SIZE,
+                        help="stored photos are size x size")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
+                        help="decoding processes")
+    parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the split")
+    parser.add_argument("--force", action="store_true", help="replace existing outputs")
+    return parser
+
+
+def build(args):
+    outputs = {split: os.path.join(args.output_dir, f"{split}.hdf5")
+               for split in ("train", "val", "test")}
+    outputs["mean"] = args.mean
+    outputs["report"] = os.path.join(args.output_dir, "build_report.json")
+    print(f"[INFO] building HDF5 data sets from {args.images} with {args.workers} worker(s)...")
+    report = build_splits(
+        args.images, outputs, {"val": args.val_size, "test": args.test_size}, size=args.size,
+        workers=args.workers, seed=args.seed, overwrite=args.force,
+        progress=lambda total: progress(total, "Building"),
+    )
+    for split, count in report["used"].items():
+        print(f"[INFO] {split}: {count} images -> {outputs[split]}")
+    mean = report["mean"]
+    print(f"[INFO] mean R={mean['R']:.3f} G={mean['G']:.3f} B={mean['B']:.3f} -> {args.mean}")
+    if report["skipped"]:
+        print(f"[WARNING] skipped {report['skipped_count']} file(s), listed in {outputs['report']}:")
+        for item in report["skipped"][:20]:
+            print(f"    {item['file']}: {item['reason']}")
+        if report["skipped_count"] > 20:
+            print(f"    ... and {report['skipped_count'] - 20} more")
+
+
+def main(argv=None):
+    run(build, make_parser(), argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""The book's configuration for Kaggle Dogs vs Cats, plus the numbers its
+scripts hard-coded. Every script flag defaults to a value here. Paths are
+relative to the dogs_vs_cats folder, wherever the scripts are run from."""
+
+import os
+
+BASE_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# the Kaggle training photos (a folder, or train.zip itself) and test photos
+IMAGES_PATH = os.path.join(BASE_PATH, "datasets", "kaggle_dogs_vs_cats", "train")
+TEST_IMAGES_PATH = os.path.join(BASE_PATH, "datasets", "kaggle_dogs_vs_cats", "test1")
+
+# the number of classes, and the validation and test images taken from the
+# training photos
+NUM_CLASSES = 2
+NUM_VAL_IMAGES = 1250 * NUM_CLASSES
+NUM_TEST_IMAGES = 1250 * NUM_CLASSES
+
+# the HDF5 files
+HDF5_PATH = os.path.join(BASE_PATH, "datasets", "kaggle_dogs_vs_cats", "hdf5")
+TRAIN_HDF5 = os.path.join(HDF5_PATH, "train.hdf5")
+VAL_HDF5 = os.path.join(HDF5_PATH, "val.hdf5")
+TEST_HDF5 = os.path.join(HDF5_PATH, "test.hdf5")
+FEATURES_HDF5 = os.path.join(HDF5_PATH, "features.hdf5")
+
+# the outputs: the trained model (Keras 3 saves .keras files), the training
+# split's mean, plots, histories, reports
+OUTPUT_PATH = os.path.join(BASE_PATH, "output")
+MODEL_PATH = os.path.join(OUTPUT_PATH, "alexnet_dogs_vs_cats.keras")
+DATASET_MEAN = os.path.join(OUTPUT_PATH, "dogs_vs_cats_mean.json")
+CLASSIFIER_PATH = os.path.join(OUTPUT_PATH, "dogs_vs_cats_logistic_regression.json")
+SUBMISSION_PATH = os.path.join(OUTPUT_PATH, "submission.csv")
+
+# numbers from the book's scripts
+SEED = 42
+IMAGE_SIZE = 256  # build_dogs_vs_cats.py: AspectAwarePreprocessor(256, 256)
+INPUT_SIZE = 227  # AlexNet's input: patches, resizes and crops of 227 x 227
+BATCH_SIZE = 128
+EPOCHS = 75
+LEARNING_RATE = 1e-3
+L2_REG = 0.0002
+AUGMENTATION = dict(
+    rotation_range=20, zoom_range=0.15, width_shift_range=0.2, height_shift_range=0.2,
+    shear_range=0.15, horizontal_flip=True, fill_mode="nearest",
+)
+FEATURE_BATCH_SIZE = 16
+FEATURE_BUFFER_SIZE = 1000
+BACKBONE = "resnet50"

@@ -1,0 +1,71 @@
+"""Extract global-average-pooled CNN features of the Dogs vs Cats photos to
+HDF5, for train_model.py (the book's extract_features.py, chapter 10)."""
+
+import os
+import sys
+
+if __package__ in (None, ""):  # run as a file: make the project importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run  # noqa: E402
+
+
+def make_parser():
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument("-d", "--dataset", default=config.IMAGES_PATH,
+                        help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip")
+    parser.add_argument("-o", "--output", default=config.FEATURES_HDF5,
+                        help="the HDF5 file of features to write")
+    parser.add_argument("-b", "--batch-size", type=positive_int, default=config.FEATURE_BATCH_SIZE,
+                        help="images per forward pass")
+    parser.add_argument("-s", "--buffer-size", type=positive_int,
+                        default=config.FEATURE_BUFFER_SIZE, help="rows buffered before a write")
+    parser.add_argument("--backbone", default=config.BACKBONE,
+                        help="a keras.applications CNN (resnet50, mobilenet_v2, efficientnet_b0, "
+                             "...) or a saved .keras model such as the trained AlexNet")
+    parser.add_argument("--weights", default="imagenet",
+                        help="for a keras.applications CNN: imagenet, a local weights file "
+                             "(without the top), or none")
+    parser.add_argument("--layer", default=None,
+                        help="for a .keras model: the layer to tap (default: the penultimate)")
+    parser.add_argument("--mean", default=config.DATASET_MEAN,
+                        help="for a .keras model: the mean JSON it was trained with")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
+                        help="decoding processes")
+    parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the shuffle")
+    parser.add_argument("--force", action="store_true", help="replace an existing --output")
+    return parser
+
+
+def extract(args):
+    from pyimagesearch.io.featureextraction import extract_features
+    from pyimagesearch.nn.backbones import application_extractor, saved_model_extractor
+    from pyimagesearch.preprocessing import MeanPreprocessor
+
+    if os.path.exists(args.output) and not args.force:
+        raise FileExistsError(f"{args.output} already exists: pass --force to replace it")
+    print(f"[INFO] loading {args.backbone}...")
+    if args.backbone.endswith(".keras"):
+        extractor = saved_model_extractor(args.backbone, MeanPreprocessor.from_json(args.mean),
+                                          args.layer)
+    else:
+        extractor = application_extractor(args.backbone, args.weights)
+    report = extract_features(
+        args.dataset, args.output, extractor, batchSize=args.batch_size,
+        bufSize=args.buffer_size, workers=args.workers, seed=args.seed, overwrite=args.force,
+        progress=lambda total: progress(total, "Extracting Features"),
+    )
+    print(f"[INFO] {report['rows']} x {extractor.dim} features -> {args.output}")
+    if report["skipped"]:
+        print(f"[WARNING] skipped {len(report['skipped'])} file(s):")
+        for item in report["skipped"]:
+            print(f"    {item['file']}: {item['reason']}")
+
+
+def main(argv=None):
+    run(extract, make_parser(), argv)
+
+
+if __name__ == "__main__":
+    main()

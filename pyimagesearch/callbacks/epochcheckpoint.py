@@ -1,0 +1,49 @@
+import glob
+import os
+import re
+
+import keras
+
+from pyimagesearch.nn.modelfiles import save_model
+
+CHECKPOINT_NAME = re.compile(r"^checkpoint-epoch-(\d+)\.keras$")
+
+
+def latest_checkpoint(outputPath):
+    """(path, epoch) of the newest complete checkpoint in `outputPath`, or
+    (None, 0) when there is none."""
+    found = []
+    for path in glob.glob(os.path.join(outputPath, "checkpoint-epoch-*.keras")):
+        match = CHECKPOINT_NAME.match(os.path.basename(path))
+        if match:
+            found.append((int(match.group(1)), path))
+    if not found:
+        return None, 0
+    epoch, path = max(found)
+    return path, epoch
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Save the whole model (weights and optimizer state) every `every`
+    epochs as `outputPath/checkpoint-epoch-NNN.keras`, NNN counting
+    completed epochs, keeping only the newest.
+
+    Each file is written under a temporary name and renamed when complete,
+    so the newest checkpoint is always loadable, even after a kill.
+    """
+
+    def __init__(self, outputPath, every=1, startAt=0):
+        super().__init__()
+        self.outputPath = outputPath
+        self.every = every
+        self.startAt = startAt
+
+    def on_epoch_end(self, epoch, logs=None):
+        completed = epoch + 1
+        if completed % self.every:
+            return
+        path = os.path.join(self.outputPath, f"checkpoint-epoch-{completed:03d}.keras")
+        save_model(self.model, path)
+        for old in glob.glob(os.path.join(self.outputPath, "checkpoint-epoch-*.keras")):
+            if old != path:
+                os.remove(old)

@@ -1,0 +1,50 @@
+import numpy as np
+
+from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
+from pyimagesearch.io.imagefiles import list_image_files, usable_batches
+
+
+def extract_features(images, outputPath, extractor, batchSize=16, bufSize=1000, workers=1,
+                     seed=42, overwrite=False, progress=None):
+    """Write the features of every labelled photo to `outputPath`.
+
+    Args:
+        images: a folder or .zip of photos named "<label>.<id>.<ext>".
+        outputPath: the HDF5 file: data set "features" (N, D) float32,
+            "labels" (N,) and "label_names".
+        extractor: a `pyimagesearch.nn.backbones.FeatureExtractor`.
+        batchSize: photos per forward pass.
+        seed: the photos are stored in a random order with this seed, so
+            that a first/last split of the rows is a random split.
+        progress: a callable(total) returning a progress bar, or None.
+
+    Returns {"rows": N, "skipped": [{"file", "reason"}, ...]}.
+    """
+    files, others = list_image_files(images)
+    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
+    skipped += [{"file": f.name, "reason": "no class label in the name"}
+                for f in files if f.label is None]
+    labelled = [f for f in files if f.label is not None]
+    if not labelled:
+        raise ValueError(f"{images} holds no photos named <label>.<id>.<ext>, like cat.0.jpg")
+    classNames = sorted({f.label for f in labelled})
+    order = np.random.default_rng(seed).permutation(len(labelled))
+    labelled = [labelled[i] for i in order]
+
+    bar = progress(len(labelled)) if progress else None
+    with HDF5DatasetWriter((len(labelled), extractor.dim), outputPath, dataKey="features",
+                           bufSize=bufSize, dtype="float32", overwrite=overwrite) as writer:
+        writer.storeClassLabels(classNames)
+        batches = usable_batches(labelled, extractor.resizer, batchSize, workers, skipped)
+        for usable, done in batches:
+            if usable:
+                features = extractor.extract([image for _, image in usable])
+                writer.add(features, [classNames.index(f.label) for f, _ in usable])
+            if bar:
+                bar.update(done)
+        if bar:
+            bar.finish()
+        rows = writer.idx + writer.buffered
+        if rows == 0:
+            raise ValueError(f"{images}: none of the {len(labelled)} labelled photos is readable")
+    return {"rows": rows, "skipped": skipped}

@@ -1,0 +1,176 @@
+"""Find, name and decode the photos of a data set: a folder (searched
+recursively) or a .zip archive such as Kaggle's `train.zip`, read without
+unpacking it.
+
+Decoding runs in worker processes. This module imports neither Keras nor
+TensorFlow, so starting a worker stays cheap.
+"""
+
+import multiprocessing
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+# Kaggle's names: "<label>.<id>.<ext>" for training photos, "<id>.<ext>" for test photos.
+LABELLED_NAME = re.compile(r"^(?P<label>[A-Za-z_]+)\.(?P<id>\d+)\.[A-Za-z]+$")
+ID_NAME = re.compile(r"^(?P<id>\d+)\.[A-Za-z]+$")
+
+
+_open_archives = {}
+
+
+def _archive(path):
+    """This process's open handle on a .zip archive: reading its directory
+    once, not once per photo."""
+    key = (path, os.getpid())
+    if key not in _open_archives:
+        _open_archives[key] = zipfile.ZipFile(path)
+    return _open_archives[key]
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One photo: `name` is its path inside `source`, a folder or, when
+    `in_zip`, a .zip archive."""
+
+    source: str
+    name: str
+    in_zip: bool = False
+
+    @property
+    def basename(self):
+        return os.path.basename(self.name)
+
+    @property
+    def label(self):
+        """The class in a Kaggle-style name ("cat.12.jpg" -> "cat"), or None."""
+        match = LABELLED_NAME.match(self.basename)
+        return match.group("label").lower() if match else None
+
+    @property
+    def id(self):
+        """The number in a Kaggle-style name ("12.jpg" or "cat.12.jpg" -> 12), or None."""
+        match = LABELLED_NAME.match(self.basename) or ID_NAME.match(self.basename)
+        return int(match.group("id")) if match else None
+
+    def read_bytes(self):
+        if self.in_zip:
+            return _archive(self.source).read(self.name)
+        with open(os.path.join(self.source, self.name), "rb") as f:
+            return f.read()
+
+
+def list_image_files(source):
+    """Every file under a folder or in a .zip archive, sorted by name, split
+    into (images, others): `others` are the files without an image extension.
+
+    Raises FileNotFoundError or ValueError, naming `source`, when it is
+    missing, neither a folder nor a zip, or holds no images.
+    """
+    if not os.path.exists(source):
+        raise FileNotFoundError(f"{source} does not exist: pass a folder of photos or a .zip")
+    in_zip = not os.path.isdir(source)
+    if not in_zip:
+        names = [
+            os.path.relpath(os.path.join(folder, f), source)
+            for folder, _, files in os.walk(source) for f in files
+        ]
+    elif zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as archive:
+            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    else:
+        raise ValueError(f"{source} is neither a folder nor a .zip archive of photos")
+    files = [ImageFile(source, name, in_zip) for name in sorted(names)]
+    images = [f for f in files if f.name.lower().endswith(IMAGE_EXTENSIONS)]
+    others = [f for f in files if not f.name.lower().endswith(IMAGE_EXTENSIONS)]
+    if not images:
+        raise ValueError(f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)})")
+    return images, others
+
+
+def decode_image(data):
+    """Decode image bytes to a 3-channel BGR uint8 array, or return a reason
+    string when they are not a complete image.
+
+    Grayscale, CMYK, 16-bit and alpha images are converted to 8-bit BGR.
+    """
+    if len(data) == 0:
+        return "empty file"
+    # A truncated JPEG still decodes, with its missing rows grey: refuse it.
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-1024:]:
+        return "truncated JPEG"
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        return "not a readable image"
+    return image
+
+
+def _load(image_file, preprocessor):
+    """(image, None) for a usable photo, else (None, reason)."""
+    try:
+        data = image_file.read_bytes()
+    except (OSError, zipfile.BadZipFile, KeyError) as error:
+        return None, f"cannot be read ({error})"
+    image = decode_image(data)
+    if isinstance(image, str):
+        return None, image
+    if preprocessor is not None:
+        image = preprocessor.preprocess(image)
+    return image, None
+
+
+_worker_preprocessor = None
+
+
+def _init_worker(preprocessor):
+    global _worker_preprocessor
+    _worker_preprocessor = preprocessor
+
+
+def _load_in_worker(image_file):
+    return _load(image_file, _worker_preprocessor)
+
+
+def load_images(image_files, preprocessor=None, workers=1):
+    """Decode (and preprocess) photos in `workers` processes.
+
+    Yields (image_file, image, reason) in the order given: `image` is the
+    preprocessed BGR array, or None with `reason` saying why it is unusable.
+    Results stream: memory does not grow with the number of photos.
+    """
+    if workers <= 1:
+        for image_file in image_files:
+            yield (image_file, *_load(image_file, preprocessor))
+        return
+    # forkserver: workers start from a clean process, not a copy of one that
+    # may already run TensorFlow threads.
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(workers, initializer=_init_worker, initargs=(preprocessor,)) as pool:
+        results = pool.imap(_load_in_worker, image_files, chunksize=8)
+        for image_file, (image, reason) in zip(image_files, results):
+            yield image_file, image, reason
+
+
+def usable_batches(image_files, preprocessor, batchSize, workers, skipped):
+    """Decode photos in `workers` processes and yield lists of up to
+    `batchSize` (image_file, image) pairs of usable photos, in order.
+    Unusable ones are appended to `skipped` as {"file", "reason"}; each list
+    comes with the number of files it accounts for, for progress bars:
+    yields (pairs, files_done)."""
+    pairs, done = [], 0
+    for image_file, image, reason in load_images(image_files, preprocessor, workers):
+        done += 1
+        if image is None:
+            skipped.append({"file": image_file.name, "reason": reason})
+        else:
+            pairs.append((image_file, image))
+        if len(pairs) == batchSize:
+            yield pairs, done
+            pairs = []
+    if pairs or done:
+        yield pairs, done

@@ -1,0 +1,135 @@
+"""Feature extractors: a `keras.applications` CNN by name, or a layer of a
+saved `.keras` model, each returning global-average-pooled features."""
+
+import sys
+
+import keras
+import numpy as np
+
+from pyimagesearch.nn.modelfiles import load_model
+from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
+
+# Input sizes of the networks that are not trained at 224 x 224.
+INPUT_SIZES = {
+    "inceptionv3": 299, "xception": 299, "inceptionresnetv2": 299, "nasnetlarge": 331,
+    "efficientnetb1": 240, "efficientnetb2": 260, "efficientnetb3": 300,
+    "efficientnetb4": 380, "efficientnetb5": 456, "efficientnetb6": 528,
+    "efficientnetb7": 600, "efficientnetv2b1": 240, "efficientnetv2b2": 260,
+    "efficientnetv2b3": 300, "efficientnetv2s": 384, "efficientnetv2m": 480,
+    "efficientnetv2l": 480,
+}
+
+
+def _key(name):
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def application_names():
+    """{"resnet50": ResNet50, "mobilenetv2": MobileNetV2, ...}: every CNN in
+    `keras.applications`, keyed by its lower-case name without underscores."""
+    return {
+        _key(name): getattr(keras.applications, name)
+        for name in dir(keras.applications)
+        if name[0].isupper() and callable(getattr(keras.applications, name))
+    }
+
+
+class FeatureExtractor:
+    """Turn BGR images, resized by `resizer`, into one feature vector each.
+
+    Args:
+        model: a Keras model whose output is (N, D).
+        inputSize: the model's input is inputSize x inputSize.
+        preprocess: a callable on a float32 batch (N, S, S, 3) BGR.
+        name: for messages.
+
+    `resizer`: a `SimplePreprocessor` to the input size, to apply to each
+    photo first (in the decoding workers).
+    `extract(images)`: (N, S, S, 3) BGR -> (N, D) float32.
+    """
+
+    def __init__(self, model, inputSize, preprocess, name):
+        self.model = model
+        self.inputSize = inputSize
+        self.preprocess = preprocess
+        self.name = name
+        self.resizer = SimplePreprocessor(inputSize, inputSize)
+
+    @property
+    def dim(self):
+        return int(self.model.output_shape[-1])
+
+    def extract(self, images):
+        batch = np.asarray(images, dtype="float32")
+        features = np.asarray(self.model.predict_on_batch(self.preprocess(batch)), "float32")
+        if not np.all(np.isfinite(features)):
+            raise ValueError(f"{self.name} returned NaN or infinite features")
+        return features
+
+
+def application_extractor(backbone, weights="imagenet"):
+    """A `keras.applications` CNN without its classifier, average-pooled.
+
+    Args:
+        backbone: its name in lower case, underscores optional:
+            "resnet50", "mobilenet_v2", "efficientnet_b0", ...
+        weights: "imagenet" (downloaded by Keras on first use), a local
+            weights file for the network without its top, or "none".
+    """
+    networks = application_names()
+    if _key(backbone) not in networks:
+        raise ValueError(
+            f"--backbone {backbone!r} is not a keras.applications network nor a .keras file; "
+            f"choose one of: {', '.join(sorted(networks))}"
+        )
+    constructor = networks[_key(backbone)]
+    size = INPUT_SIZES.get(_key(backbone), 224)
+    try:
+        model = constructor(include_top=False, weights=None if weights == "none" else weights,
+                            input_shape=(size, size, 3), pooling="avg")
+    except ValueError as error:
+        if weights in ("imagenet", "none"):
+            raise
+        message = " ".join(str(error).split())[:200]
+        raise ValueError(
+            f"--weights {weights} does not fit {constructor.__name__} without its top ({message})"
+        ) from None
+    except Exception as error:  # Keras raises a bare Exception when a download fails
+        if weights != "imagenet":
+            raise
+        raise OSError(
+            f"could not download the ImageNet weights of {constructor.__name__} ({error}); "
+            "offline, pass --weights PATH to a local weights file without the top"
+        ) from None
+    preprocess_input = sys.modules[constructor.__module__].preprocess_input
+
+    def preprocess(bgr):
+        return preprocess_input(np.ascontiguousarray(bgr[..., ::-1]))
+
+    return FeatureExtractor(model, size, preprocess, constructor.__name__)
+
+
+def saved_model_extractor(path, means, layer=None):
+    """A layer of a saved .keras model, such as the AlexNet trained by
+    train_alexnet.py, average-pooled when its output is a feature map.
+
+    Args:
+        path: the .keras file.
+        means: the `MeanPreprocessor` the model was trained with.
+        layer: the name of the layer to tap; by default the input of the
+            model's last Dense layer (for AlexNet, the 4096-d features of its
+            second fully connected block).
+    """
+    model = load_model(path)
+    if layer is None:
+        dense = [item for item in model.layers if isinstance(item, keras.layers.Dense)]
+        output = (dense or model.layers)[-1].input
+    else:
+        names = [item.name for item in model.layers]
+        if layer not in names:
+            raise ValueError(f"--layer {layer!r} is not in {path}; its layers are {names}")
+        output = model.get_layer(layer).output
+    if len(output.shape) == 4:
+        output = keras.layers.GlobalAveragePooling2D()(output)
+    extractor = keras.Model(model.inputs, output)
+    return FeatureExtractor(extractor, int(model.input_shape[1]), means.preprocess_batch, path)

@@ -1,0 +1,29 @@
+import numpy as np
+
+
+def predict_ten_crops(model, batches, cropper, progress=None):
+    """Class probabilities averaged over the crops of each image.
+
+    Args:
+        model: a Keras classifier taking (n, height, width, C) crops.
+        batches: an iterable of image batches (n, H, W, C), already
+            preprocessed (mean-subtracted) but not cropped.
+        cropper: a `CropPreprocessor`; the crops of a whole batch of images
+            go to the model in one call.
+        progress: a progress bar to update once per batch, or None.
+
+    Returns (N, classes) averaged probabilities, in the order of the images.
+    Raises ValueError if the model returns NaN or infinite values.
+    """
+    averaged = []
+    for done, images in enumerate(batches, 1):
+        crops = cropper.preprocess_batch(images)
+        (count, per_image) = crops.shape[:2]
+        preds = np.asarray(model.predict_on_batch(crops.reshape((-1,) + crops.shape[2:])))
+        averaged.append(preds.reshape(count, per_image, -1).mean(axis=1))
+        if progress is not None:
+            progress.update(done)
+    preds = np.concatenate(averaged)
+    if not np.all(np.isfinite(preds)):
+        raise ValueError("the model returned NaN or infinite probabilities")
+    return preds
