@@ -12,7 +12,7 @@ from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run 
 
 
 def make_parser():
-    parser = ArgumentParser(description=__doc__)
+    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
     parser.add_argument("--test", default=config.TEST_HDF5, help="test HDF5 file")
     parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
     parser.add_argument("--model", default=config.MODEL_PATH, help="the trained .keras model")

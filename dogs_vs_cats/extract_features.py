@@ -12,7 +12,7 @@ from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run 
 
 
 def make_parser():
-    parser = ArgumentParser(description=__doc__)
+    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
     parser.add_argument("-d", "--dataset", default=config.IMAGES_PATH,
                         help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip")
     parser.add_argument("-o", "--output", default=config.FEATURES_HDF5,

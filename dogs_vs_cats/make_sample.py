@@ -12,7 +12,7 @@ from pyimagesearch.utils.cli import ArgumentParser, positive_int, run  # noqa: E
 
 
 def make_parser():
-    parser = ArgumentParser(description=__doc__)
+    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
     parser.add_argument("--output", required=True, help="the folder to create")
     parser.add_argument("--per-class", type=positive_int, default=500,
                         help="training pictures of each class")

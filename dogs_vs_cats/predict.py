@@ -18,7 +18,7 @@ UNKNOWN = 0.5
 
 
 def make_parser():
-    parser = ArgumentParser(description=__doc__)
+    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
     parser.add_argument("--images", default=config.TEST_IMAGES_PATH,
                         help="a folder of N.jpg test photos, or Kaggle's test1.zip")
     parser.add_argument("--model", default=config.MODEL_PATH, help="the trained AlexNet .keras")

@@ -16,7 +16,7 @@ from pyimagesearch.utils.cli import (  # noqa: E402
 
 
 def make_parser():
-    parser = ArgumentParser(description=__doc__)
+    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
     parser.add_argument("--train", default=config.TRAIN_HDF5, help="training HDF5 file")
     parser.add_argument("--val", default=config.VAL_HDF5, help="validation HDF5 file")
     parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")

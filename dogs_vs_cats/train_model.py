@@ -12,7 +12,7 @@ from pyimagesearch.utils.cli import ArgumentParser, positive_int, run  # noqa: E
 
 
 def make_parser():
-    parser = ArgumentParser(description=__doc__)
+    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
     parser.add_argument("-d", "--db", default=config.FEATURES_HDF5, help="HDF5 file of features")
     parser.add_argument("-m", "--model", default=config.CLASSIFIER_PATH,
                         help="where the fitted model is saved (JSON, not pickle)")

@@ -1,4 +1,73 @@
 import os
+import subprocess
+import sys
+
+import pytest
 
 # Quiet TensorFlow's start-up banners in test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(ROOT, "dogs_vs_cats")
+
+# Small enough for a CPU: 72 x 72 stored photos, 64 x 64 AlexNet input.
+STORED_SIZE = 72
+INPUT_SIZE = 64
+
+
+def run_script(name, *args, cwd=SCRIPTS, timeout=300):
+    """Run dogs_vs_cats/<name>.py as a user would; returns the CompletedProcess."""
+    return subprocess.run([sys.executable, f"{name}.py", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def call_main(module, argv, capsys):
+    """Call a script's main(argv) in this process; returns (exit code, stdout, stderr)."""
+    code = 0
+    try:
+        module.main([str(a) for a in argv])
+    except SystemExit as exit:
+        code = exit.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    """A tiny generated data set: 30 cats and 30 dogs, 12 unlabelled photos."""
+    from pyimagesearch.datasets.synthetic import make_sample
+
+    folder = tmp_path_factory.mktemp("sample")
+    train, test = make_sample(str(folder), per_class=30, test_images=12, seed=1)
+    return {"train": train, "test": test, "root": folder}
+
+
+@pytest.fixture(scope="session")
+def built(sample, tmp_path_factory):
+    """The sample built into HDF5 files (val 10, test 10, train 40)."""
+    from dogs_vs_cats import build_dogs_vs_cats
+
+    out = tmp_path_factory.mktemp("built")
+    paths = {"dir": out / "hdf5", "mean": out / "mean.json"}
+    build_dogs_vs_cats.main([
+        "--images", sample["train"], "--output-dir", str(paths["dir"]), "--mean",
+        str(paths["mean"]), "--val-size", "10", "--test-size", "10", "--size", str(STORED_SIZE),
+        "--workers", "2",
+    ])
+    for split in ("train", "val", "test"):
+        paths[split] = paths["dir"] / f"{split}.hdf5"
+    return paths
+
+
+@pytest.fixture(scope="session")
+def trained(built, tmp_path_factory):
+    """AlexNet trained for one epoch on the built sample."""
+    from dogs_vs_cats import train_alexnet
+
+    out = tmp_path_factory.mktemp("trained")
+    train_alexnet.main([
+        "--train", str(built["train"]), "--val", str(built["val"]), "--mean", str(built["mean"]),
+        "--output", str(out), "--model", str(out / "alexnet.keras"), "--epochs", "1",
+        "--batch-size", "16", "--input-size", str(INPUT_SIZE), "--workers", "1",
+    ])
+    return {"dir": out, "model": out / "alexnet.keras"}

@@ -70,8 +70,23 @@ def run(main, parser, argv=None):
         sys.exit(2)
 
 
+class CurrentStderr:
+    """Whatever `sys.stderr` is when written to. progressbar2 swaps a given
+    `sys.stderr` for the one it saw at import time, which breaks when the
+    stream is redirected later (as pytest does)."""
+
+    def write(self, text):
+        return sys.stderr.write(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+    def isatty(self):
+        return sys.stderr.isatty()
+
+
 def progress(total, label):
-    """A progressbar2 bar over `total` steps, labelled."""
+    """A progressbar2 bar over `total` steps, labelled, on stderr."""
     widgets = [f"{label}: ", progressbar.Percentage(), " ", progressbar.Bar(), " ",
                progressbar.ETA()]
-    return progressbar.ProgressBar(max_value=total, widgets=widgets, redirect_stdout=True)
+    return progressbar.ProgressBar(max_value=total, widgets=widgets, fd=CurrentStderr())

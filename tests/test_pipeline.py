@@ -1,0 +1,157 @@
+"""Every dogs_vs_cats script end to end on a tiny generated data set, with
+what each writes checked."""
+
+import csv
+import json
+import re
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import INPUT_SIZE, STORED_SIZE, call_main, run_script
+from dogs_vs_cats import (
+    build_dogs_vs_cats, crop_accuracy, extract_features, predict, train_alexnet, train_model,
+)
+
+
+def test_build_writes_balanced_uint8_splits_and_the_exact_mean(built):
+    sizes = {}
+    for split in ("train", "val", "test"):
+        with h5py.File(built[split], "r") as db:
+            images, labels = db["images"][:], db["labels"][:]
+            assert images.dtype == np.uint8
+            assert images.shape[1:] == (STORED_SIZE, STORED_SIZE, 3)
+            assert list(db["label_names"].asstr()[()]) == ["cat", "dog"]
+            sizes[split] = np.bincount(labels, minlength=2).tolist()
+            if split == "train":
+                direct = images.reshape(-1, 3).astype(np.float64).mean(axis=0)
+    assert sizes == {"train": [20, 20], "val": [5, 5], "test": [5, 5]}
+    mean = json.loads(built["mean"].read_text())
+    assert mean == pytest.approx({"R": direct[2], "G": direct[1], "B": direct[0]}, abs=1e-9)
+    report = json.loads((built["dir"] / "build_report.json").read_text())
+    assert report["used"] == {"train": 40, "val": 10, "test": 10} and report["skipped"] == []
+
+
+def test_build_splits_hold_every_photo_once(built, sample):
+    import cv2
+
+    from pyimagesearch.preprocessing import AspectAwarePreprocessor
+
+    stored = np.concatenate([h5py.File(built[s], "r")["images"][:] for s in ("train", "val", "test")])
+    aap = AspectAwarePreprocessor(STORED_SIZE, STORED_SIZE)
+    image = aap.preprocess(cv2.imread(f"{sample['train']}/dog.7.jpg"))
+    assert sum(np.array_equal(image, row) for row in stored) == 1
+    assert len(stored) == 60
+
+
+def test_train_writes_model_history_plot_and_checkpoint(trained):
+    history = json.loads((trained["dir"] / "alexnet.json").read_text())
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 1 for values in history.values())
+    assert (trained["dir"] / "alexnet.png").read_bytes()[:4] == b"\x89PNG"
+    assert (trained["dir"] / "checkpoint-epoch-001.keras").exists()
+    from pyimagesearch.nn.modelfiles import load_model
+
+    model = load_model(str(trained["model"]))
+    assert model.input_shape == (None, INPUT_SIZE, INPUT_SIZE, 3)
+    assert [type(layer).__name__ for layer in model.layers].count("ImageAugmenter") == 0
+
+
+def test_resume_continues_the_same_curve(built, trained, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained["dir"], out)
+    argv = ["--train", built["train"], "--val", built["val"], "--mean", built["mean"],
+            "--output", out, "--model", out / "alexnet.keras", "--batch-size", 16,
+            "--input-size", INPUT_SIZE, "--workers", 1]
+    code, _, err = call_main(train_alexnet, argv + ["--epochs", 2], capsys)
+    assert code == 2 and "pass --resume" in err
+    code, out_text, _ = call_main(train_alexnet, argv + ["--epochs", 2, "--resume"], capsys)
+    assert code == 0 and "resuming from" in out_text
+    history = json.loads((out / "alexnet.json").read_text())
+    first = json.loads((trained["dir"] / "alexnet.json").read_text())
+    assert len(history["loss"]) == 2 and history["loss"][0] == first["loss"][0]
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-epoch-002.keras"]
+
+
+def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, capsys):
+    report = tmp_path / "crops.json"
+    code, out, _ = call_main(crop_accuracy, [
+        "--test", built["test"], "--mean", built["mean"], "--model", trained["model"],
+        "--batch-size", 3, "--json", report], capsys)
+    assert code == 0
+    printed = re.findall(r"\[INFO\] rank-1: (\d+\.\d\d)%", out)
+    figures = json.loads(report.read_text())
+    assert figures["images"] == 10
+    assert [float(p) for p in printed] == [round(figures["rank1"] * 100, 2),
+                                           round(figures["rank1_10_crops"] * 100, 2)]
+    assert all(f * 10 == int(f * 10) for f in (figures["rank1"], figures["rank1_10_crops"]))
+
+
+def test_features_logistic_regression_and_submission(sample, built, trained, tmp_path, capsys):
+    features = tmp_path / "features.hdf5"
+    code, _, _ = call_main(extract_features, [
+        "--dataset", sample["train"], "--output", features, "--backbone", trained["model"],
+        "--mean", built["mean"], "--batch-size", 8, "--workers", 2], capsys)
+    assert code == 0
+    with h5py.File(features, "r") as db:
+        assert db["features"].shape == (60, 4096) and db["features"].dtype == np.float32
+        assert np.bincount(db["labels"][:]).tolist() == [30, 30]
+        assert list(db["label_names"].asstr()[()]) == ["cat", "dog"]
+
+    classifier = tmp_path / "lr.json"
+    code, out, _ = call_main(train_model, ["--db", features, "--model", classifier, "--jobs", 1],
+                             capsys)
+    assert code == 0 and re.search(r"\[INFO\] score: 0\.\d{4}|\[INFO\] score: 1\.0000", out)
+    assert "best hyperparameters: {'C': " in out and "cat" in out and "dog" in out
+    assert json.loads(classifier.read_text())["label_names"] == ["cat", "dog"]
+
+    for extra in ([], ["--classifier", classifier, "--backbone", trained["model"]]):
+        submission = tmp_path / f"submission{len(extra)}.csv"
+        code, _, _ = call_main(predict, [
+            "--images", sample["test"], "--model", trained["model"], "--mean", built["mean"],
+            "--size", STORED_SIZE, "--output", submission, "--workers", 2] + extra, capsys)
+        assert code == 0
+        rows = list(csv.reader(submission.open()))
+        assert rows[0] == ["id", "label"]
+        assert [int(r[0]) for r in rows[1:]] == list(range(1, 13))
+        assert all(0.0 <= float(r[1]) <= 1.0 for r in rows[1:])
+
+
+@pytest.mark.parametrize("how", ["file", "module", "help"])
+def test_scripts_run_from_anywhere(how, tmp_path):
+    import sys
+    import subprocess
+
+    from conftest import ROOT
+
+    if how == "file":
+        result = run_script("make_sample", "--output", tmp_path / "s", "--per-class", 2,
+                            "--test-images", 1)
+    elif how == "module":
+        result = subprocess.run([sys.executable, "-m", "dogs_vs_cats.make_sample", "--output",
+                                 str(tmp_path / "s"), "--per-class", "2", "--test-images", "1"],
+                                cwd=tmp_path, capture_output=True, text=True)
+    else:
+        result = subprocess.run([sys.executable, f"{ROOT}/dogs_vs_cats/build_dogs_vs_cats.py",
+                                 "--help"], cwd=tmp_path, capture_output=True, text=True)
+        assert "--val-size" in result.stdout and result.returncode == 0
+        return
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "s" / "train").iterdir()) == [
+        "cat.0.jpg", "cat.1.jpg", "dog.0.jpg", "dog.1.jpg"]
+
+
+def test_config_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    import importlib
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    from dogs_vs_cats.config import dogs_vs_cats_config as config
+
+    importlib.reload(config)
+    assert os.path.isabs(config.TRAIN_HDF5) and config.TRAIN_HDF5.startswith(config.BASE_PATH)
+    assert config.MODEL_PATH.endswith(".keras") and config.NUM_VAL_IMAGES == 2500
+    assert build_dogs_vs_cats.make_parser().parse_args([]).val_size == config.NUM_VAL_IMAGES
