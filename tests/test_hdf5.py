@@ -169,3 +169,24 @@ def test_generator_rejects_bad_files(tmp_path):
         HDF5DatasetGenerator(str(tmp_path / "missing.hdf5"), 2)
     with pytest.raises(ValueError, match="batchSize"):
         HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 0, classes=3)
+
+
+def test_patch_and_augmentation_fuse_into_one_exact_resampling(tmp_path):
+    from pyimagesearch.preprocessing import ImageAugmenter, PatchPreprocessor
+
+    images, _ = write(tmp_path / "d.hdf5", 16, shape=(12, 14, 3))
+    mean = MeanPreprocessor(1.0, 2.0, 3.0)
+    for aug, mirrored in ((ImageAugmenter(), False), (ImageAugmenter(horizontal_flip=True, seed=0), None)):
+        fused = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 16,
+                                     [PatchPreprocessor(9, 7, seed=3), mean], aug=aug)
+        assert fused.fusedPatch
+        (got, _) = fused[0]
+        ys, xs = PatchPreprocessor(9, 7, seed=3).offsets(16, 12, 14)
+        patches = np.stack([image[y:y + 7, x:x + 9] for image, y, x in zip(images, ys, xs)])
+        expected = mean.preprocess_batch(patches)
+        assert got.shape == (16, 7, 9, 3)
+        if mirrored is None:  # each is the patch or its mirror, exactly
+            assert all(np.array_equal(g, e) or np.array_equal(g, e[:, ::-1])
+                       for g, e in zip(got, expected))
+        else:
+            assert np.array_equal(got, expected)

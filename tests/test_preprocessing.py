@@ -152,3 +152,34 @@ def test_crop_keeps_float_images_and_single_channels():
 def test_sizes_must_be_positive_integers(cls, width):
     with pytest.raises(ValueError, match="width"):
         cls(width, 8)
+
+
+@pytest.mark.parametrize("shape,size", [((5, 256, 256, 3), (227, 227)), ((7, 61, 90, 3), (40, 17)),
+                                        ((3, 30, 30, 1), (30, 12)), ((130, 20, 24, 3), (7, 9))])
+def test_simple_batch_resize_gives_the_same_pixels_as_per_image(shape, size):
+    images = random_images(*shape)
+    p = SimplePreprocessor(*size)
+    batch = p.preprocess_batch(images)
+    assert batch.shape == (shape[0], size[1], size[0], shape[3])
+    assert np.array_equal(batch, np.stack([p.preprocess(i) for i in images]))
+    floats = images.astype("float32") / 3
+    assert np.array_equal(p.preprocess_batch(floats), np.stack([p.preprocess(i) for i in floats]))
+
+
+def test_crops_into_a_reused_buffer():
+    images = random_images(4, 10, 10, seed=6)
+    p = CropPreprocessor(7, 7)
+    out = np.full((4, 10, 7, 7, 3), 99, np.uint8)
+    assert p.preprocess_batch(images, out=out) is out
+    assert np.array_equal(out, p.preprocess_batch(images))
+    with pytest.raises(ValueError, match="out"):
+        p.preprocess_batch(images, out=out[:3])
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "float64"])
+def test_mean_batch_equals_float32_numpy_subtraction(dtype):
+    images = (random_images(3, 5, 7, seed=2).astype(dtype) * (1.37 if dtype != "uint8" else 1))
+    p = MeanPreprocessor(rMean=124.96, gMean=115.97, bMean=106.13)
+    expected = images.astype("float32") - np.array([106.13, 115.97, 124.96], "float32")
+    assert np.array_equal(p.preprocess_batch(images), expected)
+    assert np.array_equal(p.preprocess(images[1]), expected[1])

@@ -5,6 +5,8 @@ import h5py
 import keras
 import numpy as np
 
+from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
+from pyimagesearch.preprocessing.patchpreprocessor import PatchPreprocessor
 from pyimagesearch.utils.checks import check_positive_int
 
 
@@ -36,7 +38,10 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         batchSize: rows per batch; the last batch holds the remainder.
         preprocessors: applied in order to every batch. When each has a
             `preprocess_batch`, whole batches go through it; otherwise each
-            image goes through `preprocess`.
+            image goes through `preprocess`. When they are a
+            `PatchPreprocessor` followed by ones that commute with a warp
+            (`MeanPreprocessor`) and `aug` is an `ImageAugmenter`, the patch
+            and the augmentation are one resampling of the stored image.
         aug: applied after the preprocessors: an `ImageAugmenter`, any Keras
             layer or callable on a batch, or a legacy object with `.flow()`
             such as `ImageDataGenerator`.
@@ -90,6 +95,11 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                 f"outside [0, {classes}) for classes={classes}"
             )
         self.batchFast = all(hasattr(p, "preprocess_batch") for p in self.preprocessors)
+        self.fusedPatch = (
+            isinstance(aug, ImageAugmenter) and self.batchFast and len(self.preprocessors) > 0
+            and isinstance(self.preprocessors[0], PatchPreprocessor)
+            and all(getattr(p, "commutesWithWarp", False) for p in self.preprocessors[1:])
+        )
         self.rng = np.random.default_rng(seed)
         self.order = np.arange(len(self))
         if shuffle:
@@ -124,9 +134,12 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         (start, end) = self.rows(index)
         images = self.db[self.dataKey][start:end]
         labels = self.labels[start:end]
-        images = self._preprocess(images)
-        if self.aug is not None:
-            images = self._augment(images, labels)
+        if self.fusedPatch:
+            images = self._patch_and_augment(images)
+        else:
+            images = self._preprocess(images)
+            if self.aug is not None:
+                images = self._augment(images, labels)
         if self.binarize:
             labels = np.eye(self.classes, dtype="float32")[labels]
         return images, labels
@@ -142,6 +155,14 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                 image = p.preprocess(image)
             processed.append(image)
         return np.array(processed)
+
+    def _patch_and_augment(self, images):
+        patch = self.preprocessors[0]
+        (ys, xs) = patch.offsets(len(images), *images.shape[1:3])
+        images = self.aug.augment(images, patches=(ys, xs, patch.height, patch.width))
+        for p in self.preprocessors[1:]:
+            images = p.preprocess_batch(images)
+        return images
 
     def _augment(self, images, labels):
         if hasattr(self.aug, "flow"):

@@ -2,14 +2,15 @@
 recursively) or a .zip archive such as Kaggle's `train.zip`, read without
 unpacking it.
 
-Decoding runs in worker processes. This module imports neither Keras nor
-TensorFlow, so starting a worker stays cheap.
+Decoding runs in worker threads (see `load_images`).
 """
 
-import multiprocessing
 import os
 import re
+import threading
 import zipfile
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -21,16 +22,16 @@ LABELLED_NAME = re.compile(r"^(?P<label>[A-Za-z_]+)\.(?P<id>\d+)\.[A-Za-z]+$")
 ID_NAME = re.compile(r"^(?P<id>\d+)\.[A-Za-z]+$")
 
 
-_open_archives = {}
+_open_archives = threading.local()
 
 
 def _archive(path):
-    """This process's open handle on a .zip archive: reading its directory
-    once, not once per photo."""
-    key = (path, os.getpid())
-    if key not in _open_archives:
-        _open_archives[key] = zipfile.ZipFile(path)
-    return _open_archives[key]
+    """This thread's open handle on a .zip archive: its directory is read
+    once, not once per photo, and no handle is shared between threads."""
+    archives = _open_archives.__dict__
+    if path not in archives:
+        archives[path] = zipfile.ZipFile(path)
+    return archives[path]
 
 
 @dataclass(frozen=True)
@@ -124,36 +125,32 @@ def _load(image_file, preprocessor):
     return image, None
 
 
-_worker_preprocessor = None
-
-
-def _init_worker(preprocessor):
-    global _worker_preprocessor
-    _worker_preprocessor = preprocessor
-
-
-def _load_in_worker(image_file):
-    return _load(image_file, _worker_preprocessor)
-
-
 def load_images(image_files, preprocessor=None, workers=1):
-    """Decode (and preprocess) photos in `workers` processes.
+    """Decode (and preprocess) photos, `workers` at a time.
 
     Yields (image_file, image, reason) in the order given: `image` is the
     preprocessed BGR array, or None with `reason` saying why it is unusable.
-    Results stream: memory does not grow with the number of photos.
+
+    The workers are threads: OpenCV releases the GIL while it decodes and
+    resizes, so they run in parallel without copying images between
+    processes -- and without forking a process whose OpenCV thread pool is
+    running, which can deadlock. At most 4 photos per worker are in flight,
+    so memory does not grow with the number of photos.
     """
     if workers <= 1:
         for image_file in image_files:
             yield (image_file, *_load(image_file, preprocessor))
         return
-    # forkserver: workers start from a clean process, not a copy of one that
-    # may already run TensorFlow threads.
-    context = multiprocessing.get_context("forkserver")
-    with context.Pool(workers, initializer=_init_worker, initargs=(preprocessor,)) as pool:
-        results = pool.imap(_load_in_worker, image_files, chunksize=8)
-        for image_file, (image, reason) in zip(image_files, results):
-            yield image_file, image, reason
+    with ThreadPoolExecutor(workers) as pool:
+        pending = deque()
+        for image_file in image_files:
+            pending.append((image_file, pool.submit(_load, image_file, preprocessor)))
+            if len(pending) >= 4 * workers:
+                (done, future) = pending.popleft()
+                yield (done, *future.result())
+        while pending:
+            (done, future) = pending.popleft()
+            yield (done, *future.result())
 
 
 def usable_batches(image_files, preprocessor, batchSize, workers, skipped):

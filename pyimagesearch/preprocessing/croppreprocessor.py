@@ -52,21 +52,40 @@ class CropPreprocessor:
             (dW, dH, w - dW, h - dH),
         ]
 
-    def _crop(self, images, window):
-        """The window of every image in an (N, h, w, C) batch, resized to
-        (height, width) when the window is not already that size."""
-        (startX, startY, endX, endY) = window
-        crops = images[:, startY:endY, startX:endX]
-        if crops.shape[1:3] == (self.height, self.width):
-            return crops
-        return np.stack([resize(crop, self.width, self.height, self.inter) for crop in crops])
-
-    def preprocess_batch(self, images):
+    def preprocess_batch(self, images, out=None):
+        """The crops of every image; `out`, when given, is an array of the
+        result's shape and dtype to write them into (reusing one buffer
+        across batches spares the page faults of a fresh ~6 MB per image)."""
         images = check_image_batch(images)
-        crops = [self._crop(images, window) for window in self.windows(*images.shape[1:3])]
+        (count, h, w, channels) = images.shape
+        shape = (count, 10 if self.horiz else 5, self.height, self.width, channels)
+        if out is None:
+            out = np.empty(shape, images.dtype)
+        elif out.shape != shape or out.dtype != images.dtype:
+            raise ValueError(f"`out` must be a {images.dtype} array of shape {shape}; "
+                             f"received {out.dtype} {out.shape}")
+        for k, (startX, startY, endX, endY) in enumerate(self.windows(h, w)):
+            crops = images[:, startY:endY, startX:endX]
+            if crops.shape[1:3] == (self.height, self.width):
+                out[:, k] = crops
+            else:
+                for i, crop in enumerate(crops):
+                    out[i, k] = resize(crop, self.width, self.height, self.inter)
         if self.horiz:
-            crops += [crop[:, :, ::-1] for crop in crops]
-        return np.stack(crops, axis=1)
+            self._mirror(out)
+        return out
+
+    @staticmethod
+    def _mirror(out):
+        """Fill out[:, 5:10] with the left-right mirrors of out[:, 0:5]."""
+        if out.shape[-1] not in (3, 4):
+            out[:, 5:] = out[:, :5, :, ::-1]
+            return
+        # cv2.flip writes in place and is about 3x faster than a reversed
+        # numpy copy of interleaved channels
+        for i in range(len(out)):
+            for k in range(5):
+                cv2.flip(out[i, k], 1, dst=out[i, 5 + k])
 
     def preprocess(self, image):
         return self.preprocess_batch(np.asarray(image)[None])[0]

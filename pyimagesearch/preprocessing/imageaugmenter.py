@@ -155,16 +155,30 @@ class ImageAugmenter(keras.layers.Layer):
             uniform(0.0, 1.0),
         )
 
-    def augment(self, images):
-        """Augment a numpy batch (N, H, W, C) on the CPU; same shape and dtype."""
+    def augment(self, images, patches=None):
+        """Augment a numpy batch (N, H, W, C) on the CPU; same dtype.
+
+        Args:
+            images: the batch.
+            patches: None, or (ys, xs, height, width) to augment the
+                (height, width) windows at offsets (ys[i], xs[i]) instead of
+                whole images: a random crop and its augmentation become one
+                resampling of the source, and pixels from outside a window
+                come from the surrounding image instead of its repeated edge.
+        Returns (N, H, W, C), or (N, height, width, C) with `patches`.
+        """
         images = check_image_batch(images)
-        (count, height, width) = images.shape[:3]
+        count = len(images)
+        (height, width) = images.shape[1:3] if patches is None else patches[2:]
         params = self._parameters(
             lambda low, high: self.rng.uniform(low, high, count), count, height, width
         )
         flip = (params[-1] < 0.5) * float(self.horizontal_flip)
         maps = inverse_maps(np, *params[:-1], flip, height, width).reshape(count, 2, 3)
-        out = np.empty_like(images)
+        if patches is not None:
+            maps[:, 0, 2] += patches[1]
+            maps[:, 1, 2] += patches[0]
+        out = np.empty((count, height, width, images.shape[3]), images.dtype)
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         for i in range(count):
             warped = cv2.warpAffine(

@@ -24,7 +24,8 @@ class PatchPreprocessor:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
 
-    def _offsets(self, count, image_height, image_width):
+    def offsets(self, count, image_height, image_width):
+        """Random top-left corners (ys, xs) for `count` windows."""
         if image_height < self.height or image_width < self.width:
             raise ValueError(
                 f"cannot take a {self.height}x{self.width} patch from a "
@@ -35,12 +36,12 @@ class PatchPreprocessor:
         return ys, xs
 
     def preprocess(self, image):
-        (y,), (x,) = self._offsets(1, *image.shape[:2])
+        (y,), (x,) = self.offsets(1, *image.shape[:2])
         return image[y:y + self.height, x:x + self.width]
 
     def preprocess_batch(self, images):
         images = check_image_batch(images)
-        ys, xs = self._offsets(len(images), *images.shape[1:3])
+        ys, xs = self.offsets(len(images), *images.shape[1:3])
         out = np.empty((len(images), self.height, self.width, images.shape[3]), images.dtype)
         for i, (y, x) in enumerate(zip(ys, xs)):
             out[i] = images[i, y:y + self.height, x:x + self.width]

@@ -16,8 +16,13 @@ def predict_ten_crops(model, batches, cropper, progress=None):
     Raises ValueError if the model returns NaN or infinite values.
     """
     averaged = []
+    buffer = None
     for done, images in enumerate(batches, 1):
-        crops = cropper.preprocess_batch(images)
+        shape = (len(images), 10 if cropper.horiz else 5, cropper.height, cropper.width,
+                 images.shape[-1])
+        if buffer is None or len(buffer) < len(images) or buffer.dtype != images.dtype:
+            buffer = np.empty(shape, images.dtype)
+        crops = cropper.preprocess_batch(images, out=buffer[:len(images)])
         (count, per_image) = crops.shape[:2]
         preds = np.asarray(model.predict_on_batch(crops.reshape((-1,) + crops.shape[2:])))
         averaged.append(preds.reshape(count, per_image, -1).mean(axis=1))

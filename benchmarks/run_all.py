@@ -1,0 +1,297 @@
+"""Measure this project against the book's approach on the same data in the
+same run, and print a table of absolute figures and ratios (also written to
+benchmarks/results/bench.json).
+
+    python -m benchmarks.run_all          (or: make bench)
+
+Uses the real Kaggle photos in ../shared/data/kaggle_sample/train when they
+are there, generated pictures otherwise, and says which."""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2  # noqa: E402
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+from benchmarks import book  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KAGGLE = os.path.join(ROOT, "..", "shared", "data", "kaggle_sample", "train")
+AUGMENTATION = dict(rotation_range=20, zoom_range=0.15, width_shift_range=0.2,
+                    height_shift_range=0.2, shear_range=0.15, horizontal_flip=True,
+                    fill_mode="nearest")
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def photos(workdir, count):
+    """(source description, sorted list of `count` photo paths named like
+    Kaggle's); real photos repeated under new names when more are asked for
+    than there are."""
+    if os.path.isdir(KAGGLE):
+        source, folder = "real Kaggle photos (../shared/data/kaggle_sample)", KAGGLE
+    else:
+        from pyimagesearch.datasets.synthetic import make_sample
+
+        source = "generated pictures (no ../shared/data/kaggle_sample here)"
+        folder, _ = make_sample(os.path.join(workdir, "generated"), per_class=1000,
+                                test_images=1)
+    cats = sorted(n for n in os.listdir(folder) if n.startswith("cat."))
+    dogs = sorted(n for n in os.listdir(folder) if n.startswith("dog."))
+    names = [n for pair in zip(cats, dogs) for n in pair]
+    target = os.path.join(workdir, f"photos_{count}")
+    os.makedirs(target)
+    for i in range(count):
+        name = names[i % len(names)]
+        label = name.split(".")[0]
+        os.link(os.path.join(folder, name), os.path.join(target, f"{label}.{i}.jpg"))
+    return source, target
+
+
+def peak_rss_mb(command):
+    """Run `command` in a child Python and return (seconds, its peak RSS in
+    MB, the largest of its own processes)."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+             "print(time.perf_counter() - t, "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def bench_build(workdir, folder, count):
+    from pyimagesearch.io.datasetbuilder import build_splits
+
+    paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder))][:count]
+    labels = [int(os.path.basename(p).startswith("dog")) for p in paths]
+    book_seconds, _ = timed(book.build, paths, labels, os.path.join(workdir, "book_build.hdf5"))
+    subset = os.path.join(workdir, f"build_{count}")
+    os.makedirs(subset)
+    for p in paths:
+        os.link(p, os.path.join(subset, os.path.basename(p)))
+    outputs = {k: os.path.join(workdir, "ours_build", f"{k}.hdf5") for k in ("train", "val", "test")}
+    outputs.update(mean=os.path.join(workdir, "ours_build", "mean.json"),
+                   report=os.path.join(workdir, "ours_build", "report.json"))
+    ours_seconds, _ = timed(build_splits, subset, outputs, {"val": 100, "test": 100},
+                            workers=2)
+    return book_seconds, ours_seconds, os.path.join(workdir, "book_build.hdf5"), outputs
+
+
+def bench_memory(workdir, folder_1000, folder_4000):
+    rows = {}
+    for count, folder in ((1000, folder_1000), (4000, folder_4000)):
+        out = os.path.join(workdir, f"mem_{count}")
+        rows[count] = peak_rss_mb([
+            sys.executable, os.path.join(ROOT, "dogs_vs_cats", "build_dogs_vs_cats.py"),
+            "--images", folder, "--output-dir", out, "--mean", os.path.join(out, "mean.json"),
+            "--val-size", "100", "--test-size", "100", "--workers", "2"])
+        shutil.rmtree(out)
+    return rows
+
+
+def training_batches_book(path, means, batches):
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    aug = ImageDataGenerator(**AUGMENTATION)
+    preprocessors = [book.PatchPreprocessor(227, 227),
+                     book.MeanPreprocessor(means["R"], means["G"], means["B"]),
+                     book.ImageToArrayPreprocessor()]
+    gen = book.HDF5DatasetGenerator(path, 128, preprocessors=preprocessors, aug=aug)
+    stream = gen.generator()
+    start = time.perf_counter()
+    count = sum(len(next(stream)[0]) for _ in range(batches))
+    return count / (time.perf_counter() - start)
+
+
+def training_batches_ours(path, means, batches):
+    from pyimagesearch.io import HDF5DatasetGenerator
+    from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor, PatchPreprocessor
+
+    gen = HDF5DatasetGenerator(path, 128, [PatchPreprocessor(227, 227, seed=1),
+                                           MeanPreprocessor(means["R"], means["G"], means["B"])],
+                               aug=ImageAugmenter(**AUGMENTATION, seed=1), shuffle=True, seed=1)
+    gen[0]
+    start = time.perf_counter()
+    count = sum(len(gen[i % len(gen)][0]) for i in range(batches))
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(batches):
+        (a, b) = gen.rows(i % len(gen))
+        gen.db["images"][a:b]
+    read_share = (time.perf_counter() - start) / seconds
+    return count / seconds, read_share
+
+
+def validation_batches(path, means, batches, ours):
+    from pyimagesearch.io import HDF5DatasetGenerator
+    from pyimagesearch.preprocessing import MeanPreprocessor, SimplePreprocessor
+
+    if ours:
+        gen = HDF5DatasetGenerator(path, 128, [SimplePreprocessor(227, 227),
+                                               MeanPreprocessor(means["R"], means["G"], means["B"])])
+        fetch = (gen[i % len(gen)] for i in range(batches))
+    else:
+        gen = book.HDF5DatasetGenerator(path, 128, preprocessors=[
+            book.SimplePreprocessor(227, 227),
+            book.MeanPreprocessor(means["R"], means["G"], means["B"]),
+            book.ImageToArrayPreprocessor()])
+        stream = gen.generator()
+        fetch = (next(stream) for _ in range(batches))
+    start = time.perf_counter()
+    count = sum(len(x) for x, _ in fetch)
+    return count / (time.perf_counter() - start)
+
+
+def bench_storage(workdir, images):
+    from pyimagesearch.io import HDF5DatasetWriter
+
+    labels = np.arange(len(images)) % 2
+    book_path, ours_path = os.path.join(workdir, "book_rows.hdf5"), os.path.join(workdir, "ours_rows.hdf5")
+    writer = book.HDF5DatasetWriter(images.shape, book_path)
+    writer.add(list(images), list(labels))
+    writer.close()
+    with HDF5DatasetWriter(images.shape, ours_path) as writer:
+        writer.add(images, labels)
+    with h5py.File(book_path, "r") as b, h5py.File(ours_path, "r") as o:
+        identical = bool(np.array_equal(b["images"][:], o["images"][:].astype("float64")))
+        storage = (b["images"].id.get_storage_size(), o["images"].id.get_storage_size())
+    return storage, (os.path.getsize(book_path), os.path.getsize(ours_path)), identical
+
+
+def bench_crops(images, means):
+    import keras
+
+    from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.preprocessing import CropPreprocessor, MeanPreprocessor
+    from pyimagesearch.utils.tencrop import predict_ten_crops
+
+    keras.utils.set_random_seed(1)
+    model = AlexNet.build(227, 227, 3, 2)
+    model.predict(np.zeros((10, 227, 227, 3), "float32"), verbose=0)
+    model.predict_on_batch(np.zeros((80, 227, 227, 3), "float32"))
+    book_seconds, book_preds = timed(book.ten_crop_predictions, model, images, means)
+    mp = MeanPreprocessor(means["R"], means["G"], means["B"])
+    batches = [mp.preprocess_batch(images[i:i + 8]) for i in range(0, len(images), 8)]
+    ours_seconds, ours_preds = timed(predict_ten_crops, model, batches, CropPreprocessor(227, 227))
+    difference = float(np.abs(book_preds - ours_preds).max())
+
+    float_images = mp.preprocess_batch(images)
+    cp_book, iap = book.CropPreprocessor(227, 227), book.ImageToArrayPreprocessor()
+    crop_book, _ = timed(lambda: [np.array([iap.preprocess(c) for c in cp_book.preprocess(i)])
+                                  for i in float_images])
+    # as predict_ten_crops does: batches of 8 images, one reused output buffer
+    cp, buffer = CropPreprocessor(227, 227), np.empty((8, 10, 227, 227, 3), "float32")
+    crop_ours, _ = timed(lambda: [cp.preprocess_batch(float_images[i:i + 8], out=buffer)
+                                  for i in range(0, len(float_images), 8)])
+    return len(images), book_seconds, ours_seconds, difference, crop_book, crop_ours
+
+
+def bench_features(workdir, folder, count):
+    import keras
+
+    from pyimagesearch.io.featureextraction import extract_features
+    from pyimagesearch.nn.backbones import application_extractor
+
+    extractor = application_extractor("resnet50", "none")
+    extractor.model.predict_on_batch(np.zeros((16, 224, 224, 3), "float32"))
+    subset = os.path.join(workdir, "features_photos")
+    os.makedirs(subset)
+    names = sorted(os.listdir(folder))[:count]
+    for name in names:
+        os.link(os.path.join(folder, name), os.path.join(subset, name))
+    paths = [os.path.join(subset, n) for n in names]
+    book_seconds, _ = timed(book.extract_features, extractor.model, paths)
+    ours_seconds, _ = timed(extract_features, subset, os.path.join(workdir, "features.hdf5"),
+                            extractor, batchSize=16, workers=2)
+    del keras
+    return count, book_seconds, ours_seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "bench.json"))
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="bench-")
+    rows = []
+
+    def row(what, book_value, ours_value, unit, target, higher_is_better=True):
+        ratio = ours_value / book_value if higher_is_better else book_value / ours_value
+        rows.append({"what": what, "book": book_value, "ours": ours_value, "unit": unit,
+                     "ratio": ratio, "target": target})
+        print(f"{what:<48} book {book_value:>10.2f}  ours {ours_value:>10.2f} {unit:<10} "
+              f"x{ratio:.2f} (target {target})", flush=True)
+
+    try:
+        source, folder = photos(workdir, 1000)
+        _, folder_4000 = photos(workdir, 4000)
+        print(f"[INFO] data: {source}; machine: {platform.machine()}, {os.cpu_count()} cores",
+              flush=True)
+
+        book_s, ours_s, book_file, ours_files = bench_build(workdir, folder, 1000)
+        row("build 1,000 photos, wall seconds (2 workers)", book_s, ours_s, "s", ">= 1.7",
+            higher_is_better=False)
+        memory = bench_memory(workdir, folder, folder_4000)
+        growth = memory[4000][1] / memory[1000][1]
+        print(f"{'build peak memory, 1,000 -> 4,000 photos':<48} {memory[1000][1]:.0f} MB -> "
+              f"{memory[4000][1]:.0f} MB (x{growth:.3f}, target within 10%)", flush=True)
+
+        with open(ours_files["mean"]) as f:
+            means = json.load(f)
+        ours_file = ours_files["train"]
+        book_rate = training_batches_book(book_file, means, 4)
+        ours_rate, read_share = training_batches_ours(ours_file, means, 12)
+        row("training input path (patch, mean, aug), img/s", book_rate, ours_rate, "img/s", ">= 10")
+        print(f"{'  share of our time in the HDF5 read':<48} {read_share * 100:.1f}%", flush=True)
+        row("validation input path (resize, mean), img/s",
+            validation_batches(book_file, means, 4, ours=False),
+            validation_batches(ours_file, means, 8, ours=True), "img/s", ">= 3")
+
+        with h5py.File(ours_file, "r") as db:
+            images = db["images"][:300]
+        storage, on_disk, identical = bench_storage(workdir, images)
+        row("HDF5 bytes for 300 photos (image data)", storage[0], storage[1], "bytes", "= 8",
+            higher_is_better=False)
+        print(f"{'  whole files':<48} {on_disk[0]} vs {on_disk[1]} bytes "
+              f"(x{on_disk[0] / on_disk[1]:.3f}); pixels identical: {identical}", flush=True)
+
+        count, book_s, ours_s, difference, crop_book, crop_ours = bench_crops(images[:32], means)
+        row(f"10-crop evaluation of {count} images, img/s", count / book_s, count / ours_s,
+            "img/s", ">= 1 (CPU)")
+        print(f"{'  largest difference in predictions':<48} {difference:.2e} (target <= 1e-5)",
+              flush=True)
+        row("  crop construction alone, img/s", count / crop_book, count / crop_ours, "img/s",
+            ">= 10")
+
+        count, book_s, ours_s = bench_features(workdir, folder, 160)
+        row(f"ResNet50 features (weights none), {count} photos, img/s", count / book_s,
+            count / ours_s, "img/s", ">= 1")
+
+        os.makedirs(os.path.dirname(args.output), exist_ok=True)
+        with open(args.output, "w") as f:
+            json.dump({"data": source, "machine": platform.platform(), "cores": os.cpu_count(),
+                       "rows": rows, "build_peak_memory_mb": {k: v[1] for k, v in memory.items()},
+                       "hdf5_read_share": read_share, "crop_prediction_difference": difference,
+                       "pixels_identical": identical}, f, indent=2)
+        print(f"[INFO] written to {args.output}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
