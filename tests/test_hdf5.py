@@ -190,3 +190,35 @@ def test_patch_and_augmentation_fuse_into_one_exact_resampling(tmp_path):
                        for g, e in zip(got, expected))
         else:
             assert np.array_equal(got, expected)
+
+
+def test_book_training_code_runs_with_only_its_imports_changed(tmp_path):
+    """The README's port example, small: book preprocessors, augmentation via
+    `aug=`, TrainingMonitor and `model.fit` on the generators."""
+    import json
+
+    from pyimagesearch.callbacks import TrainingMonitor
+    from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.preprocessing import (
+        ImageAugmenter, ImageToArrayPreprocessor, PatchPreprocessor,
+    )
+
+    write(tmp_path / "train.hdf5", 6, shape=(70, 70, 3))
+    (tmp_path / "mean.json").write_text('{"R": 120.0, "G": 110.0, "B": 100.0}')
+    aug = ImageAugmenter(rotation_range=20, zoom_range=0.15, width_shift_range=0.2,
+                         height_shift_range=0.2, shear_range=0.15, horizontal_flip=True,
+                         fill_mode="nearest")
+    means = json.loads(open(tmp_path / "mean.json").read())
+    sp, pp = SimplePreprocessor(64, 64), PatchPreprocessor(64, 64)
+    mp, iap = MeanPreprocessor(means["R"], means["G"], means["B"]), ImageToArrayPreprocessor()
+    trainGen = HDF5DatasetGenerator(str(tmp_path / "train.hdf5"), 4, aug=aug,
+                                    preprocessors=[pp, mp, iap], classes=2)
+    valGen = HDF5DatasetGenerator(str(tmp_path / "train.hdf5"), 4, preprocessors=[sp, mp, iap],
+                                  classes=2)
+    model = AlexNet.build(width=64, height=64, depth=3, classes=2, reg=0.0002)
+    model.compile(loss="categorical_crossentropy",
+                  optimizer=keras.optimizers.Adam(learning_rate=1e-3), metrics=["accuracy"])
+    history = model.fit(trainGen, validation_data=valGen, epochs=1, verbose=0,
+                        callbacks=[TrainingMonitor(str(tmp_path / "plot.png"))])
+    assert not trainGen.fusedPatch  # ImageToArray after the mean: the general path
+    assert len(history.history["val_accuracy"]) == 1 and (tmp_path / "plot.png").exists()
