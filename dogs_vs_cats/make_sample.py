@@ -19,18 +19,26 @@ def make_parser():
     parser.add_argument("--test-images", type=positive_int, default=100,
                         help="unlabelled pictures in test1/")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--force", action="store_true", help="write into an existing folder")
+    parser.add_argument("--force", action="store_true", help="replace an existing folder")
     return parser
 
 
 def generate(args):
+    import shutil
+
     from pyimagesearch.datasets.synthetic import make_sample
 
     if os.path.exists(args.output) and os.listdir(args.output) and not args.force:
         raise FileExistsError(f"{args.output} is not empty: pass --force or another --output")
-    train, test = make_sample(args.output, args.per_class, args.test_images, args.seed)
-    print(f"[INFO] {2 * args.per_class} labelled pictures in {train}, "
-          f"{args.test_images} unlabelled in {test}")
+    # Written beside the output and moved there when complete: a killed run
+    # leaves no half-filled sample, and its leftovers are replaced next time.
+    partial = args.output.rstrip("/") + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    make_sample(partial, args.per_class, args.test_images, args.seed)
+    shutil.rmtree(args.output, ignore_errors=True)
+    os.replace(partial, args.output)
+    print(f"[INFO] {2 * args.per_class} labelled pictures in {os.path.join(args.output, 'train')}, "
+          f"{args.test_images} unlabelled in {os.path.join(args.output, 'test1')}")
 
 
 def main(argv=None):

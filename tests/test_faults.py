@@ -318,3 +318,16 @@ def test_killed_training_resumes_on_the_same_curve(built, tmp_path):
     assert len(resumed["loss"]) == 3 and resumed["loss"][:done] == history["loss"][:done]
     assert (out / "alexnet.keras").exists()
     assert not [p for p in out.iterdir() if ".partial" in p.name]
+
+
+def test_sample_generation_is_all_or_nothing(tmp_path, capsys):
+    from dogs_vs_cats import make_sample
+
+    (tmp_path / "s.partial" / "train").mkdir(parents=True)  # left by a killed run
+    (tmp_path / "s.partial" / "train" / "cat.0.jpg").write_bytes(b"")
+    code, _, _ = call_main(make_sample, ["--output", tmp_path / "s", "--per-class", 2,
+                                         "--test-images", 1], capsys)
+    assert code == 0 and sorted(os.listdir(tmp_path)) == ["s"]
+    assert (tmp_path / "s" / "train" / "cat.0.jpg").stat().st_size > 0
+    code, _, err = call_main(make_sample, ["--output", tmp_path / "s"], capsys)
+    one_line_error(code, err, "is not empty", "--force")

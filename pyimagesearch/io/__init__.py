@@ -2,7 +2,7 @@
 modules. Imported on first use, for the reason given in
 `pyimagesearch.preprocessing`."""
 
-import importlib
+from pyimagesearch.utils.lazy import lazy_getattr
 
 _MODULES = {
     "HDF5DatasetGenerator": "hdf5datasetgenerator",
@@ -11,8 +11,4 @@ _MODULES = {
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _MODULES)

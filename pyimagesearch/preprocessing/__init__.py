@@ -1,11 +1,11 @@
 """Preprocessors, importable from here or from their own modules.
 
-The classes are imported on first use, so that a process that only decodes
-and resizes photos (a worker of `pyimagesearch.io.imagefiles`) never loads
-Keras and TensorFlow.
+The classes are imported on first use, so that code that only decodes and
+resizes photos (build_dogs_vs_cats.py) starts without loading Keras and
+TensorFlow, which takes seconds.
 """
 
-import importlib
+from pyimagesearch.utils.lazy import lazy_getattr
 
 _MODULES = {
     "AspectAwarePreprocessor": "aspectawarepreprocessor",
@@ -19,8 +19,4 @@ _MODULES = {
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _MODULES)
