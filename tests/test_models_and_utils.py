@@ -80,3 +80,22 @@ def test_rank5_accuracy_refuses_mismatched_lengths_and_nan():
         rank5_accuracy(np.ones((3, 2)), [0, 1])
     with pytest.raises(ValueError, match="NaN"):
         rank5_accuracy(np.array([[np.nan, 1.0]]), [0])
+
+
+def test_ten_crop_predictions_average_each_images_crops():
+    from pyimagesearch.preprocessing import CropPreprocessor
+    from pyimagesearch.utils.tencrop import predict_ten_crops
+
+    class MeanBrightness:  # a "model" whose output is known: crop mean, and 1 - it
+        def predict_on_batch(self, crops):
+            m = crops.reshape(len(crops), -1).mean(axis=1)
+            return np.stack([m, 1 - m], axis=1)
+
+    images = np.random.default_rng(0).uniform(0, 1, (7, 9, 9, 3)).astype("float32")
+    cropper = CropPreprocessor(6, 6)
+    batches = [images[:3], images[3:]]
+    preds = predict_ten_crops(MeanBrightness(), batches, cropper, workers=2)
+    expected = [cropper.preprocess(i).reshape(10, -1).mean(axis=1).mean() for i in images]
+    assert preds.shape == (7, 2) and np.allclose(preds[:, 0], expected, atol=1e-6)
+    with pytest.raises(ValueError, match="NaN"):
+        predict_ten_crops(MeanBrightness(), [images * np.nan], cropper)
