@@ -86,7 +86,6 @@ def training(path, batch, steps, workers, mixed):
 
 def ten_crops(path, book_images, our_images):
     import h5py
-    import keras
 
     from benchmarks import book
     from pyimagesearch.nn.conv import AlexNet
@@ -105,7 +104,6 @@ def ten_crops(path, book_images, our_images):
                                   CropPreprocessor(227, 227)), len(images))
     book_rate = images_per_second(
         lambda: book.ten_crop_predictions(model, images[:book_images], means), book_images)
-    del keras
     return book_rate, ours_rate
 
 

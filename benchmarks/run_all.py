@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import cv2  # noqa: E402
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -215,8 +213,6 @@ def bench_crops(images, means):
 
 
 def bench_features(workdir, folder, count):
-    import keras
-
     from pyimagesearch.io.featureextraction import extract_features
     from pyimagesearch.nn.backbones import application_extractor
 
@@ -231,7 +227,6 @@ def bench_features(workdir, folder, count):
     book_seconds, _ = timed(book.extract_features, extractor.model, paths)
     ours_seconds, _ = timed(extract_features, subset, os.path.join(workdir, "features.hdf5"),
                             extractor, batchSize=16, workers=2)
-    del keras
     return count, book_seconds, ours_seconds
 
 

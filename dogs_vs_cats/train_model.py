@@ -8,7 +8,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.utils.cli import ArgumentParser, positive_int, run  # noqa: E402
+from pyimagesearch.utils.cli import ArgumentParser, run  # noqa: E402
 
 
 def make_parser():

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import SCRIPTS, STORED_SIZE, call_main, run_script
 from dogs_vs_cats import (
-    build_dogs_vs_cats, crop_accuracy, extract_features, predict, train_alexnet, train_model,
+    build_dogs_vs_cats, crop_accuracy, extract_features, train_model,
 )
 
 
