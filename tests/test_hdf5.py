@@ -222,3 +222,12 @@ def test_book_training_code_runs_with_only_its_imports_changed(tmp_path):
                         callbacks=[TrainingMonitor(str(tmp_path / "plot.png"))])
     assert not trainGen.fusedPatch  # ImageToArray after the mean: the general path
     assert len(history.history["val_accuracy"]) == 1 and (tmp_path / "plot.png").exists()
+
+
+def test_predict_with_worker_processes_sees_every_row(tmp_path):
+    images, _ = write(tmp_path / "d.hdf5", 10, shape=(3,))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x)])
+    gen = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, workers=2, use_multiprocessing=True)
+    gen[0]  # the parent opens the file first: each worker must open its own handle
+    got = model.predict(gen, verbose=0)
+    assert np.array_equal(got, images.astype("float32"))

@@ -183,3 +183,14 @@ def test_mean_batch_equals_float32_numpy_subtraction(dtype):
     expected = images.astype("float32") - np.array([106.13, 115.97, 124.96], "float32")
     assert np.array_equal(p.preprocess_batch(images), expected)
     assert np.array_equal(p.preprocess(images[1]), expected[1])
+
+
+def test_mean_works_in_a_forked_worker_after_the_parent_used_it():
+    import multiprocessing
+
+    big = random_images(8, 256, 256)  # large enough to be split among threads
+    p = MeanPreprocessor(1.0, 2.0, 3.0)
+    expected = p.preprocess_batch(big)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(p.preprocess_batch, (big,)).get(timeout=60)
+    assert np.array_equal(got, expected)

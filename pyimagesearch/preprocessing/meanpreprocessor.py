@@ -14,8 +14,14 @@ PARALLEL_SIZE = 1 << 20
 
 
 @lru_cache(maxsize=1)
-def _pool():
+def _pool_of_process(pid):
     return ThreadPoolExecutor(THREADS)
+
+
+def _pool():
+    """This process's thread pool: a forked child (a PyDataset worker) gets
+    its own, since the parent's threads do not exist in it."""
+    return _pool_of_process(os.getpid())
 
 
 class MeanPreprocessor:
