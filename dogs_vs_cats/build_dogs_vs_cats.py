@@ -28,7 +28,7 @@ def make_parser():
     parser.add_argument("--size", type=positive_int, default=config.IMAGE_SIZE,
                         help="stored photos are size x size")
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
-                        help="decoding processes")
+                        help="decoding threads")
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the split")
     parser.add_argument("--force", action="store_true", help="replace existing outputs")
     return parser

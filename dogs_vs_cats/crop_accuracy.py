@@ -38,9 +38,7 @@ def evaluate(args):
     print("[INFO] predicting on test data (no crops)...")
     testGen = HDF5DatasetGenerator(args.test, args.batch_size,
                                    [SimplePreprocessor(size, size), means], classes=classes)
-    if len(testGen.shape) != 3 or testGen.shape[2] != 3 or min(testGen.shape[:2]) < size:
-        raise ValueError(f"{args.test} holds images of shape {testGen.shape}: expected "
-                         f"(H, W, 3) with H and W at least the model's input size {size}")
+    testGen.check_image_size(size)
     preds = model.predict(testGen, verbose=0)
     (rank1, _) = rank5_accuracy(preds, testGen.labels)
     print(f"[INFO] rank-1: {rank1 * 100:.2f}%")

@@ -32,7 +32,7 @@ def make_parser():
     parser.add_argument("--mean", default=config.DATASET_MEAN,
                         help="for a .keras model: the mean JSON it was trained with")
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
-                        help="decoding processes")
+                        help="decoding threads")
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the shuffle")
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
@@ -40,17 +40,12 @@ def make_parser():
 
 def extract(args):
     from pyimagesearch.io.featureextraction import extract_features
-    from pyimagesearch.nn.backbones import application_extractor, saved_model_extractor
-    from pyimagesearch.preprocessing import MeanPreprocessor
+    from pyimagesearch.nn.backbones import feature_extractor
 
     if os.path.exists(args.output) and not args.force:
         raise FileExistsError(f"{args.output} already exists: pass --force to replace it")
     print(f"[INFO] loading {args.backbone}...")
-    if args.backbone.endswith(".keras"):
-        extractor = saved_model_extractor(args.backbone, MeanPreprocessor.from_json(args.mean),
-                                          args.layer)
-    else:
-        extractor = application_extractor(args.backbone, args.weights)
+    extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
     report = extract_features(
         args.dataset, args.output, extractor, batchSize=args.batch_size,
         bufSize=args.buffer_size, workers=args.workers, seed=args.seed, overwrite=args.force,

@@ -35,7 +35,7 @@ def make_parser():
     parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
-                        help="decoding processes")
+                        help="decoding threads")
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
 
@@ -64,16 +64,11 @@ def alexnet_predictor(args):
 def classifier_predictor(args):
     """(preprocessor for each photo, batch -> P(dog)) from features and the
     logistic regression."""
-    from pyimagesearch.nn.backbones import application_extractor, saved_model_extractor
-    from pyimagesearch.preprocessing import MeanPreprocessor
+    from pyimagesearch.nn.backbones import feature_extractor
     from pyimagesearch.utils.linearmodel import load_logistic_regression
 
     classifier, labelNames = load_logistic_regression(args.classifier)
-    if args.backbone.endswith(".keras"):
-        extractor = saved_model_extractor(args.backbone, MeanPreprocessor.from_json(args.mean),
-                                          args.layer)
-    else:
-        extractor = application_extractor(args.backbone, args.weights)
+    extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
     if extractor.dim != classifier.n_features_in_:
         raise ValueError(f"--classifier {args.classifier} takes {classifier.n_features_in_} "
                          f"features but --backbone {args.backbone} gives {extractor.dim}")

@@ -49,15 +49,14 @@ def train(args):
     from pyimagesearch.io import HDF5DatasetGenerator
     from pyimagesearch.nn.chain import chain
     from pyimagesearch.nn.conv import AlexNet
-    from pyimagesearch.nn.modelfiles import load_model, save_model
+    from pyimagesearch.nn.modelfiles import check_keras_path, load_model, save_model
     from pyimagesearch.preprocessing import (
         ImageAugmenter, MeanPreprocessor, PatchPreprocessor, SimplePreprocessor,
     )
 
     if args.input_size < 57:
         raise ValueError(f"--input-size {args.input_size} is too small for AlexNet: use 57 or more")
-    if not args.model.endswith(".keras"):
-        raise ValueError(f"--model {args.model}: Keras 3 saves models only to .keras paths")
+    check_keras_path(args.model)  # before hours of training, not after
     checkpoint, done = latest_checkpoint(args.output)
     if not args.resume and checkpoint is not None:
         raise FileExistsError(
@@ -84,12 +83,8 @@ def train(args):
         args.val, args.batch_size, [SimplePreprocessor(size, size), means],
         classes=config.NUM_CLASSES, workers=args.workers,
     )
-    for gen in (trainGen, valGen):
-        if len(gen.shape) != 3 or gen.shape[2] != 3 or min(gen.shape[:2]) < size:
-            raise ValueError(
-                f"{gen.dbPath} holds images of shape {gen.shape}: expected (H, W, 3) with "
-                f"H and W at least --input-size {size}"
-            )
+    trainGen.check_image_size(size)
+    valGen.check_image_size(size)
 
     if checkpoint is not None:
         print(f"[INFO] resuming from {checkpoint} after epoch {done}...")

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
-from pyimagesearch.io.imagefiles import list_image_files, load_images
+from pyimagesearch.io.imagefiles import labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.utils.files import write_json
 
@@ -38,7 +38,7 @@ def build_splits(images, outputs, split_sizes, size=256, workers=1, seed=42, ove
         split_sizes: {"val": count, "test": count}; the rest is "train".
         size: photos are stored as (size, size, 3) uint8 BGR, resized by
             `AspectAwarePreprocessor`.
-        workers: decoding processes.
+        workers: decoding threads.
         seed: the photos are taken in a random order with this seed; the
             first usable ones of each class fill the test and validation
             quotas (stratified by class), the rest go to training.
@@ -54,11 +54,8 @@ def build_splits(images, outputs, split_sizes, size=256, workers=1, seed=42, ove
     if existing and not overwrite:
         raise FileExistsError(f"{existing[0]} already exists: pass --force to replace the outputs")
 
-    files, others = list_image_files(images)
-    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [{"file": f.name, "reason": "no class label in the name"}
-                for f in files if f.label is None]
-    labelled = [f for f in files if f.label is not None]
+    files, labelled, skipped = labelled_image_files(images)
+    total = len(labelled) + len(skipped)
     classNames = sorted({f.label for f in labelled})
     class_index = {name: k for k, name in enumerate(classNames)}
     class_counts = Counter(f.label for f in labelled)
@@ -107,7 +104,7 @@ def build_splits(images, outputs, split_sizes, size=256, workers=1, seed=42, ove
         used = sum(w.idx + w.buffered for w in writers.values())
         if short or pixels == 0:
             raise ValueError(
-                f"{images}: only {used} of {len(files) + len(others)} files are usable photos "
+                f"{images}: only {used} of {total} files are usable photos "
                 f"({len(skipped)} skipped); the splits need at least {needed}, with "
                 f"{split_sizes['val']} for validation and {split_sizes['test']} for test"
             )

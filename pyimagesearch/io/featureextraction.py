@@ -1,7 +1,7 @@
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
-from pyimagesearch.io.imagefiles import list_image_files, usable_batches
+from pyimagesearch.io.imagefiles import labelled_image_files, usable_batches
 
 
 def extract_features(images, outputPath, extractor, batchSize=16, bufSize=1000, workers=1,
@@ -20,11 +20,7 @@ def extract_features(images, outputPath, extractor, batchSize=16, bufSize=1000, 
 
     Returns {"rows": N, "skipped": [{"file", "reason"}, ...]}.
     """
-    files, others = list_image_files(images)
-    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [{"file": f.name, "reason": "no class label in the name"}
-                for f in files if f.label is None]
-    labelled = [f for f in files if f.label is not None]
+    (_, labelled, skipped) = labelled_image_files(images)
     if not labelled:
         raise ValueError(f"{images} holds no photos named <label>.<id>.<ext>, like cat.0.jpg")
     classNames = sorted({f.label for f in labelled})

@@ -79,7 +79,6 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                     )
             self.numImages = int(db[dataKey].shape[0])
             self.shape = tuple(db[dataKey].shape[1:])
-            self.dtype = db[dataKey].dtype
             self.labels = db["labels"][:]
             self.classNames = read_label_names(db)
         if self.labels.shape != (self.numImages,):
@@ -119,6 +118,14 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         state = self.__dict__.copy()
         state["_db"] = None
         return state
+
+    def check_image_size(self, size):
+        """Raise unless the rows are (H, W, 3) images with H and W >= size."""
+        if len(self.shape) != 3 or self.shape[2] != 3 or min(self.shape[:2]) < size:
+            raise ValueError(
+                f"{self.dbPath} holds images of shape {self.shape}: expected (H, W, 3) with "
+                f"H and W at least the model's input size {size}"
+            )
 
     def __len__(self):
         return math.ceil(self.numImages / self.batchSize)

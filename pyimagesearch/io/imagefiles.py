@@ -94,6 +94,18 @@ def list_image_files(source):
     return images, others
 
 
+def labelled_image_files(source):
+    """(files, labelled, skipped) for a folder or .zip of photos named
+    "<label>.<id>.<ext>": every image file, those whose name carries a
+    label, and {"file", "reason"} for every file that is not an image or
+    has no label."""
+    files, others = list_image_files(source)
+    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
+    skipped += [{"file": f.name, "reason": "no class label in the name"}
+                for f in files if f.label is None]
+    return files, [f for f in files if f.label is not None], skipped
+
+
 def decode_image(data):
     """Decode image bytes to a 3-channel BGR uint8 array, or return a reason
     string when they are not a complete image.
@@ -154,7 +166,7 @@ def load_images(image_files, preprocessor=None, workers=1):
 
 
 def usable_batches(image_files, preprocessor, batchSize, workers, skipped):
-    """Decode photos in `workers` processes and yield lists of up to
+    """Decode photos in `workers` threads and yield lists of up to
     `batchSize` (image_file, image) pairs of usable photos, in order.
     Unusable ones are appended to `skipped` as {"file", "reason"}; each list
     comes with the number of files it accounts for, for progress bars:

@@ -109,6 +109,16 @@ def application_extractor(backbone, weights="imagenet"):
     return FeatureExtractor(model, size, preprocess, constructor.__name__)
 
 
+def feature_extractor(backbone, weights="imagenet", layer=None, meanPath=None):
+    """`saved_model_extractor` for a path ending in .keras (its means read
+    from `meanPath`), else `application_extractor`."""
+    from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
+
+    if backbone.endswith(".keras"):
+        return saved_model_extractor(backbone, MeanPreprocessor.from_json(meanPath), layer)
+    return application_extractor(backbone, weights)
+
+
 def saved_model_extractor(path, means, layer=None):
     """A layer of a saved .keras model, such as the AlexNet trained by
     train_alexnet.py, average-pooled when its output is a feature map.

@@ -26,9 +26,14 @@ def load_model(path):
         raise ValueError(f"{path} could not be loaded as a Keras model ({message})") from None
 
 
-def save_model(model, path):
-    """Save `model` to a `.keras` path; the file appears only when complete."""
+def check_keras_path(path):
+    """Raise unless `path` is one Keras 3 can save a model to."""
     if not path.endswith(".keras"):
         raise ValueError(f"{path}: Keras 3 saves models only to paths ending in .keras")
+
+
+def save_model(model, path):
+    """Save `model` to a `.keras` path; the file appears only when complete."""
+    check_keras_path(path)
     with atomic_path(path) as temporary:
         model.save(temporary)

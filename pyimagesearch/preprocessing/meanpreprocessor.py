@@ -1,27 +1,14 @@
 import json
 import math
-
 import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import cv2
 import numpy as np
 
-THREADS = os.cpu_count()
+from pyimagesearch.utils.parallel import map_ranges
+
 # Below this many values a batch is not worth splitting among threads.
 PARALLEL_SIZE = 1 << 20
-
-
-@lru_cache(maxsize=1)
-def _pool_of_process(pid):
-    return ThreadPoolExecutor(THREADS)
-
-
-def _pool():
-    """This process's thread pool: a forked child (a PyDataset worker) gets
-    its own, since the parent's threads do not exist in it."""
-    return _pool_of_process(os.getpid())
 
 
 class MeanPreprocessor:
@@ -79,11 +66,9 @@ class MeanPreprocessor:
         # One OpenCV pass converts and subtracts (3-4x faster than numpy's
         # convert-then-subtract, identical float32 results); a large batch is
         # split among threads, as OpenCV releases the GIL.
-        chunks = np.linspace(0, len(rows), min(len(rows), max(1, rows.size // PARALLEL_SIZE),
-                                               THREADS) + 1).astype(int)
-        list(_pool().map(lambda a, b: cv2.subtract(rows[a:b], self.scalar, dst=out[a:b],
-                                                   dtype=cv2.CV_32F),
-                         chunks[:-1], chunks[1:]))
+        map_ranges(lambda a, b: cv2.subtract(rows[a:b], self.scalar, dst=out[a:b],
+                                             dtype=cv2.CV_32F),
+                   len(rows), min(os.cpu_count(), rows.size // PARALLEL_SIZE))
         return out.reshape(images.shape)
 
     def preprocess(self, image):

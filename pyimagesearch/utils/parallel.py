@@ -1,0 +1,26 @@
+"""Split array work among threads. OpenCV and large NumPy copies release the
+GIL, so threads use every core without copying data between processes."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=1)
+def _pool_of_process(pid):
+    return ThreadPoolExecutor(os.cpu_count())
+
+
+def thread_pool():
+    """This process's thread pool: a forked child (a PyDataset worker) gets
+    its own, since the parent's threads do not exist in it."""
+    return _pool_of_process(os.getpid())
+
+
+def map_ranges(function, count, parts):
+    """Call function(start, end) on `parts` (at most `count`) consecutive
+    ranges covering [0, count), in this process's threads; wait for all."""
+    bounds = np.linspace(0, count, max(1, min(parts, count)) + 1).astype(int)
+    return list(thread_pool().map(function, bounds[:-1], bounds[1:]))
