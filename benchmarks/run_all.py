@@ -74,7 +74,7 @@ def peak_rss_mb(command):
 
 
 def bench_build(workdir, folder, count):
-    from pyimagesearch.io.datasetbuilder import build_splits
+    from pyimagesearch.pipeline.build import build_dataset, split_paths
 
     paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder))][:count]
     labels = [int(os.path.basename(p).startswith("dog")) for p in paths]
@@ -83,11 +83,10 @@ def bench_build(workdir, folder, count):
     os.makedirs(subset)
     for p in paths:
         os.link(p, os.path.join(subset, os.path.basename(p)))
-    outputs = {k: os.path.join(workdir, "ours_build", f"{k}.hdf5") for k in ("train", "val", "test")}
-    outputs.update(mean=os.path.join(workdir, "ours_build", "mean.json"),
-                   report=os.path.join(workdir, "ours_build", "report.json"))
-    ours_seconds, _ = timed(build_splits, subset, outputs, {"val": 100, "test": 100},
-                            workers=2)
+    folder = os.path.join(workdir, "ours_build")
+    ours_seconds, _ = timed(build_dataset, subset, folder, os.path.join(folder, "mean.json"),
+                            {"test": 100, "val": 100}, workers=2)
+    outputs = split_paths(folder)
     return book_seconds, ours_seconds, os.path.join(workdir, "book_build.hdf5"), outputs
 
 
@@ -178,7 +177,7 @@ def bench_crops(images, means):
 
     from pyimagesearch.nn.conv import AlexNet
     from pyimagesearch.preprocessing import CropPreprocessor, MeanPreprocessor
-    from pyimagesearch.utils.tencrop import predict_ten_crops
+    from pyimagesearch.pipeline.evaluation import predict_ten_crops
 
     keras.utils.set_random_seed(1)
     model = AlexNet.build(227, 227, 3, 2)
@@ -213,7 +212,7 @@ def bench_crops(images, means):
 
 
 def bench_features(workdir, folder, count):
-    from pyimagesearch.io.featureextraction import extract_features
+    from pyimagesearch.pipeline.features import extract_features
     from pyimagesearch.nn.backbones import application_extractor
 
     extractor = application_extractor("resnet50", "none")

@@ -8,9 +8,8 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.io.datasetbuilder import build_splits  # noqa: E402
-from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run  # noqa: E402
 
 
 def make_parser():
@@ -35,27 +34,19 @@ def make_parser():
 
 
 def build(args):
-    outputs = {split: os.path.join(args.output_dir, f"{split}.hdf5")
-               for split in ("train", "val", "test")}
-    outputs["mean"] = args.mean
-    outputs["report"] = os.path.join(args.output_dir, "build_report.json")
+    from pyimagesearch.pipeline.build import build_dataset
+
     print(f"[INFO] building HDF5 data sets from {args.images} with {args.workers} worker(s)...")
-    report = build_splits(
-        args.images, outputs, {"val": args.val_size, "test": args.test_size}, size=args.size,
-        workers=args.workers, seed=args.seed, overwrite=args.force,
+    report = build_dataset(
+        args.images, args.output_dir, args.mean, {"test": args.test_size, "val": args.val_size},
+        size=args.size, workers=args.workers, seed=args.seed, overwrite=args.force,
         progress=lambda total: progress(total, "Building"),
     )
     for split, count in report["used"].items():
-        print(f"[INFO] {split}: {count} images -> {outputs[split]}")
+        print(f"[INFO] {split}: {count} images -> {os.path.join(args.output_dir, split)}.hdf5")
     mean = report["mean"]
     print(f"[INFO] mean R={mean['R']:.3f} G={mean['G']:.3f} B={mean['B']:.3f} -> {args.mean}")
-    if report["skipped"]:
-        print(f"[WARNING] skipped {report['skipped_count']} file(s), listed in {outputs['report']}:")
-        for item in report["skipped"][:20]:
-            print(f"    {item['file']}: {item['reason']}")
-        if report["skipped_count"] > 20:
-            print(f"    ... and {report['skipped_count'] - 20} more")
-
+    print_skipped(report["skipped"], listedIn=os.path.join(args.output_dir, "build_report.json"))
 
 def main(argv=None):
     run(build, make_parser(), argv)

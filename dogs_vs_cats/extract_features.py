@@ -7,8 +7,8 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run  # noqa: E402
 
 
 def make_parser():
@@ -39,24 +39,16 @@ def make_parser():
 
 
 def extract(args):
-    from pyimagesearch.io.featureextraction import extract_features
-    from pyimagesearch.nn.backbones import feature_extractor
+    from pyimagesearch.pipeline.features import extract_backbone_features
 
-    if os.path.exists(args.output) and not args.force:
-        raise FileExistsError(f"{args.output} already exists: pass --force to replace it")
-    print(f"[INFO] loading {args.backbone}...")
-    extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
-    report = extract_features(
-        args.dataset, args.output, extractor, batchSize=args.batch_size,
-        bufSize=args.buffer_size, workers=args.workers, seed=args.seed, overwrite=args.force,
+    report = extract_backbone_features(
+        args.dataset, args.output, args.backbone, args.weights, args.layer, args.mean,
+        overwrite=args.force, batchSize=args.batch_size, bufSize=args.buffer_size,
+        workers=args.workers, seed=args.seed,
         progress=lambda total: progress(total, "Extracting Features"),
     )
-    print(f"[INFO] {report['rows']} x {extractor.dim} features -> {args.output}")
-    if report["skipped"]:
-        print(f"[WARNING] skipped {len(report['skipped'])} file(s):")
-        for item in report["skipped"]:
-            print(f"    {item['file']}: {item['reason']}")
-
+    print(f"[INFO] {report['rows']} x {report['dim']} features -> {args.output}")
+    print_skipped(report["skipped"])
 
 def main(argv=None):
     run(extract, make_parser(), argv)

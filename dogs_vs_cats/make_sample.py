@@ -8,7 +8,7 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pyimagesearch.utils.cli import ArgumentParser, positive_int, run  # noqa: E402
+from dogs_vs_cats.cli import ArgumentParser, positive_int, run  # noqa: E402
 
 
 def make_parser():

@@ -9,12 +9,8 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.utils.cli import ArgumentParser, positive_int, progress, run  # noqa: E402
-
-# Unusable photos still get a row, so the submission stays complete: 0.5
-# says "no idea" and costs the least log loss.
-UNKNOWN = 0.5
 
 
 def make_parser():
@@ -40,88 +36,24 @@ def make_parser():
     return parser
 
 
-def alexnet_predictor(args):
-    """(preprocessor for each photo, batch -> P(dog)) from the AlexNet."""
-    from pyimagesearch.nn.modelfiles import load_model
-    from pyimagesearch.preprocessing import (
-        AspectAwarePreprocessor, CropPreprocessor, MeanPreprocessor,
-    )
-    from pyimagesearch.utils.tencrop import predict_ten_crops
-
-    means = MeanPreprocessor.from_json(args.mean)
-    model = load_model(args.model)
-    cropper = CropPreprocessor(int(model.input_shape[1]), int(model.input_shape[2]))
-    if args.size < cropper.width:
-        raise ValueError(f"--size {args.size} is smaller than the model's input {cropper.width}")
-
-    def predict(images):
-        # build_dogs_vs_cats.py stores the class names sorted: cat 0, dog 1
-        return predict_ten_crops(model, [means.preprocess_batch(images)], cropper)[:, 1]
-
-    return AspectAwarePreprocessor(args.size, args.size), predict
-
-
-def classifier_predictor(args):
-    """(preprocessor for each photo, batch -> P(dog)) from features and the
-    logistic regression."""
-    from pyimagesearch.nn.backbones import feature_extractor
-    from pyimagesearch.utils.linearmodel import load_logistic_regression
-
-    classifier, labelNames = load_logistic_regression(args.classifier)
-    extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
-    if extractor.dim != classifier.n_features_in_:
-        raise ValueError(f"--classifier {args.classifier} takes {classifier.n_features_in_} "
-                         f"features but --backbone {args.backbone} gives {extractor.dim}")
-    dog = list(labelNames or []).index("dog") if "dog" in (labelNames or []) else 1
-    column = list(classifier.classes_).index(dog)
-
-    def predict(images):
-        return classifier.predict_proba(extractor.extract(images))[:, column]
-
-    return extractor.resizer, predict
-
-
 def predict(args):
-    import numpy as np
+    from pyimagesearch.pipeline import submission
 
-    from pyimagesearch.io.imagefiles import list_image_files, usable_batches
-    from pyimagesearch.utils.files import atomic_path
+    if args.classifier:
+        from pyimagesearch.nn.backbones import feature_extractor
 
-    if os.path.exists(args.output) and not args.force:
-        raise FileExistsError(f"{args.output} already exists: pass --force to replace it")
-    files, others = list_image_files(args.images)
-    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [{"file": f.name, "reason": "no id in the name (expected N.jpg)"}
-                for f in files if f.id is None]
-    files = sorted((f for f in files if f.id is not None), key=lambda f: f.id)
-    ids = [f.id for f in files]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{args.images} holds several photos with the same id")
-
-    (preprocessor, predict_batch) = (classifier_predictor if args.classifier
-                                     else alexnet_predictor)(args)
-    print(f"[INFO] predicting {len(files)} photos from {args.images}...")
-    probabilities = {}
-    unusable = []
-    bar = progress(len(files), "Predicting")
-    for usable, done in usable_batches(files, preprocessor, args.batch_size, args.workers,
-                                       unusable):
-        if usable:
-            dog = predict_batch(np.stack([image for _, image in usable]))
-            probabilities.update({f.id: float(p) for (f, _), p in zip(usable, dog)})
-        bar.update(done)
-    bar.finish()
-
-    with atomic_path(args.output) as temporary:
-        with open(temporary, "w") as f:
-            f.write("id,label\n")
-            for image_id in ids:
-                f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
-    print(f"[INFO] {len(ids)} rows -> {args.output}")
-    for item in unusable:
-        print(f"[WARNING] {item['file']}: {item['reason']}; written as {UNKNOWN}")
-    for item in skipped:
-        print(f"[WARNING] skipped {item['file']}: {item['reason']}")
+        extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
+        predictor = submission.classifier_predictor(args.classifier, extractor)
+    else:
+        predictor = submission.alexnet_predictor(args.model, args.mean, args.size)
+    print(f"[INFO] predicting the photos of {args.images}...")
+    report = submission.write_submission(
+        args.images, args.output, predictor, batchSize=args.batch_size, workers=args.workers,
+        overwrite=args.force, progress=lambda total: progress(total, "Predicting"),
+    )
+    print(f"[INFO] {report['rows']} rows -> {args.output}")
+    print_skipped(report["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")
+    print_skipped(report["skipped"], "left out")
 
 
 def main(argv=None):

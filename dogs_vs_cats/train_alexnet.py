@@ -9,10 +9,8 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from dogs_vs_cats.cli import ArgumentParser, positive_float, positive_int, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.utils.cli import (  # noqa: E402
-    ArgumentParser, positive_float, positive_int, run,
-)
 
 
 def make_parser():
@@ -42,78 +40,14 @@ def make_parser():
 
 
 def train(args):
-    import keras
-    import tensorflow as tf
+    from pyimagesearch.pipeline.training import train_alexnet
 
-    from pyimagesearch.callbacks import EpochCheckpoint, TrainingMonitor, latest_checkpoint
-    from pyimagesearch.io import HDF5DatasetGenerator
-    from pyimagesearch.nn.chain import chain
-    from pyimagesearch.nn.conv import AlexNet
-    from pyimagesearch.nn.modelfiles import check_keras_path, load_model, save_model
-    from pyimagesearch.preprocessing import (
-        ImageAugmenter, MeanPreprocessor, PatchPreprocessor, SimplePreprocessor,
+    train_alexnet(
+        args.train, args.val, args.mean, args.output, args.model, epochs=args.epochs,
+        batchSize=args.batch_size, learningRate=args.lr, inputSize=args.input_size,
+        reg=config.L2_REG, seed=args.seed, resume=args.resume, workers=args.workers,
+        mixedPrecision=args.mixed_precision, verbose=1 if sys.stdout.isatty() else 2,
     )
-
-    if args.input_size < 57:
-        raise ValueError(f"--input-size {args.input_size} is too small for AlexNet: use 57 or more")
-    check_keras_path(args.model)  # before hours of training, not after
-    checkpoint, done = latest_checkpoint(args.output)
-    if not args.resume and checkpoint is not None:
-        raise FileExistsError(
-            f"{checkpoint} exists: pass --resume to continue that run, or use another --output"
-        )
-    if args.resume and checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint-epoch-*.keras in {args.output} to resume from")
-    if done >= args.epochs:
-        raise ValueError(f"{checkpoint} has already trained {done} epochs: raise --epochs")
-
-    gpus = tf.config.list_physical_devices("GPU")
-    print(f"[INFO] training on {'GPU: ' + gpus[0].name if gpus else 'the CPU (TensorFlow sees no GPU)'}")
-    keras.utils.set_random_seed(args.seed)
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-
-    size = args.input_size
-    means = MeanPreprocessor.from_json(args.mean)
-    trainGen = HDF5DatasetGenerator(
-        args.train, args.batch_size, [PatchPreprocessor(size, size, seed=args.seed), means],
-        classes=config.NUM_CLASSES, shuffle=True, seed=args.seed, workers=args.workers,
-    )
-    valGen = HDF5DatasetGenerator(
-        args.val, args.batch_size, [SimplePreprocessor(size, size), means],
-        classes=config.NUM_CLASSES, workers=args.workers,
-    )
-    trainGen.check_image_size(size)
-    valGen.check_image_size(size)
-
-    if checkpoint is not None:
-        print(f"[INFO] resuming from {checkpoint} after epoch {done}...")
-        model = load_model(checkpoint)
-    else:
-        print("[INFO] compiling model...")
-        alexnet = AlexNet.build(size, size, 3, config.NUM_CLASSES, reg=config.L2_REG)
-        augmenter = ImageAugmenter(**config.AUGMENTATION, seed=args.seed)
-        # The augmentation is the model's first layer: it runs with the model
-        # (on the GPU when there is one) and only while training.
-        model = chain(alexnet.input_shape[1:], [augmenter] + alexnet.layers[1:], name="alexnet")
-        model.compile(loss="categorical_crossentropy",
-                      optimizer=keras.optimizers.Adam(learning_rate=args.lr),
-                      metrics=["accuracy"])
-
-    callbacks = [
-        TrainingMonitor(os.path.join(args.output, "alexnet.png"),
-                        jsonPath=os.path.join(args.output, "alexnet.json"), startAt=done),
-        EpochCheckpoint(args.output),
-    ]
-    model.fit(trainGen, validation_data=valGen, epochs=args.epochs, initial_epoch=done,
-              callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
-
-    inference = chain(model.input_shape[1:],
-                      [layer for layer in model.layers[1:] if not isinstance(layer, ImageAugmenter)],
-                      name="alexnet")
-    print(f"[INFO] serializing model to {args.model}...")
-    save_model(inference, args.model)
-
 
 def main(argv=None):
     run(train, make_parser(), argv)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 
 import cv2
@@ -197,7 +196,7 @@ def test_features_that_are_not_finite_are_an_error(tmp_path, capsys):
 def test_backbone_and_weights_mistakes(sample, tmp_path, capsys):
     args = ["--dataset", sample["train"], "--output", tmp_path / "f.hdf5"]
     code, _, err = call_main(extract_features, args + ["--backbone", "alexnet9"], capsys)
-    one_line_error(code, err, "--backbone 'alexnet9'", "mobilenetv2")
+    one_line_error(code, err, "--backbone: 'alexnet9'", "mobilenetv2")
     code, _, err = call_main(extract_features, args + [
         "--backbone", "mobilenet_v2", "--weights", tmp_path / "missing.weights.h5"], capsys)
     one_line_error(code, err, "missing.weights.h5")
@@ -221,7 +220,7 @@ def test_imagenet_weights_offline_say_to_pass_a_path(monkeypatch, sample, tmp_pa
         "--dataset", sample["train"], "--output", tmp_path / "f.hdf5",
         "--backbone", "mobilenet_v2", "--weights", "imagenet"], capsys)
     one_line_error(code, err, "could not download the ImageNet weights of MobileNetV2",
-                   "--weights PATH")
+                   "--weights: could not download")
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -251,7 +250,7 @@ def test_keras_files_load_in_safe_mode(tmp_path):
 def test_logistic_regression_is_saved_as_json_not_pickle(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    from pyimagesearch.utils.linearmodel import load_logistic_regression, save_logistic_regression
+    from pyimagesearch.pipeline.classifier import load_logistic_regression, save_logistic_regression
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(40, 5)), np.arange(40) % 2
@@ -263,59 +262,73 @@ def test_logistic_regression_is_saved_as_json_not_pickle(tmp_path):
     assert names == ["cat", "dog"]
     assert np.array_equal(loaded.predict_proba(x), model.predict_proba(x))
     (tmp_path / "evil.json").write_bytes(b"\x80\x04\x95")  # a pickle header
-    with pytest.raises(ValueError, match="evil.json is not a JSON model file"):
+    with pytest.raises(ValueError, match="evil.json is not valid JSON"):
         load_logistic_regression(str(tmp_path / "evil.json"))
 
 
-def wait_for(predicate, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+def run_killed_at(script, args, module, qualname, after_calls):
+    """Run dogs_vs_cats/<script>.py in a child process that SIGKILLs itself
+    right after the `after_calls`-th call of `module.qualname` returns: a
+    kill at a fixed point, however fast the machine. Returns the exit code."""
+    owner, method = qualname.rsplit(".", 1)
+    code = f"""
+import os, signal, sys, runpy
+sys.argv = {[f"{script}.py", *map(str, args)]!r}
+sys.path.insert(0, os.getcwd())
+import {module} as target
+cls = target.{owner}
+original = cls.{method}
+calls = [0]
+def killing(*a, **k):
+    result = original(*a, **k)
+    calls[0] += 1
+    if calls[0] == {after_calls}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+setattr(cls, "{method}", killing)
+runpy.run_path("{script}.py", run_name="__main__")
+"""
+    process = subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, capture_output=True,
+                             text=True, timeout=600)
+    return process.returncode
 
 
 def test_killed_build_leaves_nothing_complete_and_a_rerun_succeeds(messy, tmp_path):
     out = tmp_path / "hdf5"
-    command = [sys.executable, "build_dogs_vs_cats.py", "--images", str(messy["folder"]),
-               "--output-dir", str(out), "--mean", str(tmp_path / "mean.json"), "--val-size",
-               "10", "--test-size", "10", "--size", "160", "--workers", "1"]
-    process = subprocess.Popen(command, cwd=SCRIPTS, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    assert wait_for(lambda: (out / "train.hdf5.partial").exists(), 60)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    args = ["--images", messy["folder"], "--output-dir", out, "--mean", tmp_path / "mean.json",
+            "--val-size", 10, "--test-size", 10, "--size", 72, "--workers", 1]
+    # killed after 30 of the 65 photos are stored
+    code = run_killed_at("build_dogs_vs_cats", args, "pyimagesearch.io.hdf5datasetwriter",
+                         "HDF5DatasetWriter.add", 30)
+    assert code == -signal.SIGKILL
+    assert [p.name for p in out.iterdir() if ".partial" in p.name]  # killed mid-write
     assert not any((out / f"{s}.hdf5").exists() for s in ("train", "val", "test"))
     assert not (tmp_path / "mean.json").exists()
-    rerun = subprocess.run(command, cwd=SCRIPTS, capture_output=True, text=True)
+    rerun = run_script("build_dogs_vs_cats", *args)
     assert rerun.returncode == 0, rerun.stderr
     with h5py.File(out / "train.hdf5", "r") as db:
         assert db["images"].shape[0] == 45
-    assert not list(out.glob("*.partial"))
+    assert not [p for p in out.iterdir() if ".partial" in p.name]
 
 
 def test_killed_training_resumes_on_the_same_curve(built, tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "train_alexnet.py", "--train", str(built["train"]), "--val",
-               str(built["val"]), "--mean", str(built["mean"]), "--output", str(out),
-               "--model", str(out / "alexnet.keras"), "--epochs", "3", "--batch-size", "16",
-               "--input-size", "64", "--workers", "1"]
-    process = subprocess.Popen(command, cwd=SCRIPTS, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    assert wait_for(lambda: list(out.glob("checkpoint-epoch-001.keras")), 240)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    args = ["--train", built["train"], "--val", built["val"], "--mean", built["mean"],
+            "--output", out, "--model", out / "alexnet.keras", "--epochs", 3,
+            "--batch-size", 16, "--input-size", 64, "--workers", 1]
+    # killed right after the first epoch's checkpoint is written
+    code = run_killed_at("train_alexnet", args, "pyimagesearch.callbacks.epochcheckpoint",
+                         "EpochCheckpoint.on_epoch_end", 1)
+    assert code == -signal.SIGKILL
     assert not (out / "alexnet.keras").exists()
-    checkpoints = sorted(p.name for p in out.glob("checkpoint-epoch-*.keras"))
-    done = int(checkpoints[-1][17:20])
+    assert sorted(p.name for p in out.glob("checkpoint-epoch-*.keras")) == [
+        "checkpoint-epoch-001.keras"]
     history = json.loads((out / "alexnet.json").read_text())
-    assert len(history["loss"]) >= done
-    rerun = subprocess.run(command + ["--resume"], cwd=SCRIPTS, capture_output=True, text=True)
+    assert len(history["loss"]) == 1
+    rerun = run_script("train_alexnet", *args, "--resume")
     assert rerun.returncode == 0, rerun.stderr
     resumed = json.loads((out / "alexnet.json").read_text())
-    assert len(resumed["loss"]) == 3 and resumed["loss"][:done] == history["loss"][:done]
+    assert len(resumed["loss"]) == 3 and resumed["loss"][:1] == history["loss"]
     assert (out / "alexnet.keras").exists()
     assert not [p for p in out.iterdir() if ".partial" in p.name]
 

@@ -72,9 +72,9 @@ def test_writer_leaves_no_final_file_until_closed_and_none_on_error(tmp_path):
     writer = HDF5DatasetWriter((4, 2), str(path))
     writer.add(np.zeros((4, 2), np.uint8), [0, 1, 0, 1])
     writer.flush()
-    assert not path.exists() and (tmp_path / "x.hdf5.partial").exists()
+    assert not path.exists() and (tmp_path / ".x.partial.hdf5").exists()
     writer.close()
-    assert path.exists() and not (tmp_path / "x.hdf5.partial").exists()
+    assert path.exists() and not (tmp_path / ".x.partial.hdf5").exists()
     with pytest.raises(RuntimeError):
         with HDF5DatasetWriter((4, 2), str(tmp_path / "y.hdf5")) as writer:
             writer.add(np.zeros((2, 2), np.uint8), [0, 1])
@@ -171,25 +171,94 @@ def test_generator_rejects_bad_files(tmp_path):
         HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 0, classes=3)
 
 
-def test_patch_and_augmentation_fuse_into_one_exact_resampling(tmp_path):
+@pytest.mark.parametrize("fill_mode", ["nearest", "constant", "reflect", "wrap"])
+def test_patch_mean_augment_batches_follow_the_books_order(tmp_path, fill_mode):
+    """Each batch is patch -> mean -> augment, drawn from the batch's own
+    generator: the border is `cval`, not `cval - mean`, and comes from the
+    patch's edge, not the pixels around the patch."""
     from pyimagesearch.preprocessing import ImageAugmenter, PatchPreprocessor
 
     images, _ = write(tmp_path / "d.hdf5", 16, shape=(12, 14, 3))
-    mean = MeanPreprocessor(1.0, 2.0, 3.0)
-    for aug, mirrored in ((ImageAugmenter(), False), (ImageAugmenter(horizontal_flip=True, seed=0), None)):
-        fused = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 16,
-                                     [PatchPreprocessor(9, 7, seed=3), mean], aug=aug)
-        assert fused.fusedPatch
-        (got, _) = fused[0]
-        ys, xs = PatchPreprocessor(9, 7, seed=3).offsets(16, 12, 14)
-        patches = np.stack([image[y:y + 7, x:x + 9] for image, y, x in zip(images, ys, xs)])
-        expected = mean.preprocess_batch(patches)
-        assert got.shape == (16, 7, 9, 3)
-        if mirrored is None:  # each is the patch or its mirror, exactly
-            assert all(np.array_equal(g, e) or np.array_equal(g, e[:, ::-1])
-                       for g, e in zip(got, expected))
-        else:
-            assert np.array_equal(got, expected)
+    mean = MeanPreprocessor(100.0, 50.0, 20.0)
+    options = dict(rotation_range=30, zoom_range=[0.7, 1.3], shear_range=20,
+                   width_shift_range=0.3, height_shift_range=2, horizontal_flip=True,
+                   fill_mode=fill_mode, cval=7.0)
+    gen = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 16, [PatchPreprocessor(9, 7), mean],
+                               aug=ImageAugmenter(**options), seed=5)
+    (got, _) = gen[0]
+    rng = gen.batch_rng(0)
+    patches = PatchPreprocessor(9, 7).preprocess_batch(images, rng=rng)
+    expected = ImageAugmenter(**options).augment(mean.preprocess_batch(patches), rng=rng)
+    assert got.shape == (16, 7, 9, 3) and got.dtype == np.float32
+    assert np.array_equal(got, expected)
+    if fill_mode == "constant":
+        assert np.sum(got == 7.0) > 0  # some border, filled with cval itself
+
+
+def test_random_batches_differ_reproduce_and_do_not_depend_on_workers(tmp_path):
+    from pyimagesearch.preprocessing import ImageAugmenter, PatchPreprocessor
+
+    images = np.broadcast_to(np.arange(40 * 40 * 3, dtype=np.uint8).reshape(1, 40, 40, 3) % 251,
+                             (32, 40, 40, 3))
+    with HDF5DatasetWriter((32, 40, 40, 3), str(tmp_path / "same.hdf5")) as writer:
+        writer.add(np.ascontiguousarray(images), np.zeros(32, int))  # 32 identical images
+
+    def batches(seed, **kwargs):
+        gen = HDF5DatasetGenerator(str(tmp_path / "same.hdf5"), 8,
+                                   [PatchPreprocessor(30, 30)], binarize=False,
+                                   aug=ImageAugmenter(rotation_range=10, seed=99), seed=seed,
+                                   **kwargs)
+        model = keras.Sequential([keras.Input((30, 30, 3)), keras.layers.Identity()])
+        return model.predict(gen, verbose=0)
+
+    plain = batches(seed=3)
+    chunks = plain.reshape(4, 8, 30, 30, 3)
+    for a in range(4):  # identical images, yet every batch draws its own patches and warps
+        for b in range(a + 1, 4):
+            assert not np.array_equal(chunks[a], chunks[b])
+    processes = batches(seed=3, workers=2, use_multiprocessing=True)
+    threads = batches(seed=3, workers=3)
+    assert np.array_equal(plain, processes) and np.array_equal(plain, threads)
+    other = batches(seed=4)
+    assert not np.array_equal(plain, other)
+
+
+def test_a_new_epoch_draws_new_batches_and_epoch_can_be_set(tmp_path):
+    from pyimagesearch.preprocessing import PatchPreprocessor
+
+    write(tmp_path / "d.hdf5", 12, shape=(20, 20, 3))
+    gen = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, [PatchPreprocessor(10, 10)],
+                               shuffle=True, seed=1)
+    first = [gen[i][0] for i in range(3)]
+    gen.on_epoch_end()
+    second = [gen[i][0] for i in range(3)]
+    assert gen.epoch == 1 and not all(np.array_equal(a, b) for a, b in zip(first, second))
+    resumed = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, [PatchPreprocessor(10, 10)],
+                                   shuffle=True, seed=1)
+    resumed.epoch = 1
+    assert all(np.array_equal(resumed[i][0], second[i]) for i in range(3))
+
+
+def test_threads_share_one_file_handle_and_close_closes_it(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    write(tmp_path / "d.hdf5", 8)
+    with HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 1) as gen:
+        with ThreadPoolExecutor(8) as pool:
+            handles = list(pool.map(lambda _: gen.db, range(64)))
+        assert all(h is handles[0] for h in handles) and handles[0].id.valid
+    assert not handles[0].id.valid and gen._db is None
+
+
+def test_in_memory_generator_reads_the_file_once_and_gives_the_same_batches(tmp_path):
+    write(tmp_path / "d.hdf5", 10)
+    streamed = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, shuffle=True, seed=2)
+    cached = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, shuffle=True, seed=2,
+                                  inMemory=True)
+    assert cached._db is None
+    for i in range(len(cached)):
+        assert np.array_equal(cached[i][0], streamed[i][0])
+    assert cached._db is None  # never opened the file again
 
 
 def test_book_training_code_runs_with_only_its_imports_changed(tmp_path):
@@ -220,7 +289,6 @@ def test_book_training_code_runs_with_only_its_imports_changed(tmp_path):
                   optimizer=keras.optimizers.Adam(learning_rate=1e-3), metrics=["accuracy"])
     history = model.fit(trainGen, validation_data=valGen, epochs=1, verbose=0,
                         callbacks=[TrainingMonitor(str(tmp_path / "plot.png"))])
-    assert not trainGen.fusedPatch  # ImageToArray after the mean: the general path
     assert len(history.history["val_accuracy"]) == 1 and (tmp_path / "plot.png").exists()
 
 

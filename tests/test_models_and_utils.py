@@ -84,7 +84,7 @@ def test_rank5_accuracy_refuses_mismatched_lengths_and_nan():
 
 def test_ten_crop_predictions_average_each_images_crops():
     from pyimagesearch.preprocessing import CropPreprocessor
-    from pyimagesearch.utils.tencrop import predict_ten_crops
+    from pyimagesearch.pipeline.evaluation import predict_ten_crops
 
     class MeanBrightness:  # a "model" whose output is known: crop mean, and 1 - it
         def predict_on_batch(self, crops):

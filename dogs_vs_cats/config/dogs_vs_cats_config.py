@@ -39,10 +39,6 @@ BATCH_SIZE = 128
 EPOCHS = 75
 LEARNING_RATE = 1e-3
 L2_REG = 0.0002
-AUGMENTATION = dict(
-    rotation_range=20, zoom_range=0.15, width_shift_range=0.2, height_shift_range=0.2,
-    shear_range=0.15, horizontal_flip=True, fill_mode="nearest",
-)
 FEATURE_BATCH_SIZE = 16
 FEATURE_BUFFER_SIZE = 1000
 BACKBONE = "resnet50"

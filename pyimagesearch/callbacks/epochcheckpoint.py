@@ -25,8 +25,13 @@ def latest_checkpoint(outputPath):
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """Save the whole model (weights and optimizer state) every `every`
-    epochs as `outputPath/checkpoint-epoch-NNN.keras`, NNN counting
-    completed epochs, keeping only the newest.
+    epochs as `outputPath/checkpoint-epoch-NNN.keras`, keeping only the
+    newest.
+
+    NNN counts completed epochs: `startAt` (the epochs done before this
+    `fit`, as the book passes it when it resumes) plus the epochs this `fit`
+    has completed. Pass `initial_epoch=startAt` to `fit` as well, or not:
+    the count is the same.
 
     Each file is written under a temporary name and renamed when complete,
     so the newest checkpoint is always loadable, even after a kill.
@@ -37,9 +42,14 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.outputPath = outputPath
         self.every = every
         self.startAt = startAt
+        self.completed = startAt
+
+    def on_train_begin(self, logs=None):
+        self.completed = self.startAt
 
     def on_epoch_end(self, epoch, logs=None):
-        completed = epoch + 1
+        self.completed += 1
+        completed = self.completed
         if completed % self.every:
             return
         path = os.path.join(self.outputPath, f"checkpoint-epoch-{completed:03d}.keras")

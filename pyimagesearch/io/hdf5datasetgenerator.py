@@ -1,12 +1,13 @@
+import inspect
 import math
 import os
+import threading
 
 import h5py
 import keras
 import numpy as np
 
 from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
-from pyimagesearch.preprocessing.patchpreprocessor import PatchPreprocessor
 from pyimagesearch.utils.checks import check_positive_int
 
 
@@ -29,6 +30,23 @@ def read_label_names(db):
     return [name for name in db["label_names"].asstr()[()]]
 
 
+def stored_label_names(dbPath):
+    """The class names of an HDF5 file; ValueError if it has none."""
+    with open_hdf5(dbPath) as db:
+        names = read_label_names(db)
+    if not names:
+        raise ValueError(f"{dbPath} has no class names ('label_names'): build it with "
+                         "build_dogs_vs_cats.py")
+    return names
+
+
+def takes_rng(preprocessor):
+    """Whether `preprocessor.preprocess_batch` draws random numbers from an
+    `rng` argument (PatchPreprocessor, ImageAugmenter.augment)."""
+    method = getattr(preprocessor, "preprocess_batch", None)
+    return method is not None and "rng" in inspect.signature(method).parameters
+
+
 class HDF5DatasetGenerator(keras.utils.PyDataset):
     """Batches of (data, labels) from an HDF5 file, for `model.fit`,
     `model.evaluate` and `model.predict`.
@@ -38,28 +56,39 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         batchSize: rows per batch; the last batch holds the remainder.
         preprocessors: applied in order to every batch. When each has a
             `preprocess_batch`, whole batches go through it; otherwise each
-            image goes through `preprocess`. When they are a
-            `PatchPreprocessor` followed by ones that commute with a warp
-            (`MeanPreprocessor`) and `aug` is an `ImageAugmenter`, the patch
-            and the augmentation are one resampling of the stored image.
+            image goes through `preprocess`.
         aug: applied after the preprocessors: an `ImageAugmenter`, any Keras
             layer or callable on a batch, or a legacy object with `.flow()`
             such as `ImageDataGenerator`.
         binarize: one-hot labels, shape (n, classes), instead of integers.
         classes: the number of classes; labels must lie in [0, classes).
-        shuffle: shuffle the order of the batches at each epoch's end (and
-            before the first one); the rows of a batch stay consecutive, which
-            keeps HDF5 reads contiguous.
-        seed: seeds that shuffle.
+        shuffle: shuffle the order of the batches at each epoch (the rows of
+            a batch stay consecutive, which keeps HDF5 reads contiguous).
+        seed: the seed of every random draw: the batch order of each epoch,
+            and the random patches and augmentation of each batch. None
+            draws one at construction.
         dataKey: the data set to read ("images" or "features").
+        inMemory: read the whole data set into RAM once (N x row bytes),
+            so that no batch reads the file.
         workers, use_multiprocessing, max_queue_size: as `keras.utils.PyDataset`.
 
     Each pass yields every row exactly once: `len()` is ceil(N / batchSize).
-    The file is opened read-only, lazily, once in each process that reads it.
+
+    Randomness: batch `index` of epoch `epoch` draws from a generator seeded
+    with (seed, epoch, index), passed as `rng` to every preprocessor whose
+    `preprocess_batch` takes one (`PatchPreprocessor`) and to an
+    `ImageAugmenter` `aug`. So batches differ from one another, a new epoch
+    draws anew, and the same seed gives the same batches whatever the number
+    and kind of workers. `epoch` counts the `on_epoch_end` calls; set it to
+    continue a run where it stopped.
+
+    The file is opened read-only, lazily, once in each process that reads
+    it; `close()` (or a `with` block) closes it.
     """
 
     def __init__(self, dbPath, batchSize, preprocessors=None, aug=None, binarize=True,
-                 classes=2, shuffle=False, seed=None, dataKey="images", **kwargs):
+                 classes=2, shuffle=False, seed=None, dataKey="images", inMemory=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.dbPath = dbPath
         self.batchSize = check_positive_int("batchSize", batchSize)
@@ -70,6 +99,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.seed = seed
         self.dataKey = dataKey
+        self.inMemory = inMemory
 
         with open_hdf5(dbPath) as db:
             for key in (dataKey, "labels"):
@@ -81,6 +111,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             self.shape = tuple(db[dataKey].shape[1:])
             self.labels = db["labels"][:]
             self.classNames = read_label_names(db)
+            self.data = db[dataKey][:] if inMemory else None
         if self.labels.shape != (self.numImages,):
             raise ValueError(
                 f"{dbPath} holds {self.numImages} rows of '{dataKey}' but "
@@ -94,30 +125,42 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                 f"outside [0, {classes}) for classes={classes}"
             )
         self.batchFast = all(hasattr(p, "preprocess_batch") for p in self.preprocessors)
-        self.fusedPatch = (
-            isinstance(aug, ImageAugmenter) and self.batchFast and len(self.preprocessors) > 0
-            and isinstance(self.preprocessors[0], PatchPreprocessor)
-            and all(getattr(p, "commutesWithWarp", False) for p in self.preprocessors[1:])
-        )
-        self.rng = np.random.default_rng(seed)
-        self.order = np.arange(len(self))
-        if shuffle:
-            self.rng.shuffle(self.order)
+        self.randomPreprocessors = [takes_rng(p) for p in self.preprocessors]
+        self.seed_ = np.random.SeedSequence(seed).entropy
+        self.epoch = 0
         self._db = None
         self._pid = None
+        self._lock = threading.Lock()
+
+    @property
+    def epoch(self):
+        return self._epoch
+
+    @epoch.setter
+    def epoch(self, value):
+        self._epoch = int(value)
+        self.order = np.arange(len(self))
+        if self.shuffle:
+            self.order = np.random.default_rng([self.seed_, self._epoch]).permutation(len(self))
 
     @property
     def db(self):
         """The open HDF5 file of this process."""
-        if self._db is None or self._pid != os.getpid():
-            self._db = h5py.File(self.dbPath, "r")
-            self._pid = os.getpid()
-        return self._db
+        with self._lock:
+            if self._db is None or self._pid != os.getpid():
+                self._db = h5py.File(self.dbPath, "r")
+                self._pid = os.getpid()
+            return self._db
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_db"] = None
+        del state["_lock"]
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def check_image_size(self, size):
         """Raise unless the rows are (H, W, 3) images with H and W >= size."""
@@ -135,26 +178,29 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         start = int(self.order[index]) * self.batchSize
         return start, min(start + self.batchSize, self.numImages)
 
+    def batch_rng(self, index):
+        """The random generator of batch `index` in the current epoch."""
+        return np.random.default_rng([self.seed_, self._epoch, int(index)])
+
     def __getitem__(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
         (start, end) = self.rows(index)
-        images = self.db[self.dataKey][start:end]
+        source = self.data if self.inMemory else self.db[self.dataKey]
+        images = source[start:end]
         labels = self.labels[start:end]
-        if self.fusedPatch:
-            images = self._patch_and_augment(images)
-        else:
-            images = self._preprocess(images)
-            if self.aug is not None:
-                images = self._augment(images, labels)
+        rng = self.batch_rng(index)
+        images = self._preprocess(images, rng)
+        if self.aug is not None:
+            images = self._augment(images, labels, rng)
         if self.binarize:
             labels = np.eye(self.classes, dtype="float32")[labels]
         return images, labels
 
-    def _preprocess(self, images):
+    def _preprocess(self, images, rng):
         if self.batchFast:
-            for p in self.preprocessors:
-                images = p.preprocess_batch(images)
+            for p, random in zip(self.preprocessors, self.randomPreprocessors):
+                images = p.preprocess_batch(images, rng=rng) if random else p.preprocess_batch(images)
             return images
         processed = []
         for image in images:
@@ -163,23 +209,17 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             processed.append(image)
         return np.array(processed)
 
-    def _patch_and_augment(self, images):
-        patch = self.preprocessors[0]
-        (ys, xs) = patch.offsets(len(images), *images.shape[1:3])
-        images = self.aug.augment(images, patches=(ys, xs, patch.height, patch.width))
-        for p in self.preprocessors[1:]:
-            images = p.preprocess_batch(images)
-        return images
-
-    def _augment(self, images, labels):
+    def _augment(self, images, labels, rng):
+        if isinstance(self.aug, ImageAugmenter):
+            return self.aug.augment(images, rng=rng)
         if hasattr(self.aug, "flow"):
-            (images, _) = next(self.aug.flow(images, labels, batch_size=len(images), shuffle=False))
-            return images
+            seed = int(rng.integers(2**31))
+            flow = self.aug.flow(images, labels, batch_size=len(images), shuffle=False, seed=seed)
+            return next(flow)[0]
         return keras.ops.convert_to_numpy(self.aug(images))
 
     def on_epoch_end(self):
-        if self.shuffle:
-            self.rng.shuffle(self.order)
+        self.epoch = self._epoch + 1
 
     def generator(self, passes=np.inf):
         """The book's interface: yield (images, labels) batches for `passes`
@@ -192,6 +232,14 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             self.on_epoch_end()
 
     def close(self):
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False

@@ -4,15 +4,11 @@ import h5py
 import numpy as np
 
 from pyimagesearch.utils.checks import check_positive_int
+from pyimagesearch.utils.files import partial_path, refuse_existing
 
 # Rows are chunked together up to about this many bytes, so that reading a
 # batch of consecutive rows touches few chunks while a single row stays cheap.
 CHUNK_BYTES = 1 << 20
-
-
-def partial_path(outputPath):
-    """Where a file is written until it is complete."""
-    return outputPath + ".partial"
 
 
 class HDF5DatasetWriter:
@@ -30,7 +26,7 @@ class HDF5DatasetWriter:
             precision in `dtype` (floats into uint8, say) raise a TypeError.
         overwrite: replace an existing `outputPath` instead of refusing it.
 
-    The file is written as `outputPath + ".partial"` and renamed to
+    The file is written as `partial_path(outputPath)` and renamed to
     `outputPath` only by a successful `close()`, so an interrupted run never
     leaves a complete-looking file behind. Used as a context manager, an
     exception discards the partial file.
@@ -44,15 +40,11 @@ class HDF5DatasetWriter:
         for size in dims:
             check_positive_int("dims", size)
         self.bufSize = check_positive_int("bufSize", bufSize)
-        if os.path.exists(outputPath) and not overwrite:
-            raise FileExistsError(
-                f"{outputPath} already exists: delete it or pass overwrite=True"
-            )
+        refuse_existing([outputPath], overwrite)
         self.dims = dims
         self.outputPath = outputPath
         self.dataKey = dataKey
         self.dtype = None if dtype is None else np.dtype(dtype)
-        self.overwrite = overwrite
 
         parent = os.path.dirname(os.path.abspath(outputPath))
         os.makedirs(parent, exist_ok=True)

@@ -106,6 +106,45 @@ def labelled_image_files(source):
     return files, [f for f in files if f.label is not None], skipped
 
 
+def jpeg_is_complete(data):
+    """Whether JPEG bytes run to their end-of-image marker.
+
+    Walks the marker segments (skipping each by its length, so a thumbnail
+    inside EXIF does not count) and the entropy-coded data of each scan,
+    where a 0xFF byte is followed by 0x00 (stuffing), a restart marker
+    (0xD0-0xD7) or the next marker. Bytes after the end marker -- which
+    many cameras and phones append -- are allowed.
+    """
+    position = 2  # after the start-of-image marker
+    size = len(data)
+    while position + 1 < size:
+        if data[position] != 0xFF:
+            return False
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xD9:
+            return True
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+            position += 2
+            continue
+        if position + 3 >= size:
+            return False
+        position += 2 + ((data[position + 2] << 8) | data[position + 3])
+        if marker == 0xDA:  # start of scan: skip the entropy-coded data
+            while True:
+                position = data.find(b"\xff", position)
+                if position < 0 or position + 1 >= size:
+                    return False
+                following = data[position + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    position += 2
+                else:
+                    break
+    return False
+
+
 def decode_image(data):
     """Decode image bytes to a 3-channel BGR uint8 array, or return a reason
     string when they are not a complete image.
@@ -115,7 +154,7 @@ def decode_image(data):
     if len(data) == 0:
         return "empty file"
     # A truncated JPEG still decodes, with its missing rows grey: refuse it.
-    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-1024:]:
+    if data[:2] == b"\xff\xd8" and not jpeg_is_complete(data):
         return "truncated JPEG"
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:

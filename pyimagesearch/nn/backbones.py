@@ -6,6 +6,7 @@ import sys
 import keras
 import numpy as np
 
+from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
 from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
 
@@ -78,8 +79,9 @@ def application_extractor(backbone, weights="imagenet"):
     """
     networks = application_names()
     if _key(backbone) not in networks:
-        raise ValueError(
-            f"--backbone {backbone!r} is not a keras.applications network nor a .keras file; "
+        raise ArgumentError(
+            "backbone",
+            f"{backbone!r} is not a keras.applications network nor a .keras file; "
             f"choose one of: {', '.join(sorted(networks))}"
         )
     constructor = networks[_key(backbone)]
@@ -91,15 +93,16 @@ def application_extractor(backbone, weights="imagenet"):
         if weights in ("imagenet", "none"):
             raise
         message = " ".join(str(error).split())[:200]
-        raise ValueError(
-            f"--weights {weights} does not fit {constructor.__name__} without its top ({message})"
+        raise ArgumentError(
+            "weights", f"{weights} does not fit {constructor.__name__} without its top ({message})"
         ) from None
     except Exception as error:  # Keras raises a bare Exception when a download fails
         if weights != "imagenet":
             raise
-        raise OSError(
+        raise ArgumentError(
+            "weights",
             f"could not download the ImageNet weights of {constructor.__name__} ({error}); "
-            "offline, pass --weights PATH to a local weights file without the top"
+            "offline, give the path of a local weights file without the top"
         ) from None
     preprocess_input = sys.modules[constructor.__module__].preprocess_input
 
@@ -137,7 +140,7 @@ def saved_model_extractor(path, means, layer=None):
     else:
         names = [item.name for item in model.layers]
         if layer not in names:
-            raise ValueError(f"--layer {layer!r} is not in {path}; its layers are {names}")
+            raise ArgumentError("layer", f"{layer!r} is not in {path}; its layers are {names}")
         output = model.get_layer(layer).output
     if len(output.shape) == 4:
         output = keras.layers.GlobalAveragePooling2D()(output)

@@ -1,5 +1,7 @@
-"""Load and save Keras models with one clear error for a wrong path."""
+"""Load and save Keras models with one clear error for a wrong path, and
+the class names that name the model's outputs inside the same file."""
 
+import json
 import os
 import zipfile
 
@@ -32,8 +34,28 @@ def check_keras_path(path):
         raise ValueError(f"{path}: Keras 3 saves models only to paths ending in .keras")
 
 
-def save_model(model, path):
-    """Save `model` to a `.keras` path; the file appears only when complete."""
+# A member of the .keras zip archive that Keras itself ignores.
+LABEL_NAMES_MEMBER = "pyimagesearch_label_names.json"
+
+
+def save_model(model, path, labelNames=None):
+    """Save `model` to a `.keras` path; the file appears only when complete.
+    `labelNames` (output column i is class labelNames[i]) are stored in the
+    same file, for `load_label_names`."""
     check_keras_path(path)
     with atomic_path(path) as temporary:
         model.save(temporary)
+        if labelNames is not None:
+            with zipfile.ZipFile(temporary, "a") as archive:
+                archive.writestr(LABEL_NAMES_MEMBER, json.dumps([str(n) for n in labelNames]))
+
+
+def load_label_names(path):
+    """The class names saved with a model by `save_model`, or None."""
+    with zipfile.ZipFile(path) as archive:
+        if LABEL_NAMES_MEMBER not in archive.namelist():
+            return None
+        names = json.loads(archive.read(LABEL_NAMES_MEMBER))
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{path} holds malformed class names in {LABEL_NAMES_MEMBER}")
+    return names

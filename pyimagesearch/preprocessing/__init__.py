@@ -10,6 +10,7 @@ from pyimagesearch.utils.lazy import lazy_getattr
 _MODULES = {
     "AspectAwarePreprocessor": "aspectawarepreprocessor",
     "CropPreprocessor": "croppreprocessor",
+    "DatasetMean": "datasetmean",
     "ImageAugmenter": "imageaugmenter",
     "ImageToArrayPreprocessor": "imagetoarraypreprocessor",
     "MeanPreprocessor": "meanpreprocessor",

@@ -26,7 +26,8 @@ class CropPreprocessor:
         horiz: include the five mirrors (default True).
         inter: OpenCV interpolation for the crops that need a resize.
 
-    `preprocess`: (h, w, C) -> (10, height, width, C), or 5 with horiz=False.
+    `preprocess`: (h, w, C) -> (10, height, width, C), or 5 with horiz=False;
+        a 2-D grayscale (h, w) image gives (10, height, width).
     `preprocess_batch`: (N, h, w, C) -> (N, 10, height, width, C).
     """
 
@@ -88,4 +89,7 @@ class CropPreprocessor:
                 cv2.flip(out[i, k], 1, dst=out[i, 5 + k])
 
     def preprocess(self, image):
-        return self.preprocess_batch(np.asarray(image)[None])[0]
+        image = np.asarray(image)
+        if image.ndim == 2:
+            return self.preprocess_batch(image[None, :, :, None])[0, ..., 0]
+        return self.preprocess_batch(image[None])[0]

@@ -1,5 +1,3 @@
-import json
-import math
 import os
 
 import cv2
@@ -22,10 +20,6 @@ class MeanPreprocessor:
     `preprocess_batch`: (N, H, W, 3) -> (N, H, W, 3) float32.
     """
 
-    # Subtracting a constant per channel commutes with a spatial resampling
-    # whose weights sum to one, so it may run before or after augmentation.
-    commutesWithWarp = True
-
     def __init__(self, rMean, gMean, bMean):
         self.rMean = rMean
         self.gMean = gMean
@@ -37,22 +31,9 @@ class MeanPreprocessor:
     def from_json(cls, path):
         """Read the means from a JSON file {"R": ..., "G": ..., "B": ...}, as
         build_dogs_vs_cats.py writes it."""
-        try:
-            with open(path) as f:
-                means = json.load(f)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"{path} does not exist: pass the mean JSON written by build_dogs_vs_cats.py"
-            ) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path} is not valid JSON ({error})") from None
-        values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-            raise ValueError(
-                f"{path} must hold finite numbers under the keys R, G and B, "
-                'like {"R": 124.96, "G": 115.97, "B": 106.13}'
-            )
-        return cls(*values)
+        from pyimagesearch.preprocessing.datasetmean import DatasetMean
+
+        return DatasetMean.load(path).preprocessor()
 
     def _subtract(self, images):
         if images.shape[-1] != 3:

@@ -14,8 +14,10 @@ class PatchPreprocessor:
         seed: an int for a reproducible sequence of windows, or None.
 
     `preprocess`: (H, W, C) -> (height, width, C), dtype kept.
-    `preprocess_batch`: (N, H, W, C) -> (N, height, width, C), an independent
-        window for each image.
+    `preprocess_batch(images, rng=None)`: (N, H, W, C) -> (N, height, width,
+        C), an independent window for each image, drawn from `rng` (a
+        `np.random.Generator`; the `HDF5DatasetGenerator` passes one per
+        batch) or from this preprocessor's own generator.
     """
 
     def __init__(self, width, height, seed=None):
@@ -24,24 +26,25 @@ class PatchPreprocessor:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
 
-    def offsets(self, count, image_height, image_width):
+    def offsets(self, count, image_height, image_width, rng=None):
         """Random top-left corners (ys, xs) for `count` windows."""
+        rng = self.rng if rng is None else rng
         if image_height < self.height or image_width < self.width:
             raise ValueError(
                 f"cannot take a {self.height}x{self.width} patch from a "
                 f"{image_height}x{image_width} image"
             )
-        ys = self.rng.integers(0, image_height - self.height + 1, size=count)
-        xs = self.rng.integers(0, image_width - self.width + 1, size=count)
+        ys = rng.integers(0, image_height - self.height + 1, size=count)
+        xs = rng.integers(0, image_width - self.width + 1, size=count)
         return ys, xs
 
     def preprocess(self, image):
         (y,), (x,) = self.offsets(1, *image.shape[:2])
         return image[y:y + self.height, x:x + self.width]
 
-    def preprocess_batch(self, images):
+    def preprocess_batch(self, images, rng=None):
         images = check_image_batch(images)
-        ys, xs = self.offsets(len(images), *images.shape[1:3])
+        ys, xs = self.offsets(len(images), *images.shape[1:3], rng=rng)
         out = np.empty((len(images), self.height, self.width, images.shape[3]), images.dtype)
         for i, (y, x) in enumerate(zip(ys, xs)):
             out[i] = images[i, y:y + self.height, x:x + self.width]

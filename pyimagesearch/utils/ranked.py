@@ -6,14 +6,20 @@ def rank5_accuracy(preds, labels):
 
     Args:
         preds: (N, classes) scores or probabilities.
-        labels: (N,) integer labels or (N, classes) one-hot labels.
+        labels: (N,) or (N, 1) integer labels (the shape Keras's data sets
+            such as CIFAR-10 give), or (N, classes) one-hot labels.
     Returns:
         (rank1, rank5) as fractions of N. With fewer than five classes,
         rank-5 counts every class and is 1.0.
+
+    Ties: classes with equal scores are ranked by class index, lower first
+    (a stable sort of the negated scores).
     """
     preds = np.asarray(preds)
     labels = np.asarray(labels)
-    if labels.ndim == 2:
+    if labels.ndim == 2 and labels.shape[1] == 1 and preds.ndim == 2 and preds.shape[1] > 1:
+        labels = labels[:, 0]
+    elif labels.ndim == 2:
         labels = labels.argmax(axis=1)
     if preds.ndim != 2 or labels.ndim != 1:
         raise ValueError(

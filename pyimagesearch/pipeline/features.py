@@ -1,7 +1,26 @@
+"""Chapter 10's first stage: the features of every labelled photo from a
+pre-trained CNN, to HDF5 (the book's extract_features.py)."""
+
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import labelled_image_files, usable_batches
+from pyimagesearch.utils.files import refuse_existing
+
+
+def extract_backbone_features(images, outputPath, backbone, weights="imagenet", layer=None,
+                              meanPath=None, overwrite=False, log=print, **options):
+    """`extract_features` with the extractor named as `feature_extractor`
+    takes it; the output is checked before the network is loaded.
+    `options` are `extract_features`'s."""
+    from pyimagesearch.nn.backbones import feature_extractor
+
+    refuse_existing([outputPath], overwrite)
+    log(f"[INFO] loading {backbone}...")
+    extractor = feature_extractor(backbone, weights, layer, meanPath)
+    report = extract_features(images, outputPath, extractor, overwrite=overwrite, **options)
+    report["dim"] = extractor.dim
+    return report
 
 
 def extract_features(images, outputPath, extractor, batchSize=16, bufSize=1000, workers=1,

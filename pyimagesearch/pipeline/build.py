@@ -4,13 +4,17 @@ labelled photos, in one streaming pass."""
 import os
 from collections import Counter
 
-import cv2
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
-from pyimagesearch.utils.files import write_json
+from pyimagesearch.preprocessing.datasetmean import DatasetMean
+from pyimagesearch.utils.files import refuse_existing, write_json
+
+# The held-out splits, in the order their quotas are filled; the remaining
+# photos are the training split. One name here is one more split.
+SPLITS = ("test", "val")
 
 
 def stratified_quotas(class_counts, size):
@@ -25,23 +29,30 @@ def stratified_quotas(class_counts, size):
     return quotas
 
 
-def build_splits(images, outputs, split_sizes, size=256, workers=1, seed=42, overwrite=False,
-                 progress=None):
-    """Decode, resize and store labelled photos in HDF5 split files.
+def split_paths(outputDir, splits=SPLITS):
+    """{split: outputDir/split.hdf5} for the training split and `splits`."""
+    return {name: os.path.join(outputDir, f"{name}.hdf5") for name in ("train", *splits)}
+
+
+def build_dataset(images, outputDir, meanPath, splitSizes=None, size=256, workers=1, seed=42,
+                  overwrite=False, progress=None):
+    """Decode, resize and store labelled photos in HDF5 split files, and
+    fit the training split's mean.
 
     Args:
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
-        outputs: {"train": path, "val": path, "test": path, "mean": path,
-            "report": path}: the three HDF5 files, the training split's mean
-            as JSON {"R", "G", "B"}, and a JSON report of what was used and
-            skipped.
-        split_sizes: {"val": count, "test": count}; the rest is "train".
+        outputDir: gets train.hdf5 and one <split>.hdf5 per held-out split,
+            and build_report.json: what was used and skipped.
+        meanPath: the training split's `DatasetMean`, as JSON.
+        splitSizes: {split: count} of the held-out splits, in the order
+            they are filled (default: SPLITS' names with 2,500 each); the
+            remaining photos are "train".
         size: photos are stored as (size, size, 3) uint8 BGR, resized by
             `AspectAwarePreprocessor`.
         workers: decoding threads.
         seed: the photos are taken in a random order with this seed; the
-            first usable ones of each class fill the test and validation
-            quotas (stratified by class), the rest go to training.
+            first usable ones of each class fill the held-out quotas
+            (stratified by class), the rest go to training.
         progress: a callable(total) returning a progress bar, or None.
 
     Unreadable photos and names without a label are skipped and listed in
@@ -49,36 +60,34 @@ def build_splits(images, outputs, split_sizes, size=256, workers=1, seed=42, ove
 
     Returns the report as a dict.
     """
-    hdf5_keys = ("train", "val", "test")
-    existing = [outputs[k] for k in (*hdf5_keys, "mean") if os.path.exists(outputs[k])]
-    if existing and not overwrite:
-        raise FileExistsError(f"{existing[0]} already exists: pass --force to replace the outputs")
+    splitSizes = dict(splitSizes or {name: 2500 for name in SPLITS})
+    paths = split_paths(outputDir, splitSizes)
+    reportPath = os.path.join(outputDir, "build_report.json")
+    refuse_existing([*paths.values(), meanPath], overwrite)
 
     files, labelled, skipped = labelled_image_files(images)
     total = len(labelled) + len(skipped)
     classNames = sorted({f.label for f in labelled})
     class_index = {name: k for k, name in enumerate(classNames)}
     class_counts = Counter(f.label for f in labelled)
-    needed = split_sizes["val"] + split_sizes["test"] + 1
+    needed = sum(splitSizes.values()) + 1
     if len(classNames) < 2 or len(labelled) < needed:
         raise ValueError(
             f"{images} holds {len(labelled)} labelled photos in {len(classNames)} class(es) "
             f"({dict(class_counts)}); the splits need at least {needed} in 2 or more classes"
         )
     counts = [class_counts[name] for name in classNames]
-    quotas = {k: stratified_quotas(counts, split_sizes[k]) for k in ("test", "val")}
-    rows = {"test": split_sizes["test"], "val": split_sizes["val"],
-            "train": len(labelled) - split_sizes["test"] - split_sizes["val"]}
+    quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
+    rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
 
     order = np.random.default_rng(seed).permutation(len(labelled))
     writers = {
         # a small buffer: memory stays flat however many photos there are
-        k: HDF5DatasetWriter((rows[k], size, size, 3), outputs[k], bufSize=64, dtype="uint8",
-                             overwrite=overwrite)
-        for k in hdf5_keys
+        name: HDF5DatasetWriter((rows[name], size, size, 3), path, bufSize=64, dtype="uint8",
+                                overwrite=overwrite)
+        for name, path in paths.items()
     }
-    channel_sums = np.zeros(3, np.float64)
-    pixels = 0
+    mean = DatasetMean()
     bar = progress(len(labelled)) if progress else None
     try:
         loaded = load_images([labelled[i] for i in order], AspectAwarePreprocessor(size, size),
@@ -88,48 +97,44 @@ def build_splits(images, outputs, split_sizes, size=256, workers=1, seed=42, ove
                 skipped.append({"file": image_file.name, "reason": reason})
                 continue
             k = class_index[image_file.label]
-            split = next((s for s in ("test", "val") if quotas[s][k] > 0), "train")
+            split = next((name for name in splitSizes if quotas[name][k] > 0), "train")
             if split != "train":
                 quotas[split][k] -= 1
             else:
-                # exact for uint8 and much faster than ndarray.sum over two axes
-                channel_sums += cv2.sumElems(image)[:3]
-                pixels += image.shape[0] * image.shape[1]
+                mean.partial_fit(image)
             writers[split].add(image[None], [k])
             if bar:
                 bar.update(done)
         if bar:
             bar.finish()
-        short = {s: sum(quotas[s]) for s in ("test", "val") if sum(quotas[s])}
+        short = any(sum(quota) for quota in quotas.values())
         used = sum(w.idx + w.buffered for w in writers.values())
-        if short or pixels == 0:
+        if short or mean.mean_ is None:
+            sizes = ", ".join(f"{count} for {name}" for name, count in splitSizes.items())
             raise ValueError(
                 f"{images}: only {used} of {total} files are usable photos "
-                f"({len(skipped)} skipped); the splits need at least {needed}, with "
-                f"{split_sizes['val']} for validation and {split_sizes['test']} for test"
+                f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
             )
-        for k in hdf5_keys:
-            writers[k].storeClassLabels(classNames)
-            writers[k].flush()
+        for writer in writers.values():
+            writer.storeClassLabels(classNames)
+            writer.flush()
     except BaseException:
         for writer in writers.values():
             writer.abort()
         raise
 
-    means = channel_sums / pixels
     report = {
         "images": images,
         "photos_found": len(files),
-        "used": {k: writers[k].idx for k in hdf5_keys},
+        "used": {name: writer.idx for name, writer in writers.items()},
         "label_names": classNames,
-        "mean": {"R": means[2], "G": means[1], "B": means[0]},
+        "mean": mean.mean_,
         "skipped_count": len(skipped),
         "skipped": skipped,
     }
-    # The three renames below are the only moment the outputs change.
-    for k in hdf5_keys:
-        writers[k].close()
-    write_json(outputs["mean"], report["mean"])
-    write_json(outputs["report"], report)
+    # The renames below are the only moment the outputs change.
+    for writer in writers.values():
+        writer.close()
+    mean.save(meanPath)
+    write_json(reportPath, report)
     return report
-

@@ -1,0 +1,148 @@
+"""What every command-line script shares: argument parsing, one line on
+stderr and exit status 2 for a user's mistake instead of a traceback, quiet
+TensorFlow start-up, and progress bars that suit a terminal or a log file."""
+
+import argparse
+import os
+import sys
+
+from pyimagesearch.errors import ArgumentError, OutputExistsError
+
+# Exceptions that mean the input or the command line is wrong. The library
+# raises them with messages that name the file or argument and the fix.
+USER_ERRORS = (OSError, ValueError, TypeError)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with `--debug` and one-line errors."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.add_argument("--debug", action="store_true",
+                          help="show TensorFlow's start-up messages, and the full traceback "
+                               "when something goes wrong")
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def flag(self, argument):
+        """The option string that sets the library argument `argument`
+        (`inputSize` -> `--input-size`), or None."""
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in argument)
+        for action in self._actions:
+            if action.dest in (argument, snake) and action.option_strings:
+                return action.option_strings[-1]
+        return None
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def explain(error, parser):
+    """The one line a user sees for a library error: the flag that set the
+    argument in question, and what to do about an existing output."""
+    message = " ".join(str(error).split())
+    if isinstance(error, OutputExistsError):
+        return message + (": pass --force to replace it" if parser.flag("force") else "")
+    if isinstance(error, ArgumentError) and parser.flag(error.argument):
+        return f"{parser.flag(error.argument)}: {message}"
+    return message
+
+
+def run(main, parser, argv=None):
+    """Parse `argv` with `parser` and call `main(args)`. A user error exits
+    with status 2 and one line on stderr (the traceback with --debug); Ctrl-C
+    exits with status 130."""
+    args = parser.parse_args(argv)
+    if not args.debug:
+        # Before TensorFlow is imported (the scripts import it lazily).
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        main(args)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        print(f"{parser.prog}: error: {explain(error, parser)}", file=sys.stderr)
+        sys.exit(2)
+
+
+def print_skipped(skipped, action="skipped", listedIn=None, shown=20):
+    """Report skipped files: a count, then `shown` of them with reasons."""
+    if not skipped:
+        return
+    where = f", listed in {listedIn}" if listedIn else ""
+    print(f"[WARNING] {action} {len(skipped)} file(s){where}:")
+    for item in skipped[:shown]:
+        print(f"    {item['file']}: {item['reason']}")
+    if len(skipped) > shown:
+        print(f"    ... and {len(skipped) - shown} more")
+
+
+class CurrentStderr:
+    """Whatever `sys.stderr` is when written to. progressbar2 swaps a given
+    `sys.stderr` for the one it saw at import time, which breaks when the
+    stream is redirected later (as pytest does)."""
+
+    def write(self, text):
+        return sys.stderr.write(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+    def isatty(self):
+        return sys.stderr.isatty()
+
+
+class LineProgress:
+    """A progress report for logs: one line each time another tenth of
+    `total` is done, instead of a redrawn bar."""
+
+    def __init__(self, total, label):
+        self.total = max(int(total), 1)
+        self.label = label
+        self.printed = 0
+
+    def update(self, done):
+        tenths = min(10, 10 * done // self.total)
+        if tenths > self.printed:
+            self.printed = tenths
+            print(f"{self.label}: {10 * tenths}% ({done}/{self.total})", file=sys.stderr,
+                  flush=True)
+
+    def finish(self):
+        self.update(self.total)
+
+
+def progress(total, label):
+    """A progressbar2 bar over `total` steps on a terminal, else a
+    `LineProgress`; labelled, on stderr."""
+    if not sys.stderr.isatty():
+        return LineProgress(total, label)
+    import progressbar
+
+    widgets = [f"{label}: ", progressbar.Percentage(), " ", progressbar.Bar(), " ",
+               progressbar.ETA()]
+    return progressbar.ProgressBar(max_value=total, widgets=widgets, fd=CurrentStderr())

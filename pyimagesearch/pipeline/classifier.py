@@ -1,0 +1,115 @@
+"""The chapter-10 classifier: a logistic regression on CNN features, fitted
+with the book's grid search over C, saved as plain JSON.
+
+A pickle from someone else can run any code when it is loaded; a JSON file
+of numbers cannot. The file holds what `predict` and `predict_proba` need,
+and the class names, so that a column of `predict_proba` can be named.
+"""
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.io.hdf5datasetgenerator import open_hdf5, read_label_names
+from pyimagesearch.utils.files import read_json, write_json
+
+FORMAT = "pyimagesearch.logistic_regression.v1"
+# the book's grid
+C_VALUES = [0.0001, 0.001, 0.01, 0.1, 1.0]
+
+
+def check_json_path(path):
+    """Raise unless `path` ends in .json: the classifier is JSON, never a
+    pickle, whatever the book's file name said."""
+    if not str(path).endswith(".json"):
+        raise ArgumentError("model", f"{path}: the classifier is saved as JSON, not pickle; "
+                                     "give a path ending in .json")
+
+
+def read_features(dbPath):
+    """(features (N, D) float, labels (N,), label names) from a file written
+    by `extract_features`, checked."""
+    with open_hdf5(dbPath) as db:
+        for key in ("features", "labels"):
+            if key not in db:
+                raise ValueError(f"{dbPath} has no '{key}' data set: write it with "
+                                 "extract_features.py")
+        features = db["features"][:]
+        labels = db["labels"][:]
+        labelNames = read_label_names(db)
+    if features.ndim != 2 or len(features) != len(labels) or len(features) < 8:
+        raise ValueError(f"{dbPath}: expected (N, D) features with N >= 8 and N labels; "
+                         f"found features {features.shape} and {len(labels)} labels")
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"{dbPath} holds NaN or infinite features")
+    classes = np.unique(labels)
+    if labelNames is None or classes.min() < 0 or classes.max() >= len(labelNames):
+        raise ValueError(f"{dbPath}: labels {classes.tolist()} do not match its label_names")
+    return features, labels, labelNames
+
+
+def fit_classifier(dbPath, jobs=-1, trainFraction=0.75):
+    """The book's train_model.py: grid-search C for a logistic regression on
+    the first `trainFraction` of the (shuffled) feature rows, score it on
+    the rest.
+
+    Returns (the best `LogisticRegression`, its label names, a report dict
+    with "score", "best_params", "train_rows", "test_rows" and the
+    scikit-learn "classification_report" as a dict and as "text").
+    """
+    from sklearn.metrics import accuracy_score, classification_report
+    from sklearn.model_selection import GridSearchCV
+
+    features, labels, labelNames = read_features(dbPath)
+    i = int(len(labels) * trainFraction)
+    # max_iter: lbfgs's default 100 stops before converging on 2048-d features
+    search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": C_VALUES}, cv=3, n_jobs=jobs)
+    search.fit(features[:i], labels[:i])
+    preds = search.predict(features[i:])
+    options = dict(labels=list(range(len(labelNames))), target_names=labelNames,
+                   zero_division=0)
+    report = {
+        "score": float(accuracy_score(labels[i:], preds)),
+        "best_params": search.best_params_,
+        "train_rows": i,
+        "test_rows": len(labels) - i,
+        "classification_report": classification_report(labels[i:], preds, output_dict=True,
+                                                       **options),
+        "text": classification_report(labels[i:], preds, **options),
+    }
+    return search.best_estimator_, labelNames, report
+
+
+def save_logistic_regression(model, path, labelNames=None):
+    """Write a fitted binary or multinomial `LogisticRegression` to `path`."""
+    check_json_path(path)
+    write_json(path, {
+        "format": FORMAT,
+        "params": {k: v for k, v in model.get_params().items()
+                   if isinstance(v, (int, float, str, bool, type(None)))},
+        "classes": model.classes_.tolist(),
+        "coef": model.coef_.tolist(),
+        "intercept": model.intercept_.tolist(),
+        "label_names": list(labelNames) if labelNames is not None else None,
+    })
+
+
+def load_logistic_regression(path):
+    """(model, labelNames) from a file written by `save_logistic_regression`."""
+    data = read_json(path, "a classifier JSON written by train_model.py")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a JSON model file written by train_model.py")
+    model = LogisticRegression(**data["params"])
+    model.classes_ = np.array(data["classes"])
+    model.coef_ = np.array(data["coef"], dtype=np.float64)
+    model.intercept_ = np.array(data["intercept"], dtype=np.float64)
+    model.n_features_in_ = model.coef_.shape[1]
+    return model, data["label_names"]
+
+
+def class_column(model, labelNames, name):
+    """The column of `model.predict_proba` that scores class `name`."""
+    if not labelNames or name not in labelNames:
+        raise ValueError(f"the classifier's classes are {labelNames}, without {name!r}")
+    label = list(labelNames).index(name)
+    return list(model.classes_).index(label)

@@ -1,0 +1,110 @@
+"""A Kaggle submission: for each test photo N.jpg, the probability of one
+class (Kaggle's Dogs vs Cats asks for "dog"), from a trained AlexNet with
+10 crops or from CNN features and the logistic regression."""
+
+import numpy as np
+
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.io.imagefiles import list_image_files, usable_batches
+from pyimagesearch.utils.files import atomic_path, refuse_existing
+
+# Unusable photos still get a row, so the submission stays complete: 0.5
+# says "no idea" and costs the least log loss.
+UNKNOWN = 0.5
+
+
+def column_of(labelNames, positive, source):
+    """The output column of class `positive`, by the class names saved with
+    the model or classifier."""
+    if not labelNames or positive not in labelNames:
+        raise ValueError(f"{source} names its classes {labelNames}, without {positive!r}: "
+                         "retrain it with this version, which saves the class names")
+    return list(labelNames).index(positive)
+
+
+def alexnet_predictor(modelPath, meanPath, size, positive="dog"):
+    """(preprocessor for each photo, batch -> P(positive)) from a trained
+    AlexNet and its training mean, averaged over 10 crops of each photo
+    resized to `size` x `size` as by the build."""
+    from pyimagesearch.nn.modelfiles import load_label_names, load_model
+    from pyimagesearch.pipeline.evaluation import predict_ten_crops
+    from pyimagesearch.preprocessing import (
+        AspectAwarePreprocessor, CropPreprocessor, MeanPreprocessor,
+    )
+
+    means = MeanPreprocessor.from_json(meanPath)
+    model = load_model(modelPath)
+    column = column_of(load_label_names(modelPath), positive, modelPath)
+    (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
+    if size < max(height, width):
+        raise ArgumentError("size", f"{size} is smaller than the model's input "
+                                    f"{height}x{width}")
+    cropper = CropPreprocessor(width, height)
+
+    def predict(images):
+        return predict_ten_crops(model, [means.preprocess_batch(images)], cropper)[:, column]
+
+    return AspectAwarePreprocessor(size, size), predict
+
+
+def classifier_predictor(classifierPath, extractor, positive="dog"):
+    """(preprocessor for each photo, batch -> P(positive)) from a
+    `FeatureExtractor` and the logistic regression fitted on its features."""
+    from pyimagesearch.pipeline.classifier import load_logistic_regression
+
+    classifier, labelNames = load_logistic_regression(classifierPath)
+    if extractor.dim != classifier.n_features_in_:
+        raise ArgumentError("backbone", f"{classifierPath} takes {classifier.n_features_in_} "
+                                        f"features but {extractor.name} gives {extractor.dim}")
+    column = list(classifier.classes_).index(column_of(labelNames, positive, classifierPath))
+
+    def predict(images):
+        return classifier.predict_proba(extractor.extract(images))[:, column]
+
+    return extractor.resizer, predict
+
+
+def write_submission(images, outputPath, predictor, batchSize=64, workers=1, overwrite=False,
+                     progress=None):
+    """Predict every photo named N.<ext> in `images` (a folder or .zip) and
+    write `outputPath`: the header "id,label", then one row per id, in id
+    order.
+
+    Args:
+        predictor: (preprocessor, predict) from `alexnet_predictor` or
+            `classifier_predictor`.
+        progress: a callable(total) returning a progress bar, or None.
+
+    Returns {"rows": N, "unusable": [...], "skipped": [...]}: photos that
+    could not be read (written as 0.5) and files that are not photos with
+    an id (left out), each {"file", "reason"}.
+    """
+    refuse_existing([outputPath], overwrite)
+    files, others = list_image_files(images)
+    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
+    skipped += [{"file": f.name, "reason": "no id in the name (expected N.jpg)"}
+                for f in files if f.id is None]
+    files = sorted((f for f in files if f.id is not None), key=lambda f: f.id)
+    ids = [f.id for f in files]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{images} holds several photos with the same id")
+
+    (preprocessor, predict) = predictor
+    probabilities = {}
+    unusable = []
+    bar = progress(len(files)) if progress else None
+    for usable, done in usable_batches(files, preprocessor, batchSize, workers, unusable):
+        if usable:
+            scores = predict(np.stack([image for _, image in usable]))
+            probabilities.update({f.id: float(p) for (f, _), p in zip(usable, scores)})
+        if bar:
+            bar.update(done)
+    if bar:
+        bar.finish()
+
+    with atomic_path(outputPath) as temporary:
+        with open(temporary, "w") as f:
+            f.write("id,label\n")
+            for image_id in ids:
+                f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
+    return {"rows": len(ids), "unusable": unusable, "skipped": skipped}

@@ -1,0 +1,63 @@
+import math
+
+import cv2
+import numpy as np
+
+from pyimagesearch.utils.files import read_json, write_json
+
+
+class DatasetMean:
+    """The per-channel mean of a set of BGR images, fitted batch by batch.
+
+    `partial_fit(images)` adds (N, H, W, 3) or (H, W, 3) BGR images; after
+    it, `mean_` is {"R": ..., "G": ..., "B": ...}: each channel's mean over
+    every pixel seen. `save(path)` writes `mean_` as JSON (the book's
+    format), `load(path)` reads it back, `preprocessor()` gives the
+    `MeanPreprocessor` that subtracts it.
+    """
+
+    def __init__(self):
+        self.sums_ = np.zeros(3, np.float64)  # B, G, R
+        self.pixels_ = 0
+        self.mean_ = None
+
+    def partial_fit(self, images):
+        images = np.asarray(images)
+        if images.shape[-1] != 3 or images.ndim not in (3, 4):
+            raise ValueError(f"expected BGR images (..., H, W, 3); received shape {images.shape}")
+        for image in images.reshape((-1,) + images.shape[-3:]):
+            # exact for uint8 and much faster than ndarray.sum over two axes
+            self.sums_ += cv2.sumElems(image)[:3]
+            self.pixels_ += image.shape[0] * image.shape[1]
+        (b, g, r) = self.sums_ / self.pixels_
+        self.mean_ = {"R": float(r), "G": float(g), "B": float(b)}
+        return self
+
+    def fit(self, images):
+        self.__init__()
+        return self.partial_fit(images)
+
+    def save(self, path):
+        if self.mean_ is None:
+            raise ValueError("the mean is not fitted: call fit or partial_fit first")
+        write_json(path, self.mean_)
+
+    @classmethod
+    def load(cls, path):
+        """A fitted `DatasetMean` from a JSON file {"R": ..., "G": ..., "B": ...}."""
+        means = read_json(path, "the mean JSON written by build_dogs_vs_cats.py")
+        values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in values):
+            raise ValueError(
+                f"{path} must hold finite numbers under the keys R, G and B, "
+                'like {"R": 124.96, "G": 115.97, "B": 106.13}'
+            )
+        fitted = cls()
+        fitted.mean_ = dict(zip("RGB", map(float, values)))
+        return fitted
+
+    def preprocessor(self):
+        from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
+
+        return MeanPreprocessor(self.mean_["R"], self.mean_["G"], self.mean_["B"])
