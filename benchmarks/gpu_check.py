@@ -4,12 +4,13 @@ one H200, no network): the data is generated on the machine.
     python -m benchmarks.gpu_check            # on the GPU machine
     python -m benchmarks.gpu_check --quick    # a CPU smoke test of this script
 
-1. AlexNet training images/s fed by the project's pipeline (HDF5 -> patch ->
-   mean on CPU threads, augmentation in the model) versus fed from arrays
-   already in memory; the ratio says how busy the pipeline keeps the GPU.
-   With and without mixed precision.
-2. 10-crop evaluation images/s: the project's batched crops versus the
-   book's one `predict` per image.
+1. AlexNet training images/s with each cache mode -- 'none' (HDF5 -> patch
+   -> mean on CPU threads, augmentation in the model), 'memory' (the same
+   from RAM), 'device' (the uint8 split on the accelerator, everything
+   else in the compiled step) -- against float32 patches already in memory
+   (the upper bound). With and without mixed precision.
+2. 10-crop evaluation images/s: the book's one `predict` per image, the
+   project's batched CPU crops, and the crops cut in the graph.
 3. ResNet50 (weights none) feature extraction images/s.
 
 Uses only Keras, so it runs on any Keras backend (KERAS_BACKEND=jax or
@@ -50,61 +51,123 @@ def images_per_second(function, count):
     return count / (time.perf_counter() - start)
 
 
+BOOK_AUGMENTATION = dict(rotation_range=20, zoom_range=0.15, width_shift_range=0.2,
+                         height_shift_range=0.2, shear_range=0.15, horizontal_flip=True)
+MEANS = (125.0, 116.0, 106.0)
+
+
+def compiled(model):
+    import keras
+
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
 def training(path, batch, steps, workers, mixed):
+    """images/s of AlexNet training steps with each way of feeding it:
+    'none' (HDF5 -> patch -> mean on CPU threads, augmentation in the model),
+    'memory' (the same from RAM), 'device' (uint8 split on the accelerator;
+    gather, patch, mean and augmentation in the compiled step) and
+    'host_arrays' (float32 patches in RAM, sliced by Keras) and 'synthetic'
+    (float32 patches already on the device: the upper bound)."""
+    import h5py
     import keras
 
     from pyimagesearch.io import HDF5DatasetGenerator
-    from pyimagesearch.nn.chain import chain
+    from pyimagesearch.io.devicerows import DeviceRows
     from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.pipeline.training import training_model
     from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor, PatchPreprocessor
+    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
+    from pyimagesearch.preprocessing.randompatch import RandomPatch
 
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
-    alexnet = AlexNet.build(227, 227, 3, 2)
-    model = chain((227, 227, 3), [ImageAugmenter(rotation_range=20, zoom_range=0.15,
-                                                 width_shift_range=0.2, height_shift_range=0.2,
-                                                 shear_range=0.15, horizontal_flip=True, seed=1)]
-                  + alexnet.layers[1:])
-    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(1e-3))
-    mean = MeanPreprocessor(125.0, 116.0, 106.0)
-    gen = HDF5DatasetGenerator(path, batch, [PatchPreprocessor(227, 227, seed=1), mean],
-                               shuffle=True, seed=1, workers=workers)
-    steps = min(steps, len(gen))
-    batches = [gen[i] for i in range(min(4, len(gen)))]
-    x = np.concatenate([images for images, _ in batches])
-    y = np.concatenate([labels for _, labels in batches])
-    model.fit(gen, epochs=1, steps_per_epoch=2, verbose=0)  # compile and warm up
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    fed = images_per_second(lambda: model.fit(gen, epochs=1, steps_per_epoch=steps, verbose=0),
-                            steps * batch)
-    repeats = max(1, steps * batch // len(x))
-    x_rep, y_rep = np.concatenate([x] * repeats), np.concatenate([y] * repeats)
-    memory = images_per_second(lambda: model.fit(x_rep, y_rep, batch_size=batch, epochs=1,
-                                                 verbose=0), len(x_rep))
+    rates = {}
+    count = steps * batch
+    model = compiled(training_model(AlexNet.build(227, 227, 3, 2),
+                                    [ImageAugmenter(**BOOK_AUGMENTATION, seed=1)]))
+    mean = MeanPreprocessor(*MEANS)
+    for cache in ("none", "memory"):
+        gen = HDF5DatasetGenerator(path, batch, [PatchPreprocessor(227, 227), mean],
+                                   shuffle=True, seed=1, workers=workers,
+                                   inMemory=cache == "memory")
+        model.fit(gen, epochs=1, steps_per_epoch=2, verbose=0)  # compile and warm up
+        rates[cache] = images_per_second(
+            lambda: model.fit(gen, epochs=1, steps_per_epoch=min(steps, len(gen)), verbose=0),
+            min(steps, len(gen)) * batch)
+    x = np.concatenate([gen[i][0] for i in range(min(4, len(gen)))])
+    x = np.concatenate([x] * max(1, count // len(x)))[:count]
+    y = np.eye(2, dtype="float32")[np.arange(len(x)) % 2]
+    model.fit(x[:2 * batch], y[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+    rates["host_arrays"] = images_per_second(
+        lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), len(x))
+    # the upper bound: mean-subtracted float32 patches already on the device
+    synthetic = compiled(keras.Sequential([
+        keras.Input((1,), dtype="int32"), DeviceRows(x),
+        training_model(AlexNet.build(227, 227, 3, 2),
+                       [ImageAugmenter(**BOOK_AUGMENTATION, seed=1)]),
+    ]))
+    patches = np.arange(len(x), dtype="int32")[:, None]
+    synthetic.fit(patches[:2 * batch], y[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+    rates["synthetic"] = images_per_second(
+        lambda: synthetic.fit(patches, y, batch_size=batch, epochs=1, shuffle=True, verbose=0),
+        len(x))
+
+    with h5py.File(path, "r") as db:
+        rows, labels = db["images"][:], db["labels"][:]
+    device = compiled(keras.Sequential([
+        keras.Input((1,), dtype="int32"), DeviceRows(rows), RandomPatch(227, 227, seed=1),
+        MeanSubtraction(*MEANS),
+        training_model(AlexNet.build(227, 227, 3, 2),
+                       [ImageAugmenter(**BOOK_AUGMENTATION, seed=1)]),
+    ]))
+    indices = np.arange(len(rows), dtype="int32")[:, None]
+    onehot = np.eye(2, dtype="float32")[labels]
+    device.fit(indices[:2 * batch], onehot[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+    used = min(len(rows), count)
+    rates["device"] = images_per_second(
+        lambda: device.fit(indices[:used], onehot[:used], batch_size=batch, epochs=1,
+                           shuffle=True, verbose=0), used)
     keras.mixed_precision.set_global_policy("float32")
-    return fed, memory
+    return rates
 
 
-def ten_crops(path, book_images, our_images):
+def ten_crops(path, book_images, our_images, batch=64):
+    """images/s of 10-crop evaluation: the book's one predict per image, our
+    CPU crops batched, and the crops cut in the graph (`ten_crop_model`)."""
     import h5py
 
     from benchmarks import book
     from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.pipeline.evaluation import predict_ten_crops
     from pyimagesearch.preprocessing import CropPreprocessor, MeanPreprocessor
-    from pyimagesearch.utils.tencrop import predict_ten_crops
+    from pyimagesearch.preprocessing.tencrop import ten_crop_model
 
     model = AlexNet.build(227, 227, 3, 2)
-    means = {"R": 125.0, "G": 116.0, "B": 106.0}
-    mp = MeanPreprocessor(means["R"], means["G"], means["B"])
+    means = dict(zip("RGB", MEANS))
+    mp = MeanPreprocessor(*MEANS)
     with h5py.File(path, "r") as db:
         images = db["images"][:our_images]
     book.ten_crop_predictions(model, images[:2], means)
-    ours_rate = images_per_second(
-        lambda: predict_ten_crops(model, (mp.preprocess_batch(images[i:i + 64])
-                                          for i in range(0, len(images), 64)),
-                                  CropPreprocessor(227, 227)), len(images))
     book_rate = images_per_second(
         lambda: book.ten_crop_predictions(model, images[:book_images], means), book_images)
-    return book_rate, ours_rate
+
+    def cpu():
+        return predict_ten_crops(model, (mp.preprocess_batch(images[i:i + batch])
+                                         for i in range(0, len(images), batch)),
+                                 CropPreprocessor(227, 227))
+
+    cpu()
+    cpu_rate = images_per_second(cpu, len(images))
+    graph = ten_crop_model(model, mp, images.shape[1:])
+    graph.predict(images[:batch], batch_size=batch, verbose=0)
+    graph_rate = images_per_second(lambda: graph.predict(images, batch_size=batch, verbose=0),
+                                   len(images))
+    difference = float(np.abs(graph.predict(images[:batch], batch_size=batch, verbose=0)
+                              - cpu()[:batch]).max())
+    return {"book_img_s": book_rate, "cpu_crops_img_s": cpu_rate, "in_graph_img_s": graph_rate,
+            "cpu_ratio": cpu_rate / book_rate, "in_graph_ratio": graph_rate / book_rate,
+            "max_probability_difference": difference}
 
 
 def features(path, count):
@@ -127,25 +190,29 @@ def main():
     import keras
 
     sizes = dict(images=64, batch=8, steps=2, workers=2, book=2, crops=8, features=16) \
-        if args.quick else dict(images=6144, batch=128, steps=40, workers=12, book=100,
-                                crops=2048, features=2048)
-    results = {"backend": keras.backend.backend(), "sizes": sizes}
+        if args.quick else dict(images=4096, batch=128, steps=30, workers=12, book=100,
+                                crops=1024, features=1024)
+    from pyimagesearch.utils.devices import describe
+
+    results = {"backend": keras.backend.backend(), "devices": describe(), "sizes": sizes}
+    print(describe(), flush=True)
     with tempfile.TemporaryDirectory() as folder:
         path = make_data(folder, sizes["images"])
         # float16 is emulated, and very slow, on a CPU
         for mixed in (False,) if args.quick else (False, True):
-            fed, memory = training(path, sizes["batch"], sizes["steps"], sizes["workers"], mixed)
             key = "mixed_float16" if mixed else "float32"
-            results[f"training_{key}"] = {"pipeline_img_s": fed, "in_memory_img_s": memory,
-                                          "pipeline_share": fed / memory}
-            print(f"AlexNet training {key:<14} pipeline {fed:9.1f} img/s, in memory "
-                  f"{memory:9.1f} img/s: the pipeline keeps it {100 * fed / memory:.0f}% as busy "
-                  "(target >= 90%)", flush=True)
-        book_rate, ours_rate = ten_crops(path, sizes["book"], sizes["crops"])
-        results["ten_crops"] = {"book_img_s": book_rate, "ours_img_s": ours_rate,
-                                "ratio": ours_rate / book_rate}
-        print(f"10-crop evaluation: book {book_rate:.1f} img/s, ours {ours_rate:.1f} img/s, "
-              f"x{ours_rate / book_rate:.1f} (target >= 20)", flush=True)
+            rates = training(path, sizes["batch"], sizes["steps"], sizes["workers"], mixed)
+            results[f"training_{key}"] = rates
+            for cache in ("none", "memory", "device", "host_arrays", "synthetic"):
+                print(f"AlexNet training {key:<14} cache={cache:<9} {rates[cache]:9.1f} img/s "
+                      f"({100 * rates[cache] / rates['synthetic']:.0f}% of synthetic)",
+                      flush=True)
+        crops = ten_crops(path, sizes["book"], sizes["crops"])
+        results["ten_crops"] = crops
+        print(f"10-crop evaluation: book {crops['book_img_s']:.1f} img/s, CPU crops "
+              f"{crops['cpu_crops_img_s']:.1f} (x{crops['cpu_ratio']:.1f}), in the graph "
+              f"{crops['in_graph_img_s']:.1f} (x{crops['in_graph_ratio']:.1f}); largest "
+              f"probability difference {crops['max_probability_difference']:.2e}", flush=True)
         rate = features(path, sizes["features"])
         results["resnet50_features_img_s"] = rate
         print(f"ResNet50 features (weights none): {rate:.1f} img/s", flush=True)
