@@ -1,13 +1,13 @@
 # `make sample`: set up and run the whole dogs_vs_cats chain on the generated sample.
-# `make test`:   set up and run the test suite.
+# `make test`:   set up, lint, and run the test suite (what CI runs).
 # `make bench`:  set up and run the benchmarks against the book's approach.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: sample test bench clean
+.PHONY: sample test lint bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt setup.py
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps -e .
@@ -16,11 +16,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt setup.py
 sample: $(VENV)/.installed
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash dogs_vs_cats/run_sample.sh
 
-test: $(VENV)/.installed
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test: lint
 	$(PY) -m pytest -q tests
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks.run_all
 
+# Only what this Makefile and run_sample.sh made: never the Kaggle data or
+# models a user keeps under dogs_vs_cats/datasets and dogs_vs_cats/output.
 clean:
-	rm -rf $(VENV) dogs_vs_cats/output dogs_vs_cats/datasets
+	rm -rf $(VENV) dogs_vs_cats/datasets/sample dogs_vs_cats/output/sample

@@ -31,8 +31,8 @@ class HDF5DatasetWriter:
 
     def flush(self):
         i = self.idx + len(self.buffer["data"])
-        self.data[self.idx:i] = self.buffer["data"]
-        self.labels[self.idx:i] = self.buffer["labels"]
+        self.data[self.idx : i] = self.buffer["data"]
+        self.labels[self.idx : i] = self.buffer["labels"]
         self.idx = i
         self.buffer = {"data": [], "labels": []}
 
@@ -56,7 +56,7 @@ class AspectAwarePreprocessor:
             image = imutils.resize(image, height=self.height, inter=self.inter)
             dW = int((image.shape[1] - self.width) / 2.0)
         (h, w) = image.shape[:2]
-        image = image[dH:h - dH, dW:w - dW]
+        image = image[dH : h - dH, dW : w - dW]
         return cv2.resize(image, (self.width, self.height), interpolation=self.inter)
 
 
@@ -111,7 +111,7 @@ class CropPreprocessor:
         dW = int(0.5 * (w - self.width))
         dH = int(0.5 * (h - self.height))
         coords.append([dW, dH, w - dW, h - dH])
-        for (startX, startY, endX, endY) in coords:
+        for startX, startY, endX, endY in coords:
             crop = image[startY:endY, startX:endX]
             crop = cv2.resize(crop, (self.width, self.height), interpolation=self.inter)
             crops.append(crop)
@@ -139,8 +139,8 @@ class HDF5DatasetGenerator:
         epochs = 0
         while epochs < passes:
             for i in np.arange(0, self.numImages, self.batchSize):
-                images = self.db["images"][i: i + self.batchSize]
-                labels = self.db["labels"][i: i + self.batchSize]
+                images = self.db["images"][i : i + self.batchSize]
+                labels = self.db["labels"][i : i + self.batchSize]
                 if self.binarize:
                     labels = to_categorical(labels, self.classes)
                 if self.preprocessors is not None:
@@ -151,8 +151,9 @@ class HDF5DatasetGenerator:
                         procImages.append(image)
                     images = np.array(procImages)
                 if self.aug is not None:
-                    (images, labels) = next(self.aug.flow(images, labels,
-                                                          batch_size=self.batchSize))
+                    (images, labels) = next(
+                        self.aug.flow(images, labels, batch_size=self.batchSize)
+                    )
                 yield (images, labels)
             epochs += 1
 
@@ -166,7 +167,7 @@ def build(paths, labels, outputPath, size=256):
     aap = AspectAwarePreprocessor(size, size)
     writer = HDF5DatasetWriter((len(paths), size, size, 3), outputPath)
     (R, G, B) = ([], [], [])
-    for (path, label) in zip(paths, labels):
+    for path, label in zip(paths, labels):
         image = cv2.imread(path)
         image = aap.preprocess(image)
         (b, g, r) = cv2.mean(image)[:3]
@@ -201,7 +202,7 @@ def extract_features(model, paths, bs=16):
     features = []
     for i in np.arange(0, len(paths), bs):
         batchImages = []
-        for imagePath in paths[i:i + bs]:
+        for imagePath in paths[i : i + bs]:
             image = load_img(imagePath, target_size=(224, 224))
             image = img_to_array(image)
             image = np.expand_dims(image, axis=0)

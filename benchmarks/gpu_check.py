@@ -28,6 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from pyimagesearch.pipeline.training import AUGMENTATION  # noqa: E402
+
 
 def make_data(folder, count, size=256):
     from pyimagesearch.datasets.synthetic import draw_animal
@@ -40,8 +42,7 @@ def make_data(folder, count, size=256):
     with HDF5DatasetWriter((count, size, size, 3), path) as writer:
         for start in range(0, count, 256):
             labels = rng.integers(0, 2, min(256, count - start))
-            writer.add(np.stack([aap.preprocess(draw_animal(int(k), rng)) for k in labels]),
-                       labels)
+            writer.add(np.stack([aap.preprocess(draw_animal(int(k), rng)) for k in labels]), labels)
     return path
 
 
@@ -51,8 +52,6 @@ def images_per_second(function, count):
     return count / (time.perf_counter() - start)
 
 
-BOOK_AUGMENTATION = dict(rotation_range=20, zoom_range=0.15, width_shift_range=0.2,
-                         height_shift_range=0.2, shear_range=0.15, horizontal_flip=True)
 MEANS = (125.0, 116.0, 106.0)
 
 
@@ -84,50 +83,76 @@ def training(path, batch, steps, workers, mixed):
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
     rates = {}
     count = steps * batch
-    model = compiled(training_model(AlexNet.build(227, 227, 3, 2),
-                                    [ImageAugmenter(**BOOK_AUGMENTATION, seed=1)]))
+    model = compiled(
+        training_model(AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)])
+    )
     mean = MeanPreprocessor(*MEANS)
     for cache in ("none", "memory"):
-        gen = HDF5DatasetGenerator(path, batch, [PatchPreprocessor(227, 227), mean],
-                                   shuffle=True, seed=1, workers=workers,
-                                   inMemory=cache == "memory")
+        gen = HDF5DatasetGenerator(
+            path,
+            batch,
+            [PatchPreprocessor(227, 227), mean],
+            shuffle=True,
+            seed=1,
+            workers=workers,
+            inMemory=cache == "memory",
+        )
         model.fit(gen, epochs=1, steps_per_epoch=2, verbose=0)  # compile and warm up
         rates[cache] = images_per_second(
             lambda: model.fit(gen, epochs=1, steps_per_epoch=min(steps, len(gen)), verbose=0),
-            min(steps, len(gen)) * batch)
+            min(steps, len(gen)) * batch,
+        )
     x = np.concatenate([gen[i][0] for i in range(min(4, len(gen)))])
     x = np.concatenate([x] * max(1, count // len(x)))[:count]
     y = np.eye(2, dtype="float32")[np.arange(len(x)) % 2]
-    model.fit(x[:2 * batch], y[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+    model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
     rates["host_arrays"] = images_per_second(
-        lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), len(x))
+        lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), len(x)
+    )
     # the upper bound: mean-subtracted float32 patches already on the device
-    synthetic = compiled(keras.Sequential([
-        keras.Input((1,), dtype="int32"), DeviceRows(x),
-        training_model(AlexNet.build(227, 227, 3, 2),
-                       [ImageAugmenter(**BOOK_AUGMENTATION, seed=1)]),
-    ]))
+    synthetic = compiled(
+        keras.Sequential(
+            [
+                keras.Input((1,), dtype="int32"),
+                DeviceRows(x),
+                training_model(
+                    AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
+                ),
+            ]
+        )
+    )
     patches = np.arange(len(x), dtype="int32")[:, None]
-    synthetic.fit(patches[:2 * batch], y[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+    synthetic.fit(patches[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
     rates["synthetic"] = images_per_second(
         lambda: synthetic.fit(patches, y, batch_size=batch, epochs=1, shuffle=True, verbose=0),
-        len(x))
+        len(x),
+    )
 
     with h5py.File(path, "r") as db:
         rows, labels = db["images"][:], db["labels"][:]
-    device = compiled(keras.Sequential([
-        keras.Input((1,), dtype="int32"), DeviceRows(rows), RandomPatch(227, 227, seed=1),
-        MeanSubtraction(*MEANS),
-        training_model(AlexNet.build(227, 227, 3, 2),
-                       [ImageAugmenter(**BOOK_AUGMENTATION, seed=1)]),
-    ]))
+    device = compiled(
+        keras.Sequential(
+            [
+                keras.Input((1,), dtype="int32"),
+                DeviceRows(rows),
+                RandomPatch(227, 227, seed=1),
+                MeanSubtraction(*MEANS),
+                training_model(
+                    AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
+                ),
+            ]
+        )
+    )
     indices = np.arange(len(rows), dtype="int32")[:, None]
     onehot = np.eye(2, dtype="float32")[labels]
-    device.fit(indices[:2 * batch], onehot[:2 * batch], batch_size=batch, epochs=1, verbose=0)
+    device.fit(indices[: 2 * batch], onehot[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
     used = min(len(rows), count)
     rates["device"] = images_per_second(
-        lambda: device.fit(indices[:used], onehot[:used], batch_size=batch, epochs=1,
-                           shuffle=True, verbose=0), used)
+        lambda: device.fit(
+            indices[:used], onehot[:used], batch_size=batch, epochs=1, shuffle=True, verbose=0
+        ),
+        used,
+    )
     keras.mixed_precision.set_global_policy("float32")
     return rates
 
@@ -150,24 +175,34 @@ def ten_crops(path, book_images, our_images, batch=64):
         images = db["images"][:our_images]
     book.ten_crop_predictions(model, images[:2], means)
     book_rate = images_per_second(
-        lambda: book.ten_crop_predictions(model, images[:book_images], means), book_images)
+        lambda: book.ten_crop_predictions(model, images[:book_images], means), book_images
+    )
 
     def cpu():
-        return predict_ten_crops(model, (mp.preprocess_batch(images[i:i + batch])
-                                         for i in range(0, len(images), batch)),
-                                 CropPreprocessor(227, 227))
+        return predict_ten_crops(
+            model,
+            (mp.preprocess_batch(images[i : i + batch]) for i in range(0, len(images), batch)),
+            CropPreprocessor(227, 227),
+        )
 
     cpu()
     cpu_rate = images_per_second(cpu, len(images))
     graph = ten_crop_model(model, mp, images.shape[1:])
     graph.predict(images[:batch], batch_size=batch, verbose=0)
-    graph_rate = images_per_second(lambda: graph.predict(images, batch_size=batch, verbose=0),
-                                   len(images))
-    difference = float(np.abs(graph.predict(images[:batch], batch_size=batch, verbose=0)
-                              - cpu()[:batch]).max())
-    return {"book_img_s": book_rate, "cpu_crops_img_s": cpu_rate, "in_graph_img_s": graph_rate,
-            "cpu_ratio": cpu_rate / book_rate, "in_graph_ratio": graph_rate / book_rate,
-            "max_probability_difference": difference}
+    graph_rate = images_per_second(
+        lambda: graph.predict(images, batch_size=batch, verbose=0), len(images)
+    )
+    difference = float(
+        np.abs(graph.predict(images[:batch], batch_size=batch, verbose=0) - cpu()[:batch]).max()
+    )
+    return {
+        "book_img_s": book_rate,
+        "cpu_crops_img_s": cpu_rate,
+        "in_graph_img_s": graph_rate,
+        "cpu_ratio": cpu_rate / book_rate,
+        "in_graph_ratio": graph_rate / book_rate,
+        "max_probability_difference": difference,
+    }
 
 
 def features(path, count):
@@ -179,8 +214,10 @@ def features(path, count):
     with h5py.File(path, "r") as db:
         images = np.stack([extractor.resizer.preprocess(i) for i in db["images"][:count]])
     extractor.extract(images[:64])
-    return images_per_second(lambda: [extractor.extract(images[i:i + 64])
-                                      for i in range(0, len(images), 64)], len(images))
+    return images_per_second(
+        lambda: [extractor.extract(images[i : i + 64]) for i in range(0, len(images), 64)],
+        len(images),
+    )
 
 
 def main():
@@ -189,9 +226,11 @@ def main():
     args = parser.parse_args()
     import keras
 
-    sizes = dict(images=64, batch=8, steps=2, workers=2, book=2, crops=8, features=16) \
-        if args.quick else dict(images=4096, batch=128, steps=30, workers=12, book=100,
-                                crops=1024, features=1024)
+    sizes = (
+        dict(images=64, batch=8, steps=2, workers=2, book=2, crops=8, features=16)
+        if args.quick
+        else dict(images=4096, batch=128, steps=30, workers=12, book=100, crops=1024, features=1024)
+    )
     from pyimagesearch.utils.devices import describe
 
     results = {"backend": keras.backend.backend(), "devices": describe(), "sizes": sizes}
@@ -204,20 +243,28 @@ def main():
             rates = training(path, sizes["batch"], sizes["steps"], sizes["workers"], mixed)
             results[f"training_{key}"] = rates
             for cache in ("none", "memory", "device", "host_arrays", "synthetic"):
-                print(f"AlexNet training {key:<14} cache={cache:<9} {rates[cache]:9.1f} img/s "
-                      f"({100 * rates[cache] / rates['synthetic']:.0f}% of synthetic)",
-                      flush=True)
+                print(
+                    f"AlexNet training {key:<14} cache={cache:<9} {rates[cache]:9.1f} img/s "
+                    f"({100 * rates[cache] / rates['synthetic']:.0f}% of synthetic)",
+                    flush=True,
+                )
         crops = ten_crops(path, sizes["book"], sizes["crops"])
         results["ten_crops"] = crops
-        print(f"10-crop evaluation: book {crops['book_img_s']:.1f} img/s, CPU crops "
-              f"{crops['cpu_crops_img_s']:.1f} (x{crops['cpu_ratio']:.1f}), in the graph "
-              f"{crops['in_graph_img_s']:.1f} (x{crops['in_graph_ratio']:.1f}); largest "
-              f"probability difference {crops['max_probability_difference']:.2e}", flush=True)
+        print(
+            f"10-crop evaluation: book {crops['book_img_s']:.1f} img/s, CPU crops "
+            f"{crops['cpu_crops_img_s']:.1f} (x{crops['cpu_ratio']:.1f}), in the graph "
+            f"{crops['in_graph_img_s']:.1f} (x{crops['in_graph_ratio']:.1f}); largest "
+            f"probability difference {crops['max_probability_difference']:.2e}",
+            flush=True,
+        )
         rate = features(path, sizes["features"])
         results["resnet50_features_img_s"] = rate
         print(f"ResNet50 features (weights none): {rate:.1f} img/s", flush=True)
-    output = os.path.join(os.environ["OUT"], "gpu_check.json") if os.environ.get("OUT") else \
-        os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "gpu_check.json")
+    output = (
+        os.path.join(os.environ["OUT"], "gpu_check.json")
+        if os.environ.get("OUT")
+        else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "gpu_check.json")
+    )
     os.makedirs(os.path.dirname(output), exist_ok=True)
     with open(output, "w") as f:
         json.dump(results, f, indent=2)

@@ -13,21 +13,40 @@ from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 
 
 def make_parser():
-    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
-    parser.add_argument("--images", default=config.IMAGES_PATH,
-                        help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip")
-    parser.add_argument("--output-dir", default=config.HDF5_PATH,
-                        help="where train.hdf5, val.hdf5 and test.hdf5 are written")
-    parser.add_argument("--mean", default=config.DATASET_MEAN,
-                        help="the JSON file for the training split's R, G, B means")
-    parser.add_argument("--val-size", type=positive_int, default=config.NUM_VAL_IMAGES,
-                        help="photos in the validation split")
-    parser.add_argument("--test-size", type=positive_int, default=config.NUM_TEST_IMAGES,
-                        help="photos in the test split")
-    parser.add_argument("--size", type=positive_int, default=config.IMAGE_SIZE,
-                        help="stored photos are size x size")
-    parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
-                        help="decoding threads")
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--images",
+        default=config.IMAGES_PATH,
+        help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=config.HDF5_PATH,
+        help="where train.hdf5, val.hdf5 and test.hdf5 are written",
+    )
+    parser.add_argument(
+        "--mean",
+        default=config.DATASET_MEAN,
+        help="the JSON file for the training split's R, G, B means",
+    )
+    parser.add_argument(
+        "--val-size",
+        type=positive_int,
+        default=config.NUM_VAL_IMAGES,
+        help="photos in the validation split",
+    )
+    parser.add_argument(
+        "--test-size",
+        type=positive_int,
+        default=config.NUM_TEST_IMAGES,
+        help="photos in the test split",
+    )
+    parser.add_argument(
+        "--size", type=positive_int, default=config.IMAGE_SIZE, help="stored photos are size x size"
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
+    )
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the split")
     parser.add_argument("--force", action="store_true", help="replace existing outputs")
     return parser
@@ -38,8 +57,14 @@ def build(args):
 
     print(f"[INFO] building HDF5 data sets from {args.images} with {args.workers} worker(s)...")
     report = build_dataset(
-        args.images, args.output_dir, args.mean, {"test": args.test_size, "val": args.val_size},
-        size=args.size, workers=args.workers, seed=args.seed, overwrite=args.force,
+        args.images,
+        args.output_dir,
+        args.mean,
+        {"test": args.test_size, "val": args.val_size},
+        size=args.size,
+        workers=args.workers,
+        seed=args.seed,
+        overwrite=args.force,
         progress=lambda total: progress(total, "Building"),
     )
     for split, count in report["used"].items():
@@ -47,6 +72,7 @@ def build(args):
     mean = report["mean"]
     print(f"[INFO] mean R={mean['R']:.3f} G={mean['G']:.3f} B={mean['B']:.3f} -> {args.mean}")
     print_skipped(report["skipped"], listedIn=os.path.join(args.output_dir, "build_report.json"))
+
 
 def main(argv=None):
     run(build, make_parser(), argv)

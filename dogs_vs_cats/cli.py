@@ -6,7 +6,12 @@ import argparse
 import os
 import sys
 
-from pyimagesearch.errors import ArgumentError, OutputExistsError
+from pyimagesearch.errors import (
+    ArgumentError,
+    MissingBackendError,
+    OutputExistsError,
+    is_missing_backend,
+)
 
 # Exceptions that mean the input or the command line is wrong. The library
 # raises them with messages that name the file or argument and the fix.
@@ -19,9 +24,12 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
         super().__init__(*args, **kwargs)
-        self.add_argument("--debug", action="store_true",
-                          help="show TensorFlow's start-up messages, and the full traceback "
-                               "when something goes wrong")
+        self.add_argument(
+            "--debug",
+            action="store_true",
+            help="show TensorFlow's start-up messages, and the full traceback "
+            "when something goes wrong",
+        )
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -82,8 +90,10 @@ def run(main, parser, argv=None):
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         sys.exit(130)
-    except USER_ERRORS as error:
-        if args.debug:
+    except (*USER_ERRORS, ImportError) as error:
+        if isinstance(error, ImportError) and is_missing_backend(error):
+            error = MissingBackendError(error)
+        elif isinstance(error, ImportError) or args.debug:
             raise
         print(f"{parser.prog}: error: {explain(error, parser)}", file=sys.stderr)
         sys.exit(2)
@@ -129,8 +139,9 @@ class LineProgress:
         tenths = min(10, 10 * done // self.total)
         if tenths > self.printed:
             self.printed = tenths
-            print(f"{self.label}: {10 * tenths}% ({done}/{self.total})", file=sys.stderr,
-                  flush=True)
+            print(
+                f"{self.label}: {10 * tenths}% ({done}/{self.total})", file=sys.stderr, flush=True
+            )
 
     def finish(self):
         self.update(self.total)
@@ -143,6 +154,12 @@ def progress(total, label):
         return LineProgress(total, label)
     import progressbar
 
-    widgets = [f"{label}: ", progressbar.Percentage(), " ", progressbar.Bar(), " ",
-               progressbar.ETA()]
+    widgets = [
+        f"{label}: ",
+        progressbar.Percentage(),
+        " ",
+        progressbar.Bar(),
+        " ",
+        progressbar.ETA(),
+    ]
     return progressbar.ProgressBar(max_value=total, widgets=widgets, fd=CurrentStderr())

@@ -12,27 +12,55 @@ from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 
 
 def make_parser():
-    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
-    parser.add_argument("-d", "--dataset", default=config.IMAGES_PATH,
-                        help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip")
-    parser.add_argument("-o", "--output", default=config.FEATURES_HDF5,
-                        help="the HDF5 file of features to write")
-    parser.add_argument("-b", "--batch-size", type=positive_int, default=config.FEATURE_BATCH_SIZE,
-                        help="images per forward pass")
-    parser.add_argument("-s", "--buffer-size", type=positive_int,
-                        default=config.FEATURE_BUFFER_SIZE, help="rows buffered before a write")
-    parser.add_argument("--backbone", default=config.BACKBONE,
-                        help="a keras.applications CNN (resnet50, mobilenet_v2, efficientnet_b0, "
-                             "...) or a saved .keras model such as the trained AlexNet")
-    parser.add_argument("--weights", default="imagenet",
-                        help="for a keras.applications CNN: imagenet, a local weights file "
-                             "(without the top), or none")
-    parser.add_argument("--layer", default=None,
-                        help="for a .keras model: the layer to tap (default: the penultimate)")
-    parser.add_argument("--mean", default=config.DATASET_MEAN,
-                        help="for a .keras model: the mean JSON it was trained with")
-    parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
-                        help="decoding threads")
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "-d",
+        "--dataset",
+        default=config.IMAGES_PATH,
+        help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip",
+    )
+    parser.add_argument(
+        "-o", "--output", default=config.FEATURES_HDF5, help="the HDF5 file of features to write"
+    )
+    parser.add_argument(
+        "-b",
+        "--batch-size",
+        type=positive_int,
+        default=config.FEATURE_BATCH_SIZE,
+        help="images per forward pass",
+    )
+    parser.add_argument(
+        "-s",
+        "--buffer-size",
+        type=positive_int,
+        default=config.FEATURE_BUFFER_SIZE,
+        help="rows buffered before a write",
+    )
+    parser.add_argument(
+        "--backbone",
+        default=config.BACKBONE,
+        help="a keras.applications CNN (resnet50, mobilenet_v2, efficientnet_b0, "
+        "...) or a saved .keras model such as the trained AlexNet",
+    )
+    parser.add_argument(
+        "--weights",
+        default="imagenet",
+        help="for a keras.applications CNN: imagenet, a local weights file "
+        "(without the top), or none",
+    )
+    parser.add_argument(
+        "--layer",
+        default=None,
+        help="for a .keras model: the layer to tap (default: the penultimate)",
+    )
+    parser.add_argument(
+        "--mean",
+        default=config.DATASET_MEAN,
+        help="for a .keras model: the mean JSON it was trained with",
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
+    )
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the shuffle")
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
@@ -42,13 +70,22 @@ def extract(args):
     from pyimagesearch.pipeline.features import extract_backbone_features
 
     report = extract_backbone_features(
-        args.dataset, args.output, args.backbone, args.weights, args.layer, args.mean,
-        overwrite=args.force, batchSize=args.batch_size, bufSize=args.buffer_size,
-        workers=args.workers, seed=args.seed,
+        args.dataset,
+        args.output,
+        args.backbone,
+        args.weights,
+        args.layer,
+        args.mean,
+        overwrite=args.force,
+        batchSize=args.batch_size,
+        bufSize=args.buffer_size,
+        workers=args.workers,
+        seed=args.seed,
         progress=lambda total: progress(total, "Extracting Features"),
     )
     print(f"[INFO] {report['rows']} x {report['dim']} features -> {args.output}")
     print_skipped(report["skipped"])
+
 
 def main(argv=None):
     run(extract, make_parser(), argv)

@@ -11,27 +11,50 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 
 from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
 
 def make_parser():
-    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
-    parser.add_argument("--images", default=config.TEST_IMAGES_PATH,
-                        help="a folder of N.jpg test photos, or Kaggle's test1.zip")
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--images",
+        default=config.TEST_IMAGES_PATH,
+        help="a folder of N.jpg test photos, or Kaggle's test1.zip",
+    )
     parser.add_argument("--model", default=config.MODEL_PATH, help="the trained AlexNet .keras")
     parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
     parser.add_argument("--output", default=config.SUBMISSION_PATH, help="the CSV to write")
-    parser.add_argument("--size", type=positive_int, default=config.IMAGE_SIZE,
-                        help="photos are first resized to size x size, as by the build")
-    parser.add_argument("--classifier", default=None,
-                        help="use this logistic regression (from train_model.py) on features "
-                             "from --backbone instead of the AlexNet's 10 crops")
-    parser.add_argument("--backbone", default=config.BACKBONE,
-                        help="with --classifier: the network the features came from")
+    parser.add_argument(
+        "--size",
+        type=positive_int,
+        default=config.IMAGE_SIZE,
+        help="photos are first resized to size x size, as by the build",
+    )
+    parser.add_argument(
+        "--crops",
+        choices=CROP_PATHS,
+        default="auto",
+        help="without --classifier: cut the 10 crops inside the compiled model (graph) or "
+        "with CropPreprocessor on CPU threads (cpu); auto: graph when an accelerator is "
+        "visible, else cpu",
+    )
+    parser.add_argument(
+        "--classifier",
+        default=None,
+        help="use this logistic regression (from train_model.py) on features "
+        "from --backbone instead of the AlexNet's 10 crops",
+    )
+    parser.add_argument(
+        "--backbone",
+        default=config.BACKBONE,
+        help="with --classifier: the network the features came from",
+    )
     parser.add_argument("--weights", default="imagenet", help="with --classifier: its weights")
     parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
     parser.add_argument("--batch-size", type=positive_int, default=64)
-    parser.add_argument("--workers", type=positive_int, default=os.cpu_count(),
-                        help="decoding threads")
+    parser.add_argument(
+        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
 
@@ -45,11 +68,16 @@ def predict(args):
         extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
         predictor = submission.classifier_predictor(args.classifier, extractor)
     else:
-        predictor = submission.alexnet_predictor(args.model, args.mean, args.size)
+        predictor = submission.alexnet_predictor(args.model, args.mean, args.size, crops=args.crops)
     print(f"[INFO] predicting the photos of {args.images}...")
     report = submission.write_submission(
-        args.images, args.output, predictor, batchSize=args.batch_size, workers=args.workers,
-        overwrite=args.force, progress=lambda total: progress(total, "Predicting"),
+        args.images,
+        args.output,
+        predictor,
+        batchSize=args.batch_size,
+        workers=args.workers,
+        overwrite=args.force,
+        progress=lambda total: progress(total, "Predicting"),
     )
     print(f"[INFO] {report['rows']} rows -> {args.output}")
     print_skipped(report["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")

@@ -10,17 +10,17 @@ DATA=datasets/sample
 OUT=output/sample
 rm -rf "$DATA" "$OUT"
 
-python make_sample.py --output "$DATA" --per-class 400 --test-images 100
+python make_sample.py --output-dir "$DATA" --per-class 400 --test-images 100
 python build_dogs_vs_cats.py --images "$DATA/train" --output-dir "$DATA/hdf5" \
     --mean "$OUT/mean.json" --val-size 100 --test-size 100 --size 72
 python train_alexnet.py --train "$DATA/hdf5/train.hdf5" --val "$DATA/hdf5/val.hdf5" \
-    --mean "$OUT/mean.json" --output "$OUT" --model "$OUT/alexnet.keras" \
+    --mean "$OUT/mean.json" --output-dir "$OUT" --model "$OUT/alexnet.keras" \
     --epochs 6 --batch-size 16 --input-size 64
 python crop_accuracy.py --test "$DATA/hdf5/test.hdf5" --mean "$OUT/mean.json" \
-    --model "$OUT/alexnet.keras" --json "$OUT/crop_accuracy.json"
+    --model "$OUT/alexnet.keras" --output "$OUT/crop_accuracy.json"
 python extract_features.py --dataset "$DATA/train" --output "$DATA/hdf5/features.hdf5" \
     --backbone "$OUT/alexnet.keras" --mean "$OUT/mean.json"
-python train_model.py --db "$DATA/hdf5/features.hdf5" --model "$OUT/logistic_regression.json" \
+python train_model.py --db "$DATA/hdf5/features.hdf5" --classifier "$OUT/logistic_regression.json" \
     --report "$OUT/train_model.json"
 python predict.py --images "$DATA/test1" --model "$OUT/alexnet.keras" --mean "$OUT/mean.json" \
     --size 72 --output "$OUT/submission.csv"

@@ -11,31 +11,66 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 
 from dogs_vs_cats.cli import ArgumentParser, positive_float, positive_int, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.pipeline.cache import CACHE_MODES  # noqa: E402
 
 
 def make_parser():
-    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--train", default=config.TRAIN_HDF5, help="training HDF5 file")
     parser.add_argument("--val", default=config.VAL_HDF5, help="validation HDF5 file")
     parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
-    parser.add_argument("--output", default=config.OUTPUT_PATH,
-                        help="folder for the plot, the history JSON and the checkpoints")
+    parser.add_argument(
+        "--output-dir",
+        default=config.OUTPUT_PATH,
+        help="folder for the plot, the history JSON and the checkpoints",
+    )
     parser.add_argument("--model", default=config.MODEL_PATH, help="the trained .keras model")
-    parser.add_argument("--epochs", type=positive_int, default=config.EPOCHS,
-                        help="total epochs (a resumed run counts the epochs already done)")
-    parser.add_argument("--batch-size", type=positive_int, default=config.BATCH_SIZE)
-    parser.add_argument("--lr", type=positive_float, default=config.LEARNING_RATE,
-                        help="Adam's learning rate")
-    parser.add_argument("--input-size", type=positive_int, default=config.INPUT_SIZE,
-                        help="AlexNet's input is input-size x input-size (at least 57)")
-    parser.add_argument("--seed", type=int, default=config.SEED,
-                        help="seeds the weights, patches, augmentation and batch order")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from the newest checkpoint in --output")
-    parser.add_argument("--workers", type=positive_int, default=min(4, os.cpu_count()),
-                        help="threads that prepare batches")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="compute in float16 on a GPU (mixed_float16 policy)")
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=config.EPOCHS,
+        help="total epochs (a resumed run counts the epochs already done)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=config.BATCH_SIZE, help="images per step"
+    )
+    parser.add_argument(
+        "--lr", type=positive_float, default=config.LEARNING_RATE, help="Adam's learning rate"
+    )
+    parser.add_argument(
+        "--input-size",
+        type=positive_int,
+        default=config.INPUT_SIZE,
+        help="AlexNet's input is input-size x input-size (at least 57)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=config.SEED,
+        help="seeds the weights, patches, augmentation and batch order",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the newest checkpoint in --output"
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=min(4, os.cpu_count()),
+        help="threads that prepare batches",
+    )
+    parser.add_argument(
+        "--cache",
+        choices=CACHE_MODES,
+        default="auto",
+        help="where the training split is held: streamed from HDF5 (none), "
+        "in RAM (memory), on the accelerator (device), or the best that "
+        "fits (auto)",
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="compute in float16 on a GPU (mixed_float16 policy)",
+    )
     return parser
 
 
@@ -43,11 +78,24 @@ def train(args):
     from pyimagesearch.pipeline.training import train_alexnet
 
     train_alexnet(
-        args.train, args.val, args.mean, args.output, args.model, epochs=args.epochs,
-        batchSize=args.batch_size, learningRate=args.lr, inputSize=args.input_size,
-        reg=config.L2_REG, seed=args.seed, resume=args.resume, workers=args.workers,
-        mixedPrecision=args.mixed_precision, verbose=1 if sys.stdout.isatty() else 2,
+        args.train,
+        args.val,
+        args.mean,
+        args.output_dir,
+        args.model,
+        epochs=args.epochs,
+        batchSize=args.batch_size,
+        learningRate=args.lr,
+        inputSize=args.input_size,
+        reg=config.L2_REG,
+        seed=args.seed,
+        resume=args.resume,
+        workers=args.workers,
+        mixedPrecision=args.mixed_precision,
+        cache=args.cache,
+        verbose=1 if sys.stdout.isatty() else 2,
     )
+
 
 def main(argv=None):
     run(train, make_parser(), argv)

@@ -12,34 +12,51 @@ from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 
 
 def make_parser():
-    parser = ArgumentParser(prog=os.path.basename(__file__), description=__doc__)
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("-d", "--db", default=config.FEATURES_HDF5, help="HDF5 file of features")
-    parser.add_argument("-m", "--model", default=config.CLASSIFIER_PATH,
-                        help="where the fitted model is saved (JSON, not pickle)")
-    parser.add_argument("-j", "--jobs", type=int, default=-1,
-                        help="parallel jobs of the grid search (-1: all cores)")
-    parser.add_argument("--report", default=None,
-                        help="also write the classification report and score to this JSON file")
+    parser.add_argument(
+        "-m",
+        "--model",
+        "--classifier",
+        dest="classifier",
+        default=config.CLASSIFIER_PATH,
+        help="where the fitted classifier is saved (JSON, not pickle)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=-1,
+        help="parallel jobs of the grid search (-1: all cores)",
+    )
+    parser.add_argument(
+        "--report",
+        default=None,
+        help="also write the classification report and score to this JSON file",
+    )
     return parser
 
 
 def fit(args):
     from pyimagesearch.pipeline.classifier import (
-        check_json_path, fit_classifier, save_logistic_regression,
+        check_json_path,
+        fit_classifier,
+        save_logistic_regression,
     )
     from pyimagesearch.utils.files import write_json
 
-    check_json_path(args.model)
+    check_json_path(args.classifier)
     print("[INFO] tuning hyperparameters...")
     model, labelNames, report = fit_classifier(args.db, args.jobs)
     print(f"[INFO] best hyperparameters: {report['best_params']}")
     print("[INFO] evaluating...")
     print(report.pop("text"))
     print(f"[INFO] score: {report['score']:.4f}")
-    print(f"[INFO] saving model to {args.model}...")
-    save_logistic_regression(model, args.model, labelNames)
+    print(f"[INFO] saving the classifier to {args.classifier}...")
+    save_logistic_regression(model, args.classifier, labelNames)
     if args.report:
         write_json(args.report, report)
+
 
 def main(argv=None):
     run(fit, make_parser(), argv)

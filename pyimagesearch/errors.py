@@ -17,3 +17,24 @@ class ArgumentError(ValueError):
     def __init__(self, argument, message):
         super().__init__(message)
         self.argument = argument
+
+
+# The modules whose absence means Keras has no backend to run on.
+BACKEND_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "torch")
+INSTALL_HINT = (
+    "install one: pip install 'pyimagesearch-dogs-vs-cats[cpu]' (TensorFlow for the "
+    "CPU), '[gpu]' (TensorFlow with CUDA) or '[jax]', with KERAS_BACKEND to match"
+)
+
+
+def is_missing_backend(error):
+    """Whether an ImportError is Keras or its backend not being installed."""
+    name = getattr(error, "name", None) or ""
+    return isinstance(error, ImportError) and name.split(".")[0] in BACKEND_MODULES
+
+
+class MissingBackendError(ImportError):
+    """Keras, or the backend it is set to use, is not installed."""
+
+    def __init__(self, error):
+        super().__init__(f"this needs Keras and a backend ({error}): {INSTALL_HINT}")

@@ -15,10 +15,25 @@ STORED_SIZE = 72
 INPUT_SIZE = 64
 
 
+def train_args(built, out, epochs=1):
+    """train_alexnet.py's arguments for the built sample, writing to `out`:
+    small enough for a CPU (64 x 64 input, batch 16, one worker)."""
+    return [
+        "--train", built["train"], "--val", built["val"], "--mean", built["mean"],
+        "--output-dir", out, "--model", out / "alexnet.keras", "--epochs", epochs,
+        "--batch-size", 16, "--input-size", INPUT_SIZE, "--workers", 1,
+    ]  # fmt: skip
+
+
 def run_script(name, *args, cwd=SCRIPTS, timeout=300):
     """Run dogs_vs_cats/<name>.py as a user would; returns the CompletedProcess."""
-    return subprocess.run([sys.executable, f"{name}.py", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, f"{name}.py", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def call_main(module, argv, capsys):
@@ -49,11 +64,24 @@ def built(sample, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("built")
     paths = {"dir": out / "hdf5", "mean": out / "mean.json"}
-    build_dogs_vs_cats.main([
-        "--images", sample["train"], "--output-dir", str(paths["dir"]), "--mean",
-        str(paths["mean"]), "--val-size", "10", "--test-size", "10", "--size", str(STORED_SIZE),
-        "--workers", "2",
-    ])
+    build_dogs_vs_cats.main(
+        [
+            "--images",
+            sample["train"],
+            "--output-dir",
+            str(paths["dir"]),
+            "--mean",
+            str(paths["mean"]),
+            "--val-size",
+            "10",
+            "--test-size",
+            "10",
+            "--size",
+            str(STORED_SIZE),
+            "--workers",
+            "2",
+        ]
+    )
     for split in ("train", "val", "test"):
         paths[split] = paths["dir"] / f"{split}.hdf5"
     return paths
@@ -65,9 +93,5 @@ def trained(built, tmp_path_factory):
     from dogs_vs_cats import train_alexnet
 
     out = tmp_path_factory.mktemp("trained")
-    train_alexnet.main([
-        "--train", str(built["train"]), "--val", str(built["val"]), "--mean", str(built["mean"]),
-        "--output", str(out), "--model", str(out / "alexnet.keras"), "--epochs", "1",
-        "--batch-size", "16", "--input-size", str(INPUT_SIZE), "--workers", "1",
-    ])
+    train_alexnet.main([str(a) for a in train_args(built, out)])
     return {"dir": out, "model": out / "alexnet.keras"}

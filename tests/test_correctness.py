@@ -1,11 +1,9 @@
 """Uses the library documents beyond what the scripts exercise, each pinned
 by a test that fails on the bug it targets."""
 
-import json
 import os
 
 import cv2
-import h5py
 import numpy as np
 import pytest
 from scipy import stats
@@ -48,17 +46,30 @@ def our_draws(count, shape, **options):
     augmenter = ImageAugmenter(**options)
     rng = np.random.default_rng(1)
     return augmenter.draw_parameters(
-        count, shape[0], shape[1], lambda low, high: rng.uniform(low, high, count),
-        lambda values: rng.choice(values, count))
+        count,
+        shape[0],
+        shape[1],
+        lambda low, high: rng.uniform(low, high, count),
+        lambda values: rng.choice(values, count),
+    )
 
 
-@pytest.mark.parametrize("options", [
-    dict(rotation_range=20, zoom_range=0.15, width_shift_range=0.2, height_shift_range=0.2,
-         shear_range=0.15, horizontal_flip=True),
-    dict(width_shift_range=5, height_shift_range=3, zoom_range=[1.0, 1.5]),
-    dict(width_shift_range=[2, 7, 11], height_shift_range=(0.1, 0.25)),
-    dict(width_shift_range=2.5, rotation_range=90, zoom_range=[0.5, 1.0]),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(
+            rotation_range=20,
+            zoom_range=0.15,
+            width_shift_range=0.2,
+            height_shift_range=0.2,
+            shear_range=0.15,
+            horizontal_flip=True,
+        ),
+        dict(width_shift_range=5, height_shift_range=3, zoom_range=[1.0, 1.5]),
+        dict(width_shift_range=[2, 7, 11], height_shift_range=(0.1, 0.25)),
+        dict(width_shift_range=2.5, rotation_range=90, zoom_range=[0.5, 1.0]),
+    ],
+)
 def test_random_parameters_are_drawn_as_image_data_generator_draws_them(options):
     """Our horizontal shift (tx) is drawn as Keras draws for width_shift_range,
     which it names ty; our vertical shift likewise for height_shift_range.
@@ -67,8 +78,15 @@ def test_random_parameters_are_drawn_as_image_data_generator_draws_them(options)
     count = 4000
     legacy = legacy_draws(count, shape, **options)
     ours = our_draws(count, shape, **options)
-    pairs = {"theta": "theta", "shear": "shear", "zx": "zx", "zy": "zy",
-             "flip": "flip_horizontal", "tx": "ty", "ty": "tx"}
+    pairs = {
+        "theta": "theta",
+        "shear": "shear",
+        "zx": "zx",
+        "zy": "zy",
+        "flip": "flip_horizontal",
+        "tx": "ty",
+        "ty": "tx",
+    }
     for mine, theirs in pairs.items():
         a, b = np.asarray(ours[mine], "float64"), legacy[theirs]
         if np.all(a == a[0]) or np.all(b == b[0]):
@@ -80,8 +98,9 @@ def test_random_parameters_are_drawn_as_image_data_generator_draws_them(options)
             assert stats.chi2_contingency(table).pvalue > 1e-3, mine
         else:
             assert stats.ks_2samp(a, b).pvalue > 1e-3, mine
-            assert abs(a.min() - b.min()) < 0.05 * np.ptp(b) and \
-                abs(a.max() - b.max()) < 0.05 * np.ptp(b), mine
+            assert abs(a.min() - b.min()) < 0.05 * np.ptp(b) and abs(
+                a.max() - b.max()
+            ) < 0.05 * np.ptp(b), mine
 
 
 def test_integer_shifts_are_whole_pixels_from_choice_n():
@@ -142,8 +161,14 @@ def test_epoch_checkpoint_counts_from_start_at_as_the_book_resumes(tmp_path):
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
     model.fit(x, y, epochs=2, verbose=0, callbacks=[EpochCheckpoint(str(tmp_path), startAt=10)])
     assert latest_checkpoint(str(tmp_path))[1] == 12  # the book: fit again, startAt=done
-    model.fit(x, y, epochs=14, initial_epoch=12, verbose=0,
-              callbacks=[EpochCheckpoint(str(tmp_path), startAt=12)])
+    model.fit(
+        x,
+        y,
+        epochs=14,
+        initial_epoch=12,
+        verbose=0,
+        callbacks=[EpochCheckpoint(str(tmp_path), startAt=12)],
+    )
     assert latest_checkpoint(str(tmp_path))[1] == 14  # ours: initial_epoch too
     assert len(os.listdir(tmp_path)) == 1
 
@@ -151,19 +176,32 @@ def test_epoch_checkpoint_counts_from_start_at_as_the_book_resumes(tmp_path):
 def test_train_model_refuses_a_pickle_path(tmp_path, capsys):
     from dogs_vs_cats import train_model
 
-    code, _, err = call_main(train_model, ["--db", tmp_path / "f.hdf5", "--model",
-                                           tmp_path / "dogs_vs_cats.pickle"], capsys)
-    assert code == 2 and "--model: " in err and "JSON, not pickle" in err
+    code, _, err = call_main(
+        train_model,
+        ["--db", tmp_path / "f.hdf5", "--model", tmp_path / "dogs_vs_cats.pickle"],
+        capsys,
+    )
+    assert code == 2 and "--classifier: " in err and "JSON, not pickle" in err
     assert not (tmp_path / "dogs_vs_cats.pickle").exists()
 
 
 def test_library_errors_name_no_command_line_flag():
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "pyimagesearch")
+    root = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyimagesearch"
+    )
     for folder, _, files in os.walk(root):
         for name in files:
             if name.endswith(".py"):
                 text = open(os.path.join(folder, name)).read()
-                for flag in ("--force", "--weights", "--backbone", "--resume", "--layer",
-                             "--mean", "--model", "--size", "--epochs"):
+                for flag in (
+                    "--force",
+                    "--weights",
+                    "--backbone",
+                    "--resume",
+                    "--layer",
+                    "--mean",
+                    "--model",
+                    "--size",
+                    "--epochs",
+                ):
                     assert f"{flag} " not in text and f"{flag}:" not in text, (name, flag)

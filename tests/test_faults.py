@@ -14,9 +14,12 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import SCRIPTS, STORED_SIZE, call_main, run_script
+from conftest import SCRIPTS, STORED_SIZE, call_main, run_script, train_args
 from dogs_vs_cats import (
-    build_dogs_vs_cats, crop_accuracy, extract_features, train_model,
+    build_dogs_vs_cats,
+    crop_accuracy,
+    extract_features,
+    train_model,
 )
 
 
@@ -37,29 +40,34 @@ def jpeg_bytes(image, quality=90):
 def messy_files(good_folder):
     """{name: bytes} of every kind of bad or unusual file, plus the good
     photos of `good_folder`; and the names that must be skipped."""
-    from PIL import Image
     import io
 
-    files = {name: open(os.path.join(good_folder, name), "rb").read()
-             for name in sorted(os.listdir(good_folder))}
+    from PIL import Image
+
+    files = {
+        name: open(os.path.join(good_folder, name), "rb").read()
+        for name in sorted(os.listdir(good_folder))
+    }
     whole = jpeg_bytes(np.full((60, 80, 3), 120, np.uint8))
     cmyk = io.BytesIO()
     Image.new("CMYK", (40, 30), (0, 128, 255, 0)).save(cmyk, "JPEG")
     rgba = np.zeros((30, 40, 4), np.uint8)
     rgba[..., 3] = 128
-    files.update({
-        "cat.900.jpg": b"",                                      # zero bytes
-        "dog.901.jpg": whole[: len(whole) // 2],                 # truncated JPEG
-        "dog.7.jpg": b"this is not a picture\n" * 20,           # text named like a photo
-        "cat.902.png": cv2.imencode(".png", rgba)[1].tobytes(),  # PNG with alpha
-        "dog.903.jpg": jpeg_bytes(np.full((50, 40), 90, np.uint8)),  # grayscale
-        "cat.904.jpg": cmyk.getvalue(),                           # CMYK
-        "dog.905.jpg": jpeg_bytes(np.full((1, 1, 3), 200, np.uint8)),  # 1 x 1
-        "cat.906.jpg": jpeg_bytes(np.full((10000, 10000, 3), 60, np.uint8), 50),  # huge
-        "holiday.jpg": whole,                                     # no label
-        "README.txt": b"photos of cats and dogs\n",               # not an image
-        "nested/dog.907.jpg": whole,                              # in a sub-folder
-    })
+    files.update(
+        {
+            "cat.900.jpg": b"",  # zero bytes
+            "dog.901.jpg": whole[: len(whole) // 2],  # truncated JPEG
+            "dog.7.jpg": b"this is not a picture\n" * 20,  # text named like a photo
+            "cat.902.png": cv2.imencode(".png", rgba)[1].tobytes(),  # PNG with alpha
+            "dog.903.jpg": jpeg_bytes(np.full((50, 40), 90, np.uint8)),  # grayscale
+            "cat.904.jpg": cmyk.getvalue(),  # CMYK
+            "dog.905.jpg": jpeg_bytes(np.full((1, 1, 3), 200, np.uint8)),  # 1 x 1
+            "cat.906.jpg": jpeg_bytes(np.full((10000, 10000, 3), 60, np.uint8), 50),  # huge
+            "holiday.jpg": whole,  # no label
+            "README.txt": b"photos of cats and dogs\n",  # not an image
+            "nested/dog.907.jpg": whole,  # in a sub-folder
+        }
+    )
     skipped = {"cat.900.jpg", "dog.901.jpg", "dog.7.jpg", "holiday.jpg", "README.txt"}
     return files, skipped
 
@@ -81,15 +89,34 @@ def messy(sample, tmp_path_factory):
 @pytest.mark.parametrize("source", ["folder", "zip"])
 def test_bad_photos_are_skipped_counted_and_reported(messy, source, tmp_path, capsys):
     out = tmp_path / "hdf5"
-    code, stdout, _ = call_main(build_dogs_vs_cats, [
-        "--images", messy[source], "--output-dir", out, "--mean", tmp_path / "mean.json",
-        "--val-size", 10, "--test-size", 10, "--size", STORED_SIZE, "--workers", 2], capsys)
+    code, stdout, _ = call_main(
+        build_dogs_vs_cats,
+        [
+            "--images",
+            messy[source],
+            "--output-dir",
+            out,
+            "--mean",
+            tmp_path / "mean.json",
+            "--val-size",
+            10,
+            "--test-size",
+            10,
+            "--size",
+            STORED_SIZE,
+            "--workers",
+            2,
+        ],
+        capsys,
+    )
     assert code == 0
     report = json.loads((out / "build_report.json").read_text())
     skipped = {os.path.basename(item["file"]): item["reason"] for item in report["skipped"]}
     assert skipped == {
-        "cat.900.jpg": "empty file", "dog.901.jpg": "truncated JPEG",
-        "dog.7.jpg": "not a readable image", "holiday.jpg": "no class label in the name",
+        "cat.900.jpg": "empty file",
+        "dog.901.jpg": "truncated JPEG",
+        "dog.7.jpg": "not a readable image",
+        "holiday.jpg": "no class label in the name",
         "README.txt": "not an image file",
     }
     assert report["skipped_count"] == 5 and "skipped 5 file(s)" in stdout
@@ -102,9 +129,26 @@ def test_bad_photos_are_skipped_counted_and_reported(messy, source, tmp_path, ca
 
 def test_too_few_usable_photos_fail_with_the_counts_and_leave_nothing(messy, tmp_path, capsys):
     out = tmp_path / "hdf5"
-    code, _, err = call_main(build_dogs_vs_cats, [
-        "--images", messy["folder"], "--output-dir", out, "--mean", tmp_path / "mean.json",
-        "--val-size", 33, "--test-size", 33, "--size", STORED_SIZE, "--workers", 1], capsys)
+    code, _, err = call_main(
+        build_dogs_vs_cats,
+        [
+            "--images",
+            messy["folder"],
+            "--output-dir",
+            out,
+            "--mean",
+            tmp_path / "mean.json",
+            "--val-size",
+            33,
+            "--test-size",
+            33,
+            "--size",
+            STORED_SIZE,
+            "--workers",
+            1,
+        ],
+        capsys,
+    )
     # 68 names carry a label, so the split looks possible until the photos are decoded
     one_line_error(code, err, "only 65 of 70 files are usable photos", "need at least 67")
     assert not out.exists() or os.listdir(out) == []
@@ -124,9 +168,24 @@ def test_existing_outputs_are_left_untouched_without_force(built, sample, tmp_pa
     out = tmp_path / "hdf5"
     out.mkdir()
     (out / "val.hdf5").write_bytes(b"my precious data")
-    code, _, err = call_main(build_dogs_vs_cats, [
-        "--images", sample["train"], "--output-dir", out, "--mean", tmp_path / "mean.json",
-        "--val-size", 10, "--test-size", 10, "--size", STORED_SIZE], capsys)
+    code, _, err = call_main(
+        build_dogs_vs_cats,
+        [
+            "--images",
+            sample["train"],
+            "--output-dir",
+            out,
+            "--mean",
+            tmp_path / "mean.json",
+            "--val-size",
+            10,
+            "--test-size",
+            10,
+            "--size",
+            STORED_SIZE,
+        ],
+        capsys,
+    )
     one_line_error(code, err, "val.hdf5 already exists", "--force")
     assert (out / "val.hdf5").read_bytes() == b"my precious data"
     assert sorted(os.listdir(out)) == ["val.hdf5"]
@@ -185,8 +244,9 @@ def test_features_that_are_not_finite_are_an_error(tmp_path, capsys):
     with HDF5DatasetWriter((20, 4), str(tmp_path / "f.hdf5"), dataKey="features") as writer:
         writer.add(features, np.arange(20) % 2)
         writer.storeClassLabels(["cat", "dog"])
-    code, _, err = call_main(train_model, ["--db", tmp_path / "f.hdf5", "--model",
-                                           tmp_path / "m.json"], capsys)
+    code, _, err = call_main(
+        train_model, ["--db", tmp_path / "f.hdf5", "--model", tmp_path / "m.json"], capsys
+    )
     one_line_error(code, err, "f.hdf5 holds NaN or infinite features")
     assert not (tmp_path / "m.json").exists()
 
@@ -197,13 +257,19 @@ def test_backbone_and_weights_mistakes(sample, tmp_path, capsys):
     args = ["--dataset", sample["train"], "--output", tmp_path / "f.hdf5"]
     code, _, err = call_main(extract_features, args + ["--backbone", "alexnet9"], capsys)
     one_line_error(code, err, "--backbone: 'alexnet9'", "mobilenetv2")
-    code, _, err = call_main(extract_features, args + [
-        "--backbone", "mobilenet_v2", "--weights", tmp_path / "missing.weights.h5"], capsys)
+    code, _, err = call_main(
+        extract_features,
+        args + ["--backbone", "mobilenet_v2", "--weights", tmp_path / "missing.weights.h5"],
+        capsys,
+    )
     one_line_error(code, err, "missing.weights.h5")
     with h5py.File(tmp_path / "other.weights.h5", "w") as f:
         f["x"] = np.zeros(3)
-    code, _, err = call_main(extract_features, args + [
-        "--backbone", "mobilenet_v2", "--weights", tmp_path / "other.weights.h5"], capsys)
+    code, _, err = call_main(
+        extract_features,
+        args + ["--backbone", "mobilenet_v2", "--weights", tmp_path / "other.weights.h5"],
+        capsys,
+    )
     one_line_error(code, err, "other.weights.h5 does not fit MobileNetV2")
     assert not (tmp_path / "f.hdf5").exists()
 
@@ -216,11 +282,26 @@ def test_imagenet_weights_offline_say_to_pass_a_path(monkeypatch, sample, tmp_pa
 
     monkeypatch.setattr(keras.utils, "get_file", no_network)
     monkeypatch.setattr("keras.src.applications.mobilenet_v2.file_utils.get_file", no_network)
-    code, _, err = call_main(extract_features, [
-        "--dataset", sample["train"], "--output", tmp_path / "f.hdf5",
-        "--backbone", "mobilenet_v2", "--weights", "imagenet"], capsys)
-    one_line_error(code, err, "could not download the ImageNet weights of MobileNetV2",
-                   "--weights: could not download")
+    code, _, err = call_main(
+        extract_features,
+        [
+            "--dataset",
+            sample["train"],
+            "--output",
+            tmp_path / "f.hdf5",
+            "--backbone",
+            "mobilenet_v2",
+            "--weights",
+            "imagenet",
+        ],
+        capsys,
+    )
+    one_line_error(
+        code,
+        err,
+        "could not download the ImageNet weights of MobileNetV2",
+        "--weights: could not download",
+    )
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -288,18 +369,39 @@ def killing(*a, **k):
 setattr(cls, "{method}", killing)
 runpy.run_path("{script}.py", run_name="__main__")
 """
-    process = subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, capture_output=True,
-                             text=True, timeout=600)
+    process = subprocess.run(
+        [sys.executable, "-c", code], cwd=SCRIPTS, capture_output=True, text=True, timeout=600
+    )
     return process.returncode
 
 
+@pytest.mark.slow
 def test_killed_build_leaves_nothing_complete_and_a_rerun_succeeds(messy, tmp_path):
     out = tmp_path / "hdf5"
-    args = ["--images", messy["folder"], "--output-dir", out, "--mean", tmp_path / "mean.json",
-            "--val-size", 10, "--test-size", 10, "--size", 72, "--workers", 1]
+    args = [
+        "--images",
+        messy["folder"],
+        "--output-dir",
+        out,
+        "--mean",
+        tmp_path / "mean.json",
+        "--val-size",
+        10,
+        "--test-size",
+        10,
+        "--size",
+        72,
+        "--workers",
+        1,
+    ]
     # killed after 30 of the 65 photos are stored
-    code = run_killed_at("build_dogs_vs_cats", args, "pyimagesearch.io.hdf5datasetwriter",
-                         "HDF5DatasetWriter.add", 30)
+    code = run_killed_at(
+        "build_dogs_vs_cats",
+        args,
+        "pyimagesearch.io.hdf5datasetwriter",
+        "HDF5DatasetWriter.add",
+        30,
+    )
     assert code == -signal.SIGKILL
     assert [p.name for p in out.iterdir() if ".partial" in p.name]  # killed mid-write
     assert not any((out / f"{s}.hdf5").exists() for s in ("train", "val", "test"))
@@ -311,18 +413,23 @@ def test_killed_build_leaves_nothing_complete_and_a_rerun_succeeds(messy, tmp_pa
     assert not [p for p in out.iterdir() if ".partial" in p.name]
 
 
+@pytest.mark.slow
 def test_killed_training_resumes_on_the_same_curve(built, tmp_path):
     out = tmp_path / "run"
-    args = ["--train", built["train"], "--val", built["val"], "--mean", built["mean"],
-            "--output", out, "--model", out / "alexnet.keras", "--epochs", 3,
-            "--batch-size", 16, "--input-size", 64, "--workers", 1]
+    args = train_args(built, out, epochs=3)
     # killed right after the first epoch's checkpoint is written
-    code = run_killed_at("train_alexnet", args, "pyimagesearch.callbacks.epochcheckpoint",
-                         "EpochCheckpoint.on_epoch_end", 1)
+    code = run_killed_at(
+        "train_alexnet",
+        args,
+        "pyimagesearch.callbacks.epochcheckpoint",
+        "EpochCheckpoint.on_epoch_end",
+        1,
+    )
     assert code == -signal.SIGKILL
     assert not (out / "alexnet.keras").exists()
     assert sorted(p.name for p in out.glob("checkpoint-epoch-*.keras")) == [
-        "checkpoint-epoch-001.keras"]
+        "checkpoint-epoch-001.keras"
+    ]
     history = json.loads((out / "alexnet.json").read_text())
     assert len(history["loss"]) == 1
     rerun = run_script("train_alexnet", *args, "--resume")
@@ -338,9 +445,10 @@ def test_sample_generation_is_all_or_nothing(tmp_path, capsys):
 
     (tmp_path / "s.partial" / "train").mkdir(parents=True)  # left by a killed run
     (tmp_path / "s.partial" / "train" / "cat.0.jpg").write_bytes(b"")
-    code, _, _ = call_main(make_sample, ["--output", tmp_path / "s", "--per-class", 2,
-                                         "--test-images", 1], capsys)
+    code, _, _ = call_main(
+        make_sample, ["--output-dir", tmp_path / "s", "--per-class", 2, "--test-images", 1], capsys
+    )
     assert code == 0 and sorted(os.listdir(tmp_path)) == ["s"]
     assert (tmp_path / "s" / "train" / "cat.0.jpg").stat().st_size > 0
-    code, _, err = call_main(make_sample, ["--output", tmp_path / "s"], capsys)
-    one_line_error(code, err, "is not empty", "--force")
+    code, _, err = call_main(make_sample, ["--output-dir", tmp_path / "s"], capsys)
+    one_line_error(code, err, "already exists", "--force")

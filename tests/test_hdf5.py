@@ -143,7 +143,10 @@ def test_fit_and_predict_take_the_generator_and_see_every_row(tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
     model.compile("sgd", "categorical_crossentropy")
     model.fit(gen, epochs=1, verbose=0)
-    assert model.predict(HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4), verbose=0).shape == (10, 2)
+    assert model.predict(HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4), verbose=0).shape == (
+        10,
+        2,
+    )
 
 
 def test_each_process_opens_its_own_handle(tmp_path):
@@ -180,11 +183,23 @@ def test_patch_mean_augment_batches_follow_the_books_order(tmp_path, fill_mode):
 
     images, _ = write(tmp_path / "d.hdf5", 16, shape=(12, 14, 3))
     mean = MeanPreprocessor(100.0, 50.0, 20.0)
-    options = dict(rotation_range=30, zoom_range=[0.7, 1.3], shear_range=20,
-                   width_shift_range=0.3, height_shift_range=2, horizontal_flip=True,
-                   fill_mode=fill_mode, cval=7.0)
-    gen = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 16, [PatchPreprocessor(9, 7), mean],
-                               aug=ImageAugmenter(**options), seed=5)
+    options = dict(
+        rotation_range=30,
+        zoom_range=[0.7, 1.3],
+        shear_range=20,
+        width_shift_range=0.3,
+        height_shift_range=2,
+        horizontal_flip=True,
+        fill_mode=fill_mode,
+        cval=7.0,
+    )
+    gen = HDF5DatasetGenerator(
+        str(tmp_path / "d.hdf5"),
+        16,
+        [PatchPreprocessor(9, 7), mean],
+        aug=ImageAugmenter(**options),
+        seed=5,
+    )
     (got, _) = gen[0]
     rng = gen.batch_rng(0)
     patches = PatchPreprocessor(9, 7).preprocess_batch(images, rng=rng)
@@ -198,16 +213,22 @@ def test_patch_mean_augment_batches_follow_the_books_order(tmp_path, fill_mode):
 def test_random_batches_differ_reproduce_and_do_not_depend_on_workers(tmp_path):
     from pyimagesearch.preprocessing import ImageAugmenter, PatchPreprocessor
 
-    images = np.broadcast_to(np.arange(40 * 40 * 3, dtype=np.uint8).reshape(1, 40, 40, 3) % 251,
-                             (32, 40, 40, 3))
+    images = np.broadcast_to(
+        np.arange(40 * 40 * 3, dtype=np.uint8).reshape(1, 40, 40, 3) % 251, (32, 40, 40, 3)
+    )
     with HDF5DatasetWriter((32, 40, 40, 3), str(tmp_path / "same.hdf5")) as writer:
         writer.add(np.ascontiguousarray(images), np.zeros(32, int))  # 32 identical images
 
     def batches(seed, **kwargs):
-        gen = HDF5DatasetGenerator(str(tmp_path / "same.hdf5"), 8,
-                                   [PatchPreprocessor(30, 30)], binarize=False,
-                                   aug=ImageAugmenter(rotation_range=10, seed=99), seed=seed,
-                                   **kwargs)
+        gen = HDF5DatasetGenerator(
+            str(tmp_path / "same.hdf5"),
+            8,
+            [PatchPreprocessor(30, 30)],
+            binarize=False,
+            aug=ImageAugmenter(rotation_range=10, seed=99),
+            seed=seed,
+            **kwargs,
+        )
         model = keras.Sequential([keras.Input((30, 30, 3)), keras.layers.Identity()])
         return model.predict(gen, verbose=0)
 
@@ -227,14 +248,16 @@ def test_a_new_epoch_draws_new_batches_and_epoch_can_be_set(tmp_path):
     from pyimagesearch.preprocessing import PatchPreprocessor
 
     write(tmp_path / "d.hdf5", 12, shape=(20, 20, 3))
-    gen = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, [PatchPreprocessor(10, 10)],
-                               shuffle=True, seed=1)
+    gen = HDF5DatasetGenerator(
+        str(tmp_path / "d.hdf5"), 4, [PatchPreprocessor(10, 10)], shuffle=True, seed=1
+    )
     first = [gen[i][0] for i in range(3)]
     gen.on_epoch_end()
     second = [gen[i][0] for i in range(3)]
     assert gen.epoch == 1 and not all(np.array_equal(a, b) for a, b in zip(first, second))
-    resumed = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, [PatchPreprocessor(10, 10)],
-                                   shuffle=True, seed=1)
+    resumed = HDF5DatasetGenerator(
+        str(tmp_path / "d.hdf5"), 4, [PatchPreprocessor(10, 10)], shuffle=True, seed=1
+    )
     resumed.epoch = 1
     assert all(np.array_equal(resumed[i][0], second[i]) for i in range(3))
 
@@ -253,8 +276,7 @@ def test_threads_share_one_file_handle_and_close_closes_it(tmp_path):
 def test_in_memory_generator_reads_the_file_once_and_gives_the_same_batches(tmp_path):
     write(tmp_path / "d.hdf5", 10)
     streamed = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, shuffle=True, seed=2)
-    cached = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, shuffle=True, seed=2,
-                                  inMemory=True)
+    cached = HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 4, shuffle=True, seed=2, inMemory=True)
     assert cached._db is None
     for i in range(len(cached)):
         assert np.array_equal(cached[i][0], streamed[i][0])
@@ -269,26 +291,44 @@ def test_book_training_code_runs_with_only_its_imports_changed(tmp_path):
     from pyimagesearch.callbacks import TrainingMonitor
     from pyimagesearch.nn.conv import AlexNet
     from pyimagesearch.preprocessing import (
-        ImageAugmenter, ImageToArrayPreprocessor, PatchPreprocessor,
+        ImageAugmenter,
+        ImageToArrayPreprocessor,
+        PatchPreprocessor,
     )
 
     write(tmp_path / "train.hdf5", 6, shape=(70, 70, 3))
     (tmp_path / "mean.json").write_text('{"R": 120.0, "G": 110.0, "B": 100.0}')
-    aug = ImageAugmenter(rotation_range=20, zoom_range=0.15, width_shift_range=0.2,
-                         height_shift_range=0.2, shear_range=0.15, horizontal_flip=True,
-                         fill_mode="nearest")
+    aug = ImageAugmenter(
+        rotation_range=20,
+        zoom_range=0.15,
+        width_shift_range=0.2,
+        height_shift_range=0.2,
+        shear_range=0.15,
+        horizontal_flip=True,
+        fill_mode="nearest",
+    )
     means = json.loads(open(tmp_path / "mean.json").read())
     sp, pp = SimplePreprocessor(64, 64), PatchPreprocessor(64, 64)
     mp, iap = MeanPreprocessor(means["R"], means["G"], means["B"]), ImageToArrayPreprocessor()
-    trainGen = HDF5DatasetGenerator(str(tmp_path / "train.hdf5"), 4, aug=aug,
-                                    preprocessors=[pp, mp, iap], classes=2)
-    valGen = HDF5DatasetGenerator(str(tmp_path / "train.hdf5"), 4, preprocessors=[sp, mp, iap],
-                                  classes=2)
+    trainGen = HDF5DatasetGenerator(
+        str(tmp_path / "train.hdf5"), 4, aug=aug, preprocessors=[pp, mp, iap], classes=2
+    )
+    valGen = HDF5DatasetGenerator(
+        str(tmp_path / "train.hdf5"), 4, preprocessors=[sp, mp, iap], classes=2
+    )
     model = AlexNet.build(width=64, height=64, depth=3, classes=2, reg=0.0002)
-    model.compile(loss="categorical_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=1e-3), metrics=["accuracy"])
-    history = model.fit(trainGen, validation_data=valGen, epochs=1, verbose=0,
-                        callbacks=[TrainingMonitor(str(tmp_path / "plot.png"))])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        trainGen,
+        validation_data=valGen,
+        epochs=1,
+        verbose=0,
+        callbacks=[TrainingMonitor(str(tmp_path / "plot.png"))],
+    )
     assert len(history.history["val_accuracy"]) == 1 and (tmp_path / "plot.png").exists()
 
 

@@ -4,11 +4,9 @@ import numpy as np
 import pytest
 from keras import ops
 
+from pyimagesearch.pipeline.training import AUGMENTATION as BOOK
 from pyimagesearch.preprocessing import ImageAugmenter
 from pyimagesearch.preprocessing.imageaugmenter import inverse_maps
-
-BOOK = dict(rotation_range=20, zoom_range=0.15, width_shift_range=0.2, height_shift_range=0.2,
-            shear_range=0.15, horizontal_flip=True, fill_mode="nearest")
 
 
 def smooth_image(size=40, seed=0):
@@ -18,32 +16,56 @@ def smooth_image(size=40, seed=0):
 
 def warp(image, theta, tx, ty, shear, zx, zy, flip):
     h, w = image.shape[:2]
-    args = [np.array([v], "float64") for v in (np.deg2rad(theta), tx, ty, np.deg2rad(shear),
-                                                 zx, zy, float(flip))]
+    args = [
+        np.array([v], "float64")
+        for v in (np.deg2rad(theta), tx, ty, np.deg2rad(shear), zx, zy, float(flip))
+    ]
     matrix = inverse_maps(np, *args, h, w).reshape(2, 3)
-    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
 
-@pytest.mark.parametrize("params", [
-    dict(theta=12.0, tx=3.0, ty=-5.0, shear=10.0, zx=0.9, zy=1.1, flip_horizontal=True),
-    dict(theta=-20.0, tx=-8.0, ty=2.0, shear=0.15, zx=1.15, zy=0.85, flip_horizontal=False),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(theta=12.0, tx=3.0, ty=-5.0, shear=10.0, zx=0.9, zy=1.1, flip_horizontal=True),
+        dict(theta=-20.0, tx=-8.0, ty=2.0, shear=0.15, zx=1.15, zy=0.85, flip_horizontal=False),
+    ],
+)
 def test_one_warp_equals_image_data_generator(params):
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
     image = smooth_image()
     expected = ImageDataGenerator(fill_mode="nearest").apply_transform(image, params)
-    got = warp(image, params["theta"], params["tx"], params["ty"], params["shear"],
-               params["zx"], params["zy"], params["flip_horizontal"])
+    got = warp(
+        image,
+        params["theta"],
+        params["tx"],
+        params["ty"],
+        params["shear"],
+        params["zx"],
+        params["zy"],
+        params["flip_horizontal"],
+    )
     assert np.abs(got - expected).max() < 1e-3
 
 
 def test_numpy_and_keras_paths_build_the_same_maps():
     rng = np.random.default_rng(1)
-    args = [rng.uniform(-0.3, 0.3, 5), rng.uniform(-9, 9, 5), rng.uniform(-9, 9, 5),
-            rng.uniform(-0.1, 0.1, 5), rng.uniform(0.85, 1.15, 5), rng.uniform(0.85, 1.15, 5),
-            (rng.uniform(0, 1, 5) < 0.5).astype("float64")]
+    args = [
+        rng.uniform(-0.3, 0.3, 5),
+        rng.uniform(-9, 9, 5),
+        rng.uniform(-9, 9, 5),
+        rng.uniform(-0.1, 0.1, 5),
+        rng.uniform(0.85, 1.15, 5),
+        rng.uniform(0.85, 1.15, 5),
+        (rng.uniform(0, 1, 5) < 0.5).astype("float64"),
+    ]
     with_numpy = inverse_maps(np, *args, 30, 50)
     with_ops = inverse_maps(ops, *[ops.convert_to_tensor(a, "float32") for a in args], 30, 50)
     assert np.allclose(with_numpy, ops.convert_to_numpy(with_ops), atol=1e-4)
@@ -51,11 +73,13 @@ def test_numpy_and_keras_paths_build_the_same_maps():
 
 def test_keras_resampling_matches_opencv():
     image = smooth_image()
-    matrix = inverse_maps(np, *[np.array([v]) for v in (0.2, 3.0, -2.0, 0.01, 0.9, 1.1, 1.0)],
-                          40, 40)
+    matrix = inverse_maps(
+        np, *[np.array([v]) for v in (0.2, 3.0, -2.0, 0.01, 0.9, 1.1, 1.0)], 40, 40
+    )
     transform = np.concatenate([matrix, np.zeros((1, 2))], axis=1).astype("float32")
     with_keras = ops.convert_to_numpy(
-        ops.image.affine_transform(image[None], transform, fill_mode="nearest"))[0]
+        ops.image.affine_transform(image[None], transform, fill_mode="nearest")
+    )[0]
     with_opencv = warp(image, np.rad2deg(0.2), 3.0, -2.0, np.rad2deg(0.01), 0.9, 1.1, True)
     assert np.abs(with_keras - with_opencv).max() < 0.05
 
@@ -97,8 +121,15 @@ def test_layer_augments_in_training_only_and_saves(tmp_path):
     assert config["rotation_range"] == 20 and config["shear_range"] == 0.15
 
 
-@pytest.mark.parametrize("kwargs", [dict(fill_mode="mirror"), dict(zoom_range=1.5),
-                                    dict(zoom_range=[1.2, 0.8]), dict(rotation_range=-1)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(fill_mode="mirror"),
+        dict(zoom_range=1.5),
+        dict(zoom_range=[1.2, 0.8]),
+        dict(rotation_range=-1),
+    ],
+)
 def test_bad_arguments_are_refused(kwargs):
     with pytest.raises(ValueError):
         ImageAugmenter(**kwargs)

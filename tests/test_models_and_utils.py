@@ -20,8 +20,13 @@ def test_alexnet_has_the_books_parameter_counts():
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds.count("Conv2D") == 5 and kinds.count("Dense") == 3
     assert kinds.count("BatchNormalization") == 7 and kinds.count("MaxPooling2D") == 3
-    assert [layer.rate for layer in model.layers if type(layer).__name__ == "Dropout"] == \
-        [0.25, 0.25, 0.25, 0.5, 0.5]
+    assert [layer.rate for layer in model.layers if type(layer).__name__ == "Dropout"] == [
+        0.25,
+        0.25,
+        0.25,
+        0.5,
+        0.5,
+    ]
     assert model.output_shape == (None, 2)
     for layer in model.layers:
         if hasattr(layer, "kernel"):
@@ -44,8 +49,15 @@ def test_training_monitor_writes_json_and_png_and_resumes(tmp_path):
     monitor = TrainingMonitor(str(fig), jsonPath=str(js))
     monitor.on_train_begin()
     for epoch in range(3):
-        monitor.on_epoch_end(epoch, {"loss": 1.0 - epoch / 10, "accuracy": 0.5 + epoch / 10,
-                                     "val_loss": 1.1, "val_accuracy": 0.5})
+        monitor.on_epoch_end(
+            epoch,
+            {
+                "loss": 1.0 - epoch / 10,
+                "accuracy": 0.5 + epoch / 10,
+                "val_loss": 1.1,
+                "val_accuracy": 0.5,
+            },
+        )
     history = json.loads(js.read_text())
     assert history["loss"] == [1.0, 0.9, 0.8] and history["val_accuracy"] == [0.5] * 3
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -64,12 +76,14 @@ def test_training_monitor_plots_without_json(tmp_path):
 
 
 def test_rank5_accuracy_on_known_scores():
-    preds = np.array([
-        [0.1, 0.2, 0.3, 0.4, 0.0, 0.0, 0.0],  # label 3: rank 1
-        [0.7, 0.1, 0.05, 0.05, 0.04, 0.03, 0.03],  # label 4: rank 5
-        [0.5, 0.2, 0.1, 0.1, 0.05, 0.04, 0.01],  # label 6: rank 7
-        [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # label 1: rank 1
-    ])
+    preds = np.array(
+        [
+            [0.1, 0.2, 0.3, 0.4, 0.0, 0.0, 0.0],  # label 3: rank 1
+            [0.7, 0.1, 0.05, 0.05, 0.04, 0.03, 0.03],  # label 4: rank 5
+            [0.5, 0.2, 0.1, 0.1, 0.05, 0.04, 0.01],  # label 6: rank 7
+            [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # label 1: rank 1
+        ]
+    )
     labels = np.array([3, 4, 6, 1])
     assert rank5_accuracy(preds, labels) == (0.5, 0.75)
     assert rank5_accuracy(preds, np.eye(7)[labels]) == (0.5, 0.75)
@@ -83,8 +97,8 @@ def test_rank5_accuracy_refuses_mismatched_lengths_and_nan():
 
 
 def test_ten_crop_predictions_average_each_images_crops():
-    from pyimagesearch.preprocessing import CropPreprocessor
     from pyimagesearch.pipeline.evaluation import predict_ten_crops
+    from pyimagesearch.preprocessing import CropPreprocessor
 
     class MeanBrightness:  # a "model" whose output is known: crop mean, and 1 - it
         def predict_on_batch(self, crops):

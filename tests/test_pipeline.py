@@ -9,9 +9,14 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, STORED_SIZE, call_main, run_script
+from conftest import INPUT_SIZE, STORED_SIZE, call_main, run_script, train_args
 from dogs_vs_cats import (
-    build_dogs_vs_cats, crop_accuracy, extract_features, predict, train_alexnet, train_model,
+    build_dogs_vs_cats,
+    crop_accuracy,
+    extract_features,
+    predict,
+    train_alexnet,
+    train_model,
 )
 
 
@@ -38,7 +43,9 @@ def test_build_splits_hold_every_photo_once(built, sample):
 
     from pyimagesearch.preprocessing import AspectAwarePreprocessor
 
-    stored = np.concatenate([h5py.File(built[s], "r")["images"][:] for s in ("train", "val", "test")])
+    stored = np.concatenate(
+        [h5py.File(built[s], "r")["images"][:] for s in ("train", "val", "test")]
+    )
     aap = AspectAwarePreprocessor(STORED_SIZE, STORED_SIZE)
     image = aap.preprocess(cv2.imread(f"{sample['train']}/dog.7.jpg"))
     assert sum(np.array_equal(image, row) for row in stored) == 1
@@ -58,17 +65,16 @@ def test_train_writes_model_history_plot_and_checkpoint(trained):
     assert [type(layer).__name__ for layer in model.layers].count("ImageAugmenter") == 0
 
 
+@pytest.mark.slow
 def test_resume_continues_the_same_curve(built, trained, tmp_path, capsys):
     import shutil
 
     out = tmp_path / "run"
     shutil.copytree(trained["dir"], out)
-    argv = ["--train", built["train"], "--val", built["val"], "--mean", built["mean"],
-            "--output", out, "--model", out / "alexnet.keras", "--batch-size", 16,
-            "--input-size", INPUT_SIZE, "--workers", 1]
-    code, _, err = call_main(train_alexnet, argv + ["--epochs", 2], capsys)
+    argv = train_args(built, out, epochs=2)
+    code, _, err = call_main(train_alexnet, argv, capsys)
     assert code == 2 and "--resume: " in err and "checkpoint-epoch-001.keras exists" in err
-    code, out_text, _ = call_main(train_alexnet, argv + ["--epochs", 2, "--resume"], capsys)
+    code, out_text, _ = call_main(train_alexnet, argv + ["--resume"], capsys)
     assert code == 0 and "resuming from" in out_text
     history = json.loads((out / "alexnet.json").read_text())
     first = json.loads((trained["dir"] / "alexnet.json").read_text())
@@ -78,23 +84,53 @@ def test_resume_continues_the_same_curve(built, trained, tmp_path, capsys):
 
 def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, capsys):
     report = tmp_path / "crops.json"
-    code, out, _ = call_main(crop_accuracy, [
-        "--test", built["test"], "--mean", built["mean"], "--model", trained["model"],
-        "--batch-size", 3, "--json", report], capsys)
+    code, out, _ = call_main(
+        crop_accuracy,
+        [
+            "--test",
+            built["test"],
+            "--mean",
+            built["mean"],
+            "--model",
+            trained["model"],
+            "--batch-size",
+            3,
+            "--output",
+            report,
+        ],
+        capsys,
+    )
     assert code == 0
     printed = re.findall(r"rank-1: (\d+\.\d\d)%", out)
     figures = json.loads(report.read_text())
     assert figures["images"] == 10
-    assert [float(p) for p in printed] == [round(figures["rank1"] * 100, 2),
-                                           round(figures["rank1_10_crops"] * 100, 2)]
+    assert [float(p) for p in printed] == [
+        round(figures["rank1"] * 100, 2),
+        round(figures["rank1_10_crops"] * 100, 2),
+    ]
     assert all(f * 10 == int(f * 10) for f in (figures["rank1"], figures["rank1_10_crops"]))
 
 
 def test_features_logistic_regression_and_submission(sample, built, trained, tmp_path, capsys):
     features = tmp_path / "features.hdf5"
-    code, _, _ = call_main(extract_features, [
-        "--dataset", sample["train"], "--output", features, "--backbone", trained["model"],
-        "--mean", built["mean"], "--batch-size", 8, "--workers", 2], capsys)
+    code, _, _ = call_main(
+        extract_features,
+        [
+            "--dataset",
+            sample["train"],
+            "--output",
+            features,
+            "--backbone",
+            trained["model"],
+            "--mean",
+            built["mean"],
+            "--batch-size",
+            8,
+            "--workers",
+            2,
+        ],
+        capsys,
+    )
     assert code == 0
     with h5py.File(features, "r") as db:
         assert db["features"].shape == (60, 4096) and db["features"].dtype == np.float32
@@ -102,17 +138,34 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
         assert list(db["label_names"].asstr()[()]) == ["cat", "dog"]
 
     classifier = tmp_path / "lr.json"
-    code, out, _ = call_main(train_model, ["--db", features, "--model", classifier, "--jobs", 1],
-                             capsys)
+    code, out, _ = call_main(
+        train_model, ["--db", features, "--model", classifier, "--jobs", 1], capsys
+    )
     assert code == 0 and re.search(r"\[INFO\] score: 0\.\d{4}|\[INFO\] score: 1\.0000", out)
     assert "best hyperparameters: {'C': " in out and "cat" in out and "dog" in out
     assert json.loads(classifier.read_text())["label_names"] == ["cat", "dog"]
 
     for extra in ([], ["--classifier", classifier, "--backbone", trained["model"]]):
         submission = tmp_path / f"submission{len(extra)}.csv"
-        code, _, _ = call_main(predict, [
-            "--images", sample["test"], "--model", trained["model"], "--mean", built["mean"],
-            "--size", STORED_SIZE, "--output", submission, "--workers", 2] + extra, capsys)
+        code, _, _ = call_main(
+            predict,
+            [
+                "--images",
+                sample["test"],
+                "--model",
+                trained["model"],
+                "--mean",
+                built["mean"],
+                "--size",
+                STORED_SIZE,
+                "--output",
+                submission,
+                "--workers",
+                2,
+            ]
+            + extra,
+            capsys,
+        )
         assert code == 0
         rows = list(csv.reader(submission.open()))
         assert rows[0] == ["id", "label"]
@@ -122,26 +175,48 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
 
 @pytest.mark.parametrize("how", ["file", "module", "help"])
 def test_scripts_run_from_anywhere(how, tmp_path):
-    import sys
     import subprocess
+    import sys
 
     from conftest import ROOT
 
     if how == "file":
-        result = run_script("make_sample", "--output", tmp_path / "s", "--per-class", 2,
-                            "--test-images", 1)
+        result = run_script(
+            "make_sample", "--output-dir", tmp_path / "s", "--per-class", 2, "--test-images", 1
+        )
     elif how == "module":
-        result = subprocess.run([sys.executable, "-m", "dogs_vs_cats.make_sample", "--output",
-                                 str(tmp_path / "s"), "--per-class", "2", "--test-images", "1"],
-                                cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dogs_vs_cats.make_sample",
+                "--output-dir",
+                str(tmp_path / "s"),
+                "--per-class",
+                "2",
+                "--test-images",
+                "1",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
     else:
-        result = subprocess.run([sys.executable, f"{ROOT}/dogs_vs_cats/build_dogs_vs_cats.py",
-                                 "--help"], cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, f"{ROOT}/dogs_vs_cats/build_dogs_vs_cats.py", "--help"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert "--val-size" in result.stdout and result.returncode == 0
         return
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "s" / "train").iterdir()) == [
-        "cat.0.jpg", "cat.1.jpg", "dog.0.jpg", "dog.1.jpg"]
+        "cat.0.jpg",
+        "cat.1.jpg",
+        "dog.0.jpg",
+        "dog.1.jpg",
+    ]
 
 
 def test_config_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):

@@ -92,9 +92,9 @@ def test_patch_reaches_every_offset_and_only_those():
     for _ in range(600):
         patch = p.preprocess(image)
         y, x = divmod(int(patch[0, 0, 0]), w)
-        assert np.array_equal(patch, image[y:y + 3, x:x + 4])
+        assert np.array_equal(patch, image[y : y + 3, x : x + 4])
         seen.add((y, x))
-    for patch, in zip(p.preprocess_batch(np.stack([image] * 600))):
+    for (patch,) in zip(p.preprocess_batch(np.stack([image] * 600))):
         seen.add(divmod(int(patch[0, 0, 0]), w))
     assert seen == {(y, x) for y in range(h - 3 + 1) for x in range(w - 4 + 1)}
 
@@ -111,7 +111,10 @@ def test_patch_seed_is_reproducible():
 def test_crop_windows_for_256_to_227_are_the_books():
     windows = CropPreprocessor(227, 227).windows(256, 256)
     assert windows == [
-        (0, 0, 227, 227), (29, 0, 256, 227), (29, 29, 256, 256), (0, 29, 227, 256),
+        (0, 0, 227, 227),
+        (29, 0, 256, 227),
+        (29, 29, 256, 256),
+        (0, 29, 227, 256),
         (14, 14, 242, 242),
     ]
 
@@ -121,7 +124,7 @@ def test_crops_in_the_books_order_with_mirrors():
     crops = CropPreprocessor(width=8, height=6).preprocess(image)
     assert crops.shape == (10, 6, 8, 3)
     dW, dH = int(0.5 * (12 - 8)), int(0.5 * (9 - 6))  # 2, 1: centre window is 7x8
-    centre = cv2.resize(image[dH:9 - dH, dW:12 - dW], (8, 6), interpolation=cv2.INTER_AREA)
+    centre = cv2.resize(image[dH : 9 - dH, dW : 12 - dW], (8, 6), interpolation=cv2.INTER_AREA)
     expected = [image[0:6, 0:8], image[0:6, 4:12], image[3:9, 4:12], image[3:9, 0:8], centre]
     expected += [e[:, ::-1] for e in expected]
     for got, want in zip(crops, expected):
@@ -146,16 +149,24 @@ def test_crop_keeps_float_images_and_single_channels():
     assert np.array_equal(crops[0], image[:6, :6])
 
 
-@pytest.mark.parametrize("cls", [SimplePreprocessor, AspectAwarePreprocessor, PatchPreprocessor,
-                                 CropPreprocessor])
+@pytest.mark.parametrize(
+    "cls", [SimplePreprocessor, AspectAwarePreprocessor, PatchPreprocessor, CropPreprocessor]
+)
 @pytest.mark.parametrize("width", [0, -3, 2.5, "8"])
 def test_sizes_must_be_positive_integers(cls, width):
     with pytest.raises(ValueError, match="width"):
         cls(width, 8)
 
 
-@pytest.mark.parametrize("shape,size", [((5, 256, 256, 3), (227, 227)), ((7, 61, 90, 3), (40, 17)),
-                                        ((3, 30, 30, 1), (30, 12)), ((130, 20, 24, 3), (7, 9))])
+@pytest.mark.parametrize(
+    "shape,size",
+    [
+        ((5, 256, 256, 3), (227, 227)),
+        ((7, 61, 90, 3), (40, 17)),
+        ((3, 30, 30, 1), (30, 12)),
+        ((130, 20, 24, 3), (7, 9)),
+    ],
+)
 def test_simple_batch_resize_gives_the_same_pixels_as_per_image(shape, size):
     images = random_images(*shape)
     p = SimplePreprocessor(*size)
@@ -178,7 +189,7 @@ def test_crops_into_a_reused_buffer():
 
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "float64"])
 def test_mean_batch_equals_float32_numpy_subtraction(dtype):
-    images = (random_images(3, 5, 7, seed=2).astype(dtype) * (1.37 if dtype != "uint8" else 1))
+    images = random_images(3, 5, 7, seed=2).astype(dtype) * (1.37 if dtype != "uint8" else 1)
     p = MeanPreprocessor(rMean=124.96, gMean=115.97, bMean=106.13)
     expected = images.astype("float32") - np.array([106.13, 115.97, 124.96], "float32")
     assert np.array_equal(p.preprocess_batch(images), expected)

@@ -1,10 +1,29 @@
 """The book's configuration for Kaggle Dogs vs Cats, plus the numbers its
-scripts hard-coded. Every script flag defaults to a value here. Paths are
-relative to the dogs_vs_cats folder, wherever the scripts are run from."""
+scripts hard-coded. Every script flag defaults to a value here.
+
+Paths are under BASE_PATH: the folder named by the environment variable
+DOGS_VS_CATS_ROOT when it is set; else, in a clone of the project, its
+dogs_vs_cats folder (wherever the scripts are run from); else -- an
+installed package -- the current directory, so that nothing is ever written
+inside the installed package.
+"""
 
 import os
 
-BASE_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT_VARIABLE = "DOGS_VS_CATS_ROOT"
+
+
+def base_path():
+    """The folder every default path is under (see the module's docstring)."""
+    if os.environ.get(ROOT_VARIABLE):
+        return os.path.abspath(os.environ[ROOT_VARIABLE])
+    scripts = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isfile(os.path.join(os.path.dirname(scripts), "pyproject.toml")):
+        return scripts  # a clone, or an editable install of one
+    return os.getcwd()
+
+
+BASE_PATH = base_path()
 
 # the Kaggle training photos (a folder, or train.zip itself) and test photos
 IMAGES_PATH = os.path.join(BASE_PATH, "datasets", "kaggle_dogs_vs_cats", "train")

@@ -1,4 +1,23 @@
-from pyimagesearch.callbacks.epochcheckpoint import EpochCheckpoint, latest_checkpoint
-from pyimagesearch.callbacks.trainingmonitor import TrainingMonitor
+"""Keras callbacks, importable from here or from their own modules.
+Imported on first use, for the reason given in `pyimagesearch.preprocessing`."""
 
-__all__ = ["EpochCheckpoint", "TrainingMonitor", "latest_checkpoint"]
+from typing import TYPE_CHECKING
+
+from pyimagesearch.utils.lazy import lazy_getattr
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; imported lazily at run time
+    from pyimagesearch.callbacks.epochcheckpoint import EpochCheckpoint as EpochCheckpoint
+    from pyimagesearch.callbacks.epochcheckpoint import latest_checkpoint as latest_checkpoint
+    from pyimagesearch.callbacks.hostvalidation import HostValidation as HostValidation
+    from pyimagesearch.callbacks.trainingmonitor import TrainingMonitor as TrainingMonitor
+
+_MODULES = {
+    "EpochCheckpoint": "epochcheckpoint",
+    "HostValidation": "hostvalidation",
+    "TrainingMonitor": "trainingmonitor",
+    "latest_checkpoint": "epochcheckpoint",
+}
+
+__all__ = sorted(_MODULES)
+
+__getattr__ = lazy_getattr(__name__, _MODULES)

@@ -2,12 +2,9 @@ import json
 import os
 
 import keras
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-
-from pyimagesearch.utils.files import atomic_path, write_json  # noqa: E402
+from pyimagesearch.utils.files import atomic_path, write_json
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -37,7 +34,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         if self.jsonPath is not None and self.startAt > 0 and os.path.exists(self.jsonPath):
             with open(self.jsonPath) as f:
                 history = json.load(f)
-            self.H = {key: values[:self.startAt] for key, values in history.items()}
+            self.H = {key: values[: self.startAt] for key, values in history.items()}
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
@@ -48,7 +45,10 @@ class TrainingMonitor(keras.callbacks.Callback):
 
     def plot(self):
         epochs = range(1, len(self.H.get("loss", [])) + 1)
-        figure, panels = plt.subplots(1, 2, figsize=(11, 4.5))
+        # a Figure of its own: no pyplot state, and the user's matplotlib
+        # backend (a notebook's, say) is left alone
+        figure = Figure(figsize=(11, 4.5))
+        panels = figure.subplots(1, 2)
         for panel, metric in zip(panels, ("loss", "accuracy")):
             for key in (metric, f"val_{metric}"):
                 values = self.H.get(key, [])
@@ -61,4 +61,3 @@ class TrainingMonitor(keras.callbacks.Callback):
         figure.tight_layout()
         with atomic_path(self.figPath) as temporary:
             figure.savefig(temporary)
-        plt.close(figure)

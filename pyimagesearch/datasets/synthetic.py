@@ -11,9 +11,12 @@ unlabelled test1/N.jpg.
 """
 
 import os
+import shutil
 
 import cv2
 import numpy as np
+
+from pyimagesearch.errors import OutputExistsError
 
 CLASSES = ("cat", "dog")
 
@@ -28,8 +31,16 @@ def draw_animal(label, rng):
     for _ in range(int(rng.integers(1, 4))):  # distractors, the same for both classes
         centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         axes = (int(rng.integers(5, width // 6 + 6)), int(rng.integers(5, height // 6 + 6)))
-        cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360,
-                    rng.uniform(0, 255, 3).tolist(), -1)
+        cv2.ellipse(
+            image,
+            centre,
+            axes,
+            float(rng.uniform(0, 180)),
+            0,
+            360,
+            rng.uniform(0, 255, 3).tolist(),
+            -1,
+        )
 
     radius = int(min(height, width) * rng.uniform(0.2, 0.28))
     margin = int(radius * 1.5)
@@ -41,22 +52,53 @@ def draw_animal(label, rng):
     colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(float).tolist()
     if CLASSES[label] == "cat":
         for side in (-1, 1):
-            ear = np.array([
-                [cx + side * radius * 1.0, cy - radius * 0.1],
-                [cx + side * radius * 0.1, cy - radius * 0.8],
-                [cx + side * radius * 0.9, cy - radius * 1.9],
-            ], np.int32)
+            ear = np.array(
+                [
+                    [cx + side * radius * 1.0, cy - radius * 0.1],
+                    [cx + side * radius * 0.1, cy - radius * 0.8],
+                    [cx + side * radius * 0.9, cy - radius * 1.9],
+                ],
+                np.int32,
+            )
             cv2.fillPoly(image, [ear], colour)
     else:
         for side in (-1, 1):
-            cv2.ellipse(image, (int(cx + side * radius * 1.05), int(cy + radius * 0.5)),
-                        (int(radius * 0.4), int(radius * 1.1)), side * 15.0, 0, 360, colour, -1)
+            cv2.ellipse(
+                image,
+                (int(cx + side * radius * 1.05), int(cy + radius * 0.5)),
+                (int(radius * 0.4), int(radius * 1.1)),
+                side * 15.0,
+                0,
+                360,
+                colour,
+                -1,
+            )
     cv2.circle(image, (cx, cy), radius, colour, -1)
     eyes = (255 - np.array(colour)).tolist()
     for side in (-1, 1):
-        cv2.circle(image, (int(cx + side * radius * 0.4), int(cy - radius * 0.15)),
-                   max(2, radius // 8), eyes, -1)
+        cv2.circle(
+            image,
+            (int(cx + side * radius * 0.4), int(cy - radius * 0.15)),
+            max(2, radius // 8),
+            eyes,
+            -1,
+        )
     return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def write_sample(folder, per_class=300, test_images=100, seed=42, overwrite=False):
+    """`make_sample` into `folder` as one step: it is written beside
+    `folder` and moved there when complete, so a killed run leaves no
+    half-filled sample (its leftovers are replaced next time). A non-empty
+    `folder` is refused unless `overwrite`. Returns the two folders."""
+    if os.path.exists(folder) and os.listdir(folder) and not overwrite:
+        raise OutputExistsError(folder)
+    partial = folder.rstrip("/") + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    make_sample(partial, per_class, test_images, seed)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+    return os.path.join(folder, "train"), os.path.join(folder, "test1")
 
 
 def make_sample(folder, per_class=300, test_images=100, seed=42):
@@ -71,8 +113,9 @@ def make_sample(folder, per_class=300, test_images=100, seed=42):
     for i in range(per_class):
         for label, name in enumerate(CLASSES):
             image = draw_animal(label, rng)
-            cv2.imwrite(os.path.join(train, f"{name}.{i}.jpg"), image,
-                        [cv2.IMWRITE_JPEG_QUALITY, 90])
+            cv2.imwrite(
+                os.path.join(train, f"{name}.{i}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90]
+            )
     for i in range(1, test_images + 1):
         image = draw_animal(int(rng.integers(0, 2)), rng)
         cv2.imwrite(os.path.join(test, f"{i}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])

@@ -7,37 +7,9 @@ import h5py
 import keras
 import numpy as np
 
+from pyimagesearch.io.hdf5files import open_hdf5, read_label_names
 from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
 from pyimagesearch.utils.checks import check_positive_int
-
-
-def open_hdf5(dbPath):
-    """Open an HDF5 file read-only, with one clear error if it is missing or
-    is not HDF5."""
-    if not os.path.isfile(dbPath):
-        raise FileNotFoundError(f"{dbPath} does not exist: build the HDF5 data sets first")
-    try:
-        return h5py.File(dbPath, "r")
-    except OSError as error:
-        raise ValueError(f"{dbPath} is not a readable HDF5 file ({error})") from None
-
-
-def read_label_names(db):
-    """The class names stored by `HDF5DatasetWriter.storeClassLabels`, as
-    `str`, or None when the file has none."""
-    if "label_names" not in db:
-        return None
-    return [name for name in db["label_names"].asstr()[()]]
-
-
-def stored_label_names(dbPath):
-    """The class names of an HDF5 file; ValueError if it has none."""
-    with open_hdf5(dbPath) as db:
-        names = read_label_names(db)
-    if not names:
-        raise ValueError(f"{dbPath} has no class names ('label_names'): build it with "
-                         "build_dogs_vs_cats.py")
-    return names
 
 
 def takes_rng(preprocessor):
@@ -86,9 +58,20 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
     it; `close()` (or a `with` block) closes it.
     """
 
-    def __init__(self, dbPath, batchSize, preprocessors=None, aug=None, binarize=True,
-                 classes=2, shuffle=False, seed=None, dataKey="images", inMemory=False,
-                 **kwargs):
+    def __init__(
+        self,
+        dbPath,
+        batchSize,
+        preprocessors=None,
+        aug=None,
+        binarize=True,
+        classes=2,
+        shuffle=False,
+        seed=None,
+        dataKey="images",
+        inMemory=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.dbPath = dbPath
         self.batchSize = check_positive_int("batchSize", batchSize)
@@ -114,8 +97,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             self.data = db[dataKey][:] if inMemory else None
         if self.labels.shape != (self.numImages,):
             raise ValueError(
-                f"{dbPath} holds {self.numImages} rows of '{dataKey}' but "
-                f"{len(self.labels)} labels"
+                f"{dbPath} holds {self.numImages} rows of '{dataKey}' but {len(self.labels)} labels"
             )
         if self.numImages == 0:
             raise ValueError(f"{dbPath} holds no rows")
@@ -200,7 +182,9 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
     def _preprocess(self, images, rng):
         if self.batchFast:
             for p, random in zip(self.preprocessors, self.randomPreprocessors):
-                images = p.preprocess_batch(images, rng=rng) if random else p.preprocess_batch(images)
+                images = (
+                    p.preprocess_batch(images, rng=rng) if random else p.preprocess_batch(images)
+                )
             return images
         processed = []
         for image in images:

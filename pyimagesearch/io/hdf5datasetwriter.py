@@ -32,8 +32,9 @@ class HDF5DatasetWriter:
     exception discards the partial file.
     """
 
-    def __init__(self, dims, outputPath, dataKey="images", bufSize=1000, dtype=None,
-                 overwrite=False):
+    def __init__(
+        self, dims, outputPath, dataKey="images", bufSize=1000, dtype=None, overwrite=False
+    ):
         dims = tuple(dims)
         if len(dims) < 2:
             raise ValueError(f"`dims` must be (N, ...) with at least two sizes; received {dims!r}")
@@ -62,11 +63,17 @@ class HDF5DatasetWriter:
         row_bytes = int(np.prod(self.dims[1:])) * self.dtype.itemsize
         rows_per_chunk = int(max(1, min(self.dims[0], CHUNK_BYTES // max(row_bytes, 1))))
         self.data = self.db.create_dataset(
-            self.dataKey, shape=self.dims, maxshape=(None,) + self.dims[1:],
-            dtype=self.dtype, chunks=(rows_per_chunk,) + self.dims[1:],
+            self.dataKey,
+            shape=self.dims,
+            maxshape=(None,) + self.dims[1:],
+            dtype=self.dtype,
+            chunks=(rows_per_chunk,) + self.dims[1:],
         )
         self.labels = self.db.create_dataset(
-            "labels", shape=(self.dims[0],), maxshape=(None,), dtype="int64",
+            "labels",
+            shape=(self.dims[0],),
+            maxshape=(None,),
+            dtype="int64",
             chunks=(min(self.dims[0], 65536),),
         )
 
@@ -74,7 +81,8 @@ class HDF5DatasetWriter:
         rows = np.asarray(rows)
         if rows.shape[1:] != self.dims[1:]:
             raise ValueError(
-                f"rows of shape {rows.shape[1:]} do not match dims {self.dims[1:]} of {self.outputPath}"
+                f"rows of shape {rows.shape[1:]} do not match dims {self.dims[1:]} "
+                f"of {self.outputPath}"
             )
         if self.data is None:
             dtype = self.dtype
@@ -119,8 +127,8 @@ class HDF5DatasetWriter:
         if end > self.data.shape[0]:
             self.data.resize(end, axis=0)
             self.labels.resize(end, axis=0)
-        self.data[self.idx:end] = np.concatenate(self.buffer["data"])
-        self.labels[self.idx:end] = np.concatenate(self.buffer["labels"])
+        self.data[self.idx : end] = np.concatenate(self.buffer["data"])
+        self.labels[self.idx : end] = np.concatenate(self.buffer["labels"])
         self.idx = end
         self.buffer = {"data": [], "labels": []}
         self.buffered = 0

@@ -79,7 +79,8 @@ def list_image_files(source):
     if not in_zip:
         names = [
             os.path.relpath(os.path.join(folder, f), source)
-            for folder, _, files in os.walk(source) for f in files
+            for folder, _, files in os.walk(source)
+            for f in files
         ]
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
@@ -101,8 +102,9 @@ def labelled_image_files(source):
     has no label."""
     files, others = list_image_files(source)
     skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [{"file": f.name, "reason": "no class label in the name"}
-                for f in files if f.label is None]
+    skipped += [
+        {"file": f.name, "reason": "no class label in the name"} for f in files if f.label is None
+    ]
     return files, [f for f in files if f.label is not None], skipped
 
 

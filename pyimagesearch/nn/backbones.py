@@ -1,6 +1,7 @@
 """Feature extractors: a `keras.applications` CNN by name, or a layer of a
 saved `.keras` model, each returning global-average-pooled features."""
 
+import os
 import sys
 
 import keras
@@ -12,11 +13,22 @@ from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
 
 # Input sizes of the networks that are not trained at 224 x 224.
 INPUT_SIZES = {
-    "inceptionv3": 299, "xception": 299, "inceptionresnetv2": 299, "nasnetlarge": 331,
-    "efficientnetb1": 240, "efficientnetb2": 260, "efficientnetb3": 300,
-    "efficientnetb4": 380, "efficientnetb5": 456, "efficientnetb6": 528,
-    "efficientnetb7": 600, "efficientnetv2b1": 240, "efficientnetv2b2": 260,
-    "efficientnetv2b3": 300, "efficientnetv2s": 384, "efficientnetv2m": 480,
+    "inceptionv3": 299,
+    "xception": 299,
+    "inceptionresnetv2": 299,
+    "nasnetlarge": 331,
+    "efficientnetb1": 240,
+    "efficientnetb2": 260,
+    "efficientnetb3": 300,
+    "efficientnetb4": 380,
+    "efficientnetb5": 456,
+    "efficientnetb6": 528,
+    "efficientnetb7": 600,
+    "efficientnetv2b1": 240,
+    "efficientnetv2b2": 260,
+    "efficientnetv2b3": 300,
+    "efficientnetv2s": 384,
+    "efficientnetv2m": 480,
     "efficientnetv2l": 480,
 }
 
@@ -82,13 +94,22 @@ def application_extractor(backbone, weights="imagenet"):
         raise ArgumentError(
             "backbone",
             f"{backbone!r} is not a keras.applications network nor a .keras file; "
-            f"choose one of: {', '.join(sorted(networks))}"
+            f"choose one of: {', '.join(sorted(networks))}",
         )
     constructor = networks[_key(backbone)]
+    if weights not in ("imagenet", "none") and not os.path.isfile(weights):
+        raise FileNotFoundError(
+            f"{weights} does not exist: give a weights file of "
+            f"{constructor.__name__} without its top, imagenet or none"
+        )
     size = INPUT_SIZES.get(_key(backbone), 224)
     try:
-        model = constructor(include_top=False, weights=None if weights == "none" else weights,
-                            input_shape=(size, size, 3), pooling="avg")
+        model = constructor(
+            include_top=False,
+            weights=None if weights == "none" else weights,
+            input_shape=(size, size, 3),
+            pooling="avg",
+        )
     except ValueError as error:
         if weights in ("imagenet", "none"):
             raise
@@ -102,7 +123,7 @@ def application_extractor(backbone, weights="imagenet"):
         raise ArgumentError(
             "weights",
             f"could not download the ImageNet weights of {constructor.__name__} ({error}); "
-            "offline, give the path of a local weights file without the top"
+            "offline, give the path of a local weights file without the top",
         ) from None
     preprocess_input = sys.modules[constructor.__module__].preprocess_input
 

@@ -1,6 +1,7 @@
 """Load and save Keras models with one clear error for a wrong path, and
 the class names that name the model's outputs inside the same file."""
 
+import importlib
 import json
 import os
 import zipfile
@@ -10,12 +11,25 @@ import keras
 from pyimagesearch.utils.files import atomic_path
 
 
+def register_layers():
+    """Import every module of this package that defines a Keras layer, so
+    that saved models holding them load."""
+    for module in (
+        "preprocessing.imageaugmenter",
+        "preprocessing.meansubtraction",
+        "preprocessing.randompatch",
+        "preprocessing.tencrop",
+        "io.devicerows",
+    ):
+        importlib.import_module(f"pyimagesearch.{module}")
+
+
 def load_model(path):
     """Load a `.keras` model in Keras's safe mode: a model file from someone
     else cannot run arbitrary code (no Lambda layers with pickled code).
-    Classes of this package (such as `ImageAugmenter`) are registered when
-    their modules are imported."""
-    import pyimagesearch.preprocessing.imageaugmenter  # noqa: F401  (registers the layer)
+    The layers of this package are registered when their modules are
+    imported, which `register_layers` does."""
+    register_layers()
 
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path} does not exist: train a model first or pass its path")

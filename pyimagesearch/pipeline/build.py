@@ -24,7 +24,7 @@ def stratified_quotas(class_counts, size):
     exact = [size * count / total for count in class_counts]
     quotas = [int(e) for e in exact]
     by_remainder = sorted(range(len(exact)), key=lambda k: quotas[k] - exact[k])
-    for k in by_remainder[:size - sum(quotas)]:
+    for k in by_remainder[: size - sum(quotas)]:
         quotas[k] += 1
     return quotas
 
@@ -34,8 +34,17 @@ def split_paths(outputDir, splits=SPLITS):
     return {name: os.path.join(outputDir, f"{name}.hdf5") for name in ("train", *splits)}
 
 
-def build_dataset(images, outputDir, meanPath, splitSizes=None, size=256, workers=1, seed=42,
-                  overwrite=False, progress=None):
+def build_dataset(
+    images,
+    outputDir,
+    meanPath,
+    splitSizes=None,
+    size=256,
+    workers=1,
+    seed=42,
+    overwrite=False,
+    progress=None,
+):
     """Decode, resize and store labelled photos in HDF5 split files, and
     fit the training split's mean.
 
@@ -83,15 +92,17 @@ def build_dataset(images, outputDir, meanPath, splitSizes=None, size=256, worker
     order = np.random.default_rng(seed).permutation(len(labelled))
     writers = {
         # a small buffer: memory stays flat however many photos there are
-        name: HDF5DatasetWriter((rows[name], size, size, 3), path, bufSize=64, dtype="uint8",
-                                overwrite=overwrite)
+        name: HDF5DatasetWriter(
+            (rows[name], size, size, 3), path, bufSize=64, dtype="uint8", overwrite=overwrite
+        )
         for name, path in paths.items()
     }
     mean = DatasetMean()
     bar = progress(len(labelled)) if progress else None
     try:
-        loaded = load_images([labelled[i] for i in order], AspectAwarePreprocessor(size, size),
-                             workers)
+        loaded = load_images(
+            [labelled[i] for i in order], AspectAwarePreprocessor(size, size), workers
+        )
         for done, (image_file, image, reason) in enumerate(loaded, 1):
             if image is None:
                 skipped.append({"file": image_file.name, "reason": reason})

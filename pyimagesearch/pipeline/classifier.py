@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.io.hdf5datasetgenerator import open_hdf5, read_label_names
+from pyimagesearch.io.hdf5files import open_hdf5, read_label_names
 from pyimagesearch.utils.files import read_json, write_json
 
 FORMAT = "pyimagesearch.logistic_regression.v1"
@@ -22,8 +22,10 @@ def check_json_path(path):
     """Raise unless `path` ends in .json: the classifier is JSON, never a
     pickle, whatever the book's file name said."""
     if not str(path).endswith(".json"):
-        raise ArgumentError("model", f"{path}: the classifier is saved as JSON, not pickle; "
-                                     "give a path ending in .json")
+        raise ArgumentError(
+            "classifier",
+            f"{path}: the classifier is saved as JSON, not pickle; give a path ending in .json",
+        )
 
 
 def read_features(dbPath):
@@ -32,14 +34,17 @@ def read_features(dbPath):
     with open_hdf5(dbPath) as db:
         for key in ("features", "labels"):
             if key not in db:
-                raise ValueError(f"{dbPath} has no '{key}' data set: write it with "
-                                 "extract_features.py")
+                raise ValueError(
+                    f"{dbPath} has no '{key}' data set: write it with extract_features.py"
+                )
         features = db["features"][:]
         labels = db["labels"][:]
         labelNames = read_label_names(db)
     if features.ndim != 2 or len(features) != len(labels) or len(features) < 8:
-        raise ValueError(f"{dbPath}: expected (N, D) features with N >= 8 and N labels; "
-                         f"found features {features.shape} and {len(labels)} labels")
+        raise ValueError(
+            f"{dbPath}: expected (N, D) features with N >= 8 and N labels; "
+            f"found features {features.shape} and {len(labels)} labels"
+        )
     if not np.all(np.isfinite(features)):
         raise ValueError(f"{dbPath} holds NaN or infinite features")
     classes = np.unique(labels)
@@ -66,15 +71,15 @@ def fit_classifier(dbPath, jobs=-1, trainFraction=0.75):
     search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": C_VALUES}, cv=3, n_jobs=jobs)
     search.fit(features[:i], labels[:i])
     preds = search.predict(features[i:])
-    options = dict(labels=list(range(len(labelNames))), target_names=labelNames,
-                   zero_division=0)
+    options = dict(labels=list(range(len(labelNames))), target_names=labelNames, zero_division=0)
     report = {
         "score": float(accuracy_score(labels[i:], preds)),
         "best_params": search.best_params_,
         "train_rows": i,
         "test_rows": len(labels) - i,
-        "classification_report": classification_report(labels[i:], preds, output_dict=True,
-                                                       **options),
+        "classification_report": classification_report(
+            labels[i:], preds, output_dict=True, **options
+        ),
         "text": classification_report(labels[i:], preds, **options),
     }
     return search.best_estimator_, labelNames, report
@@ -83,15 +88,21 @@ def fit_classifier(dbPath, jobs=-1, trainFraction=0.75):
 def save_logistic_regression(model, path, labelNames=None):
     """Write a fitted binary or multinomial `LogisticRegression` to `path`."""
     check_json_path(path)
-    write_json(path, {
-        "format": FORMAT,
-        "params": {k: v for k, v in model.get_params().items()
-                   if isinstance(v, (int, float, str, bool, type(None)))},
-        "classes": model.classes_.tolist(),
-        "coef": model.coef_.tolist(),
-        "intercept": model.intercept_.tolist(),
-        "label_names": list(labelNames) if labelNames is not None else None,
-    })
+    write_json(
+        path,
+        {
+            "format": FORMAT,
+            "params": {
+                k: v
+                for k, v in model.get_params().items()
+                if isinstance(v, (int, float, str, bool, type(None)))
+            },
+            "classes": model.classes_.tolist(),
+            "coef": model.coef_.tolist(),
+            "intercept": model.intercept_.tolist(),
+            "label_names": list(labelNames) if labelNames is not None else None,
+        },
+    )
 
 
 def load_logistic_regression(path):

@@ -8,8 +8,17 @@ from pyimagesearch.io.imagefiles import labelled_image_files, usable_batches
 from pyimagesearch.utils.files import refuse_existing
 
 
-def extract_backbone_features(images, outputPath, backbone, weights="imagenet", layer=None,
-                              meanPath=None, overwrite=False, log=print, **options):
+def extract_backbone_features(
+    images,
+    outputPath,
+    backbone,
+    weights="imagenet",
+    layer=None,
+    meanPath=None,
+    overwrite=False,
+    log=print,
+    **options,
+):
     """`extract_features` with the extractor named as `feature_extractor`
     takes it; the output is checked before the network is loaded.
     `options` are `extract_features`'s."""
@@ -23,8 +32,17 @@ def extract_backbone_features(images, outputPath, backbone, weights="imagenet", 
     return report
 
 
-def extract_features(images, outputPath, extractor, batchSize=16, bufSize=1000, workers=1,
-                     seed=42, overwrite=False, progress=None):
+def extract_features(
+    images,
+    outputPath,
+    extractor,
+    batchSize=16,
+    bufSize=1000,
+    workers=1,
+    seed=42,
+    overwrite=False,
+    progress=None,
+):
     """Write the features of every labelled photo to `outputPath`.
 
     Args:
@@ -47,8 +65,14 @@ def extract_features(images, outputPath, extractor, batchSize=16, bufSize=1000, 
     labelled = [labelled[i] for i in order]
 
     bar = progress(len(labelled)) if progress else None
-    with HDF5DatasetWriter((len(labelled), extractor.dim), outputPath, dataKey="features",
-                           bufSize=bufSize, dtype="float32", overwrite=overwrite) as writer:
+    with HDF5DatasetWriter(
+        (len(labelled), extractor.dim),
+        outputPath,
+        dataKey="features",
+        bufSize=bufSize,
+        dtype="float32",
+        overwrite=overwrite,
+    ) as writer:
         writer.storeClassLabels(classNames)
         batches = usable_batches(labelled, extractor.resizer, batchSize, workers, skipped)
         for usable, done in batches:

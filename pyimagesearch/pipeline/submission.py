@@ -17,32 +17,43 @@ def column_of(labelNames, positive, source):
     """The output column of class `positive`, by the class names saved with
     the model or classifier."""
     if not labelNames or positive not in labelNames:
-        raise ValueError(f"{source} names its classes {labelNames}, without {positive!r}: "
-                         "retrain it with this version, which saves the class names")
+        raise ValueError(
+            f"{source} names its classes {labelNames}, without {positive!r}: "
+            "retrain it with this version, which saves the class names"
+        )
     return list(labelNames).index(positive)
 
 
-def alexnet_predictor(modelPath, meanPath, size, positive="dog"):
+def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
     """(preprocessor for each photo, batch -> P(positive)) from a trained
     AlexNet and its training mean, averaged over 10 crops of each photo
-    resized to `size` x `size` as by the build."""
+    resized to `size` x `size` as by the build; the crops are cut in the
+    compiled model ("graph") or on CPU threads ("cpu"), as `crop_accuracy`."""
     from pyimagesearch.nn.modelfiles import load_label_names, load_model
-    from pyimagesearch.pipeline.evaluation import predict_ten_crops
+    from pyimagesearch.pipeline.evaluation import check_finite, crop_path, predict_ten_crops
     from pyimagesearch.preprocessing import (
-        AspectAwarePreprocessor, CropPreprocessor, MeanPreprocessor,
+        AspectAwarePreprocessor,
+        CropPreprocessor,
+        MeanPreprocessor,
     )
+    from pyimagesearch.preprocessing.tencrop import ten_crop_model
 
     means = MeanPreprocessor.from_json(meanPath)
     model = load_model(modelPath)
     column = column_of(load_label_names(modelPath), positive, modelPath)
     (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
     if size < max(height, width):
-        raise ArgumentError("size", f"{size} is smaller than the model's input "
-                                    f"{height}x{width}")
-    cropper = CropPreprocessor(width, height)
+        raise ArgumentError("size", f"{size} is smaller than the model's input {height}x{width}")
+    if crop_path(crops) == "graph":
+        tenCrops = ten_crop_model(model, means, (size, size, 3))
 
-    def predict(images):
-        return predict_ten_crops(model, [means.preprocess_batch(images)], cropper)[:, column]
+        def predict(images):
+            return check_finite(tenCrops.predict_on_batch(images))[:, column]
+    else:
+        cropper = CropPreprocessor(width, height)
+
+        def predict(images):
+            return predict_ten_crops(model, [means.preprocess_batch(images)], cropper)[:, column]
 
     return AspectAwarePreprocessor(size, size), predict
 
@@ -54,8 +65,11 @@ def classifier_predictor(classifierPath, extractor, positive="dog"):
 
     classifier, labelNames = load_logistic_regression(classifierPath)
     if extractor.dim != classifier.n_features_in_:
-        raise ArgumentError("backbone", f"{classifierPath} takes {classifier.n_features_in_} "
-                                        f"features but {extractor.name} gives {extractor.dim}")
+        raise ArgumentError(
+            "backbone",
+            f"{classifierPath} takes {classifier.n_features_in_} "
+            f"features but {extractor.name} gives {extractor.dim}",
+        )
     column = list(classifier.classes_).index(column_of(labelNames, positive, classifierPath))
 
     def predict(images):
@@ -64,8 +78,9 @@ def classifier_predictor(classifierPath, extractor, positive="dog"):
     return extractor.resizer, predict
 
 
-def write_submission(images, outputPath, predictor, batchSize=64, workers=1, overwrite=False,
-                     progress=None):
+def write_submission(
+    images, outputPath, predictor, batchSize=64, workers=1, overwrite=False, progress=None
+):
     """Predict every photo named N.<ext> in `images` (a folder or .zip) and
     write `outputPath`: the header "id,label", then one row per id, in id
     order.
@@ -82,8 +97,11 @@ def write_submission(images, outputPath, predictor, batchSize=64, workers=1, ove
     refuse_existing([outputPath], overwrite)
     files, others = list_image_files(images)
     skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [{"file": f.name, "reason": "no id in the name (expected N.jpg)"}
-                for f in files if f.id is None]
+    skipped += [
+        {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
+        for f in files
+        if f.id is None
+    ]
     files = sorted((f for f in files if f.id is not None), key=lambda f: f.id)
     ids = [f.id for f in files]
     if len(set(ids)) != len(ids):

@@ -5,7 +5,28 @@ resizes photos (build_dogs_vs_cats.py) starts without loading Keras and
 TensorFlow, which takes seconds.
 """
 
+from typing import TYPE_CHECKING
+
 from pyimagesearch.utils.lazy import lazy_getattr
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; imported lazily at run time
+    from pyimagesearch.preprocessing.aspectawarepreprocessor import (
+        AspectAwarePreprocessor as AspectAwarePreprocessor,
+    )
+    from pyimagesearch.preprocessing.croppreprocessor import CropPreprocessor as CropPreprocessor
+    from pyimagesearch.preprocessing.datasetmean import DatasetMean as DatasetMean
+    from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter as ImageAugmenter
+    from pyimagesearch.preprocessing.imagetoarraypreprocessor import (
+        ImageToArrayPreprocessor as ImageToArrayPreprocessor,
+    )
+    from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor as MeanPreprocessor
+    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction as MeanSubtraction
+    from pyimagesearch.preprocessing.patchpreprocessor import PatchPreprocessor as PatchPreprocessor
+    from pyimagesearch.preprocessing.randompatch import RandomPatch as RandomPatch
+    from pyimagesearch.preprocessing.simplepreprocessor import (
+        SimplePreprocessor as SimplePreprocessor,
+    )
+    from pyimagesearch.preprocessing.tencrop import TenCrop as TenCrop
 
 _MODULES = {
     "AspectAwarePreprocessor": "aspectawarepreprocessor",
@@ -14,8 +35,11 @@ _MODULES = {
     "ImageAugmenter": "imageaugmenter",
     "ImageToArrayPreprocessor": "imagetoarraypreprocessor",
     "MeanPreprocessor": "meanpreprocessor",
+    "MeanSubtraction": "meansubtraction",
     "PatchPreprocessor": "patchpreprocessor",
+    "RandomPatch": "randompatch",
     "SimplePreprocessor": "simplepreprocessor",
+    "TenCrop": "tencrop",
 }
 
 __all__ = sorted(_MODULES)

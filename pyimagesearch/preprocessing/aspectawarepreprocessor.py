@@ -28,6 +28,6 @@ class AspectAwarePreprocessor(ResizingPreprocessor):
             image = imutils.resize(image, height=self.height, inter=self.inter)
             dW = int((image.shape[1] - self.width) / 2.0)
         (h, w) = image.shape[:2]
-        image = image[dH:h - dH, dW:w - dW]
+        image = image[dH : h - dH, dW : w - dW]
         image = cv2.resize(image, (self.width, self.height), interpolation=self.inter)
         return keep_channel_axis(image, original)

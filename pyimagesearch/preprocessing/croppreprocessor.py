@@ -40,9 +40,7 @@ class CropPreprocessor:
     def windows(self, h, w):
         """The five (startX, startY, endX, endY) windows for an (h, w) image."""
         if h < self.height or w < self.width:
-            raise ValueError(
-                f"cannot take {self.height}x{self.width} crops from a {h}x{w} image"
-            )
+            raise ValueError(f"cannot take {self.height}x{self.width} crops from a {h}x{w} image")
         dW = int(0.5 * (w - self.width))
         dH = int(0.5 * (h - self.height))
         return [
@@ -63,8 +61,10 @@ class CropPreprocessor:
         if out is None:
             out = np.empty(shape, images.dtype)
         elif out.shape != shape or out.dtype != images.dtype:
-            raise ValueError(f"`out` must be a {images.dtype} array of shape {shape}; "
-                             f"received {out.dtype} {out.shape}")
+            raise ValueError(
+                f"`out` must be a {images.dtype} array of shape {shape}; "
+                f"received {out.dtype} {out.shape}"
+            )
         for k, (startX, startY, endX, endY) in enumerate(self.windows(h, w)):
             crops = images[:, startY:endY, startX:endX]
             if crops.shape[1:3] == (self.height, self.width):
@@ -87,6 +87,10 @@ class CropPreprocessor:
         for i in range(len(out)):
             for k in range(5):
                 cv2.flip(out[i, k], 1, dst=out[i, 5 + k])
+
+    def __call__(self, image):
+        """`preprocess(image)`: a preprocessor is a function of one image."""
+        return self.preprocess(image)
 
     def preprocess(self, image):
         image = np.asarray(image)

@@ -47,8 +47,10 @@ class DatasetMean:
         """A fitted `DatasetMean` from a JSON file {"R": ..., "G": ..., "B": ...}."""
         means = read_json(path, "the mean JSON written by build_dogs_vs_cats.py")
         values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                   for v in values):
+        if not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values
+        ):
             raise ValueError(
                 f"{path} must hold finite numbers under the keys R, G and B, "
                 'like {"R": 124.96, "G": 115.97, "B": 106.13}'

@@ -46,8 +46,13 @@ def check_shift_range(name, value):
     of the size when < 1, else pixels), an int (whole pixels), or a
     non-empty list of values, each >= 0."""
     values = np.asarray(value, dtype="float64")
-    if values.ndim > 1 or values.size == 0 or isinstance(value, (bool, str)) \
-            or not np.all(np.isfinite(values)) or np.any(values < 0):
+    if (
+        values.ndim > 1
+        or values.size == 0
+        or isinstance(value, (bool, str))
+        or not np.all(np.isfinite(values))
+        or np.any(values < 0)
+    ):
         raise ValueError(
             f"`{name}` must be a number >= 0 or a list of numbers >= 0; received {value!r}"
         )
@@ -170,8 +175,7 @@ class ImageAugmenter(keras.layers.Layer):
         (horizontal) and ty (vertical) in pixels, zx, zy, flip (0 or 1).
         """
         zero = uniform(0.0, 0.0)
-        theta = uniform(-self.rotation_range, self.rotation_range) \
-            if self.rotation_range else zero
+        theta = uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else zero
         tx = self._draw_shift(self.width_shift_range, width, uniform, choice)
         ty = self._draw_shift(self.height_shift_range, height, uniform, choice)
         shear = uniform(-self.shear_range, self.shear_range) if self.shear_range else zero
@@ -196,9 +200,18 @@ class ImageAugmenter(keras.layers.Layer):
     def maps(self, parameters, height, width, xp=np):
         """(N, 6) inverse affine maps for parameters from `draw_parameters`."""
         p = parameters
-        return inverse_maps(xp, p["theta"] * (np.pi / 180), p["tx"], p["ty"],
-                            p["shear"] * (np.pi / 180), p["zx"], p["zy"], p["flip"],
-                            height, width)
+        return inverse_maps(
+            xp,
+            p["theta"] * (np.pi / 180),
+            p["tx"],
+            p["ty"],
+            p["shear"] * (np.pi / 180),
+            p["zx"],
+            p["zy"],
+            p["flip"],
+            height,
+            width,
+        )
 
     def augment(self, images, rng=None):
         """Augment a numpy batch (N, H, W, C) on the CPU; same shape and dtype.
@@ -208,8 +221,12 @@ class ImageAugmenter(keras.layers.Layer):
         rng = self.rng if rng is None else rng
         (count, height, width) = images.shape[:3]
         parameters = self.draw_parameters(
-            count, height, width, lambda low, high: rng.uniform(low, high, count),
-            lambda values: rng.choice(values, count))
+            count,
+            height,
+            width,
+            lambda low, high: rng.uniform(low, high, count),
+            lambda values: rng.choice(values, count),
+        )
         maps = self.maps(parameters, height, width).reshape(count, 2, 3)
         out = np.empty_like(images)
         for i in range(count):
@@ -219,17 +236,26 @@ class ImageAugmenter(keras.layers.Layer):
     def _warp(self, image, matrix):
         (height, width) = image.shape[:2]
         if self.fill_mode in OPENCV_BORDERS:
-            return cv2.warpAffine(image, matrix, (width, height),
-                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                  borderMode=OPENCV_BORDERS[self.fill_mode])
+            return cv2.warpAffine(
+                image,
+                matrix,
+                (width, height),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=OPENCV_BORDERS[self.fill_mode],
+            )
         # scipy's "wrap" and "constant" as coordinate maps for cv2.remap
         ys, xs = np.mgrid[0:height, 0:width].astype("float64")
         map_x = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2]
         map_y = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
         if self.fill_mode == "wrap":
             map_x, map_y = np.mod(map_x, max(width - 1, 1)), np.mod(map_y, max(height - 1, 1))
-        warped = cv2.remap(image, map_x.astype("float32"), map_y.astype("float32"),
-                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(
+            image,
+            map_x.astype("float32"),
+            map_y.astype("float32"),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         if self.fill_mode == "constant":
             outside = (map_x < 0) | (map_x > width - 1) | (map_y < 0) | (map_y > height - 1)
             warped[outside] = self.cval
@@ -249,17 +275,26 @@ class ImageAugmenter(keras.layers.Layer):
             (height, width) = inputs.shape[1:3]
         count = ops.shape(inputs)[0]
         parameters = self.draw_parameters(
-            count, height, width,
-            lambda low, high: keras.random.uniform((count,), low, high, dtype="float32",
-                                                   seed=self.seed_generator),
+            count,
+            height,
+            width,
+            lambda low, high: keras.random.uniform(
+                (count,), low, high, dtype="float32", seed=self.seed_generator
+            ),
             lambda values: ops.take(
                 ops.convert_to_tensor(values, "float32"),
-                keras.random.randint((count,), 0, len(values), seed=self.seed_generator)))
+                keras.random.randint((count,), 0, len(values), seed=self.seed_generator),
+            ),
+        )
         maps = self.maps(parameters, height, width, xp=ops)
         transform = ops.concatenate([maps, ops.zeros((count, 2), dtype="float32")], axis=1)
         return ops.image.affine_transform(
-            inputs, transform, interpolation="bilinear", fill_mode=self.fill_mode,
-            fill_value=self.cval, data_format=self.data_format,
+            inputs,
+            transform,
+            interpolation="bilinear",
+            fill_mode=self.fill_mode,
+            fill_value=self.cval,
+            data_format=self.data_format,
         )
 
     def compute_output_shape(self, input_shape):

@@ -33,6 +33,10 @@ class ImageToArrayPreprocessor:
             image = image[:, :, None]
         return np.moveaxis(image, -1, 0) if self._channels_first() else image
 
+    def __call__(self, image):
+        """`preprocess(image)`: a preprocessor is a function of one image."""
+        return self.preprocess(image)
+
     def preprocess_batch(self, images):
         images = check_image_batch(images).astype("float32", copy=False)
         return np.moveaxis(images, -1, 1) if self._channels_first() else images

@@ -47,10 +47,16 @@ class MeanPreprocessor:
         # One OpenCV pass converts and subtracts (3-4x faster than numpy's
         # convert-then-subtract, identical float32 results); a large batch is
         # split among threads, as OpenCV releases the GIL.
-        map_ranges(lambda a, b: cv2.subtract(rows[a:b], self.scalar, dst=out[a:b],
-                                             dtype=cv2.CV_32F),
-                   len(rows), min(os.cpu_count(), rows.size // PARALLEL_SIZE))
+        map_ranges(
+            lambda a, b: cv2.subtract(rows[a:b], self.scalar, dst=out[a:b], dtype=cv2.CV_32F),
+            len(rows),
+            min(os.cpu_count(), rows.size // PARALLEL_SIZE),
+        )
         return out.reshape(images.shape)
+
+    def __call__(self, image):
+        """`preprocess(image)`: a preprocessor is a function of one image."""
+        return self.preprocess(image)
 
     def preprocess(self, image):
         return self._subtract(np.asarray(image))

@@ -38,14 +38,18 @@ class PatchPreprocessor:
         xs = rng.integers(0, image_width - self.width + 1, size=count)
         return ys, xs
 
+    def __call__(self, image):
+        """`preprocess(image)`: a preprocessor is a function of one image."""
+        return self.preprocess(image)
+
     def preprocess(self, image):
         (y,), (x,) = self.offsets(1, *image.shape[:2])
-        return image[y:y + self.height, x:x + self.width]
+        return image[y : y + self.height, x : x + self.width]
 
     def preprocess_batch(self, images, rng=None):
         images = check_image_batch(images)
         ys, xs = self.offsets(len(images), *images.shape[1:3], rng=rng)
         out = np.empty((len(images), self.height, self.width, images.shape[3]), images.dtype)
         for i, (y, x) in enumerate(zip(ys, xs)):
-            out[i] = images[i, y:y + self.height, x:x + self.width]
+            out[i] = images[i, y : y + self.height, x : x + self.width]
         return out

@@ -27,16 +27,21 @@ class RandomPatch(keras.layers.Layer):
             ys = keras.random.randint((count,), 0, H - self.height + 1, seed=self.seed_generator)
             xs = keras.random.randint((count,), 0, W - self.width + 1, seed=self.seed_generator)
             return ys, xs
-        return (ops.full((count,), (H - self.height) // 2, "int32"),
-                ops.full((count,), (W - self.width) // 2, "int32"))
+        return (
+            ops.full((count,), (H - self.height) // 2, "int32"),
+            ops.full((count,), (W - self.width) // 2, "int32"),
+        )
 
     def call(self, images, training=None):
         (H, W, C) = images.shape[1:4]
         count = ops.shape(images)[0]
         (ys, xs) = self.offsets(count, H, W, training)
         # one gather from the flattened batch: pixel (n, y + i, x + j)
-        rows = ops.arange(count, dtype="int32")[:, None] * H + ys[:, None] + \
-            ops.arange(self.height, dtype="int32")[None, :]
+        rows = (
+            ops.arange(count, dtype="int32")[:, None] * H
+            + ys[:, None]
+            + ops.arange(self.height, dtype="int32")[None, :]
+        )
         cols = xs[:, None] + ops.arange(self.width, dtype="int32")[None, :]
         index = rows[:, :, None] * W + cols[:, None, :]
         pixels = ops.take(ops.reshape(images, (-1, C)), ops.reshape(index, (-1,)), axis=0)

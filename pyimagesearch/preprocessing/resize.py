@@ -35,6 +35,10 @@ class ResizingPreprocessor:
         self.height = check_positive_int("height", height)
         self.inter = inter
 
+    def __call__(self, image):
+        """`preprocess(image)`: a preprocessor is a function of one image."""
+        return self.preprocess(image)
+
     def preprocess_batch(self, images):
         images = check_image_batch(images)
         out = np.empty((len(images), self.height, self.width, images.shape[3]), images.dtype)

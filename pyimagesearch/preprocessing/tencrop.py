@@ -33,7 +33,7 @@ class TenCrop(keras.layers.Layer):
         images = ops.cast(images, "float32")
         (h, w) = images.shape[1:3]
         crops = []
-        for (startX, startY, endX, endY) in self.cropper.windows(h, w):
+        for startX, startY, endX, endY in self.cropper.windows(h, w):
             crop = images[:, startY:endY, startX:endX, :]
             if (endY - startY, endX - startX) != (self.height, self.width):
                 rows = ops.convert_to_tensor(area_weights(endY - startY, self.height))

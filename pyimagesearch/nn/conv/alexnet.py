@@ -22,8 +22,9 @@ class AlexNet:
             chanDim = 1
 
         def conv(x, filters, size, strides=1):
-            x = layers.Conv2D(filters, size, strides=strides, padding="same",
-                              kernel_regularizer=l2(reg))(x)
+            x = layers.Conv2D(
+                filters, size, strides=strides, padding="same", kernel_regularizer=l2(reg)
+            )(x)
             x = layers.Activation("relu")(x)
             return layers.BatchNormalization(axis=chanDim)(x)
 
