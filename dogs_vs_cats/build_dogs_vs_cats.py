@@ -10,6 +10,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 
 from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.io.imagefiles import MAX_PIXELS  # noqa: E402
 
 
 def make_parser():
@@ -45,6 +46,12 @@ def make_parser():
         "--size", type=positive_int, default=config.IMAGE_SIZE, help="stored photos are size x size"
     )
     parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=MAX_PIXELS,
+        help="photos whose header declares more pixels are skipped as too large, undecoded",
+    )
+    parser.add_argument(
         "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
     )
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the split")
@@ -65,6 +72,7 @@ def build(args):
         workers=args.workers,
         seed=args.seed,
         overwrite=args.force,
+        maxPixels=args.max_pixels,
         progress=lambda total: progress(total, "Building"),
     )
     for split, count in report["used"].items():

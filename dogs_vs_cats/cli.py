@@ -4,7 +4,9 @@ TensorFlow start-up, and progress bars that suit a terminal or a log file."""
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from pyimagesearch.errors import (
     ArgumentError,
@@ -77,19 +79,30 @@ def explain(error, parser):
     return message
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds as after
+    Ctrl-C: partial files removed, locks released."""
+
+
+def terminate(signum, frame):
+    raise Terminated()
+
+
 def run(main, parser, argv=None):
     """Parse `argv` with `parser` and call `main(args)`. A user error exits
-    with status 2 and one line on stderr (the traceback with --debug); Ctrl-C
-    exits with status 130."""
+    with status 2 and one line on stderr (the traceback with --debug);
+    Ctrl-C exits with status 130 and SIGTERM with 143, after cleaning up."""
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
     if not args.debug:
         # Before TensorFlow is imported (the scripts import it lazily).
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         main(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(143 if isinstance(interrupt, Terminated) else 130)
     except (*USER_ERRORS, ImportError) as error:
         if isinstance(error, ImportError) and is_missing_backend(error):
             error = MissingBackendError(error)

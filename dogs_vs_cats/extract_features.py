@@ -9,6 +9,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 
 from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.io.imagefiles import MAX_PIXELS  # noqa: E402
 
 
 def make_parser():
@@ -59,6 +60,12 @@ def make_parser():
         help="for a .keras model: the mean JSON it was trained with",
     )
     parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=MAX_PIXELS,
+        help="photos whose header declares more pixels are skipped as too large, undecoded",
+    )
+    parser.add_argument(
         "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
     )
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the shuffle")
@@ -77,6 +84,7 @@ def extract(args):
         args.layer,
         args.mean,
         overwrite=args.force,
+        maxPixels=args.max_pixels,
         batchSize=args.batch_size,
         bufSize=args.buffer_size,
         workers=args.workers,

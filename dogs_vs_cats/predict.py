@@ -11,6 +11,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 
 from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.io.imagefiles import MAX_PIXELS  # noqa: E402
 from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
 
@@ -53,6 +54,12 @@ def make_parser():
     parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=MAX_PIXELS,
+        help="photos whose header declares more pixels are skipped as too large, undecoded",
+    )
+    parser.add_argument(
         "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
     )
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
@@ -77,6 +84,7 @@ def predict(args):
         batchSize=args.batch_size,
         workers=args.workers,
         overwrite=args.force,
+        maxPixels=args.max_pixels,
         progress=lambda total: progress(total, "Predicting"),
     )
     print(f"[INFO] {report['rows']} rows -> {args.output}")

@@ -38,3 +38,13 @@ class MissingBackendError(ImportError):
 
     def __init__(self, error):
         super().__init__(f"this needs Keras and a backend ({error}): {INSTALL_HINT}")
+
+
+class OutputLockedError(OSError):
+    """Another run holds the lock on an output."""
+
+    def __init__(self, path):
+        super().__init__(
+            f"{path} is being written by another run: wait for it to finish, or write elsewhere"
+        )
+        self.path = path

@@ -115,7 +115,7 @@ def test_bad_photos_are_skipped_counted_and_reported(messy, source, tmp_path, ca
     assert skipped == {
         "cat.900.jpg": "empty file",
         "dog.901.jpg": "truncated JPEG",
-        "dog.7.jpg": "not a readable image",
+        "dog.7.jpg": "not a readable image (no PNG, JPEG, BMP, GIF, WebP or TIFF header)",
         "holiday.jpg": "no class label in the name",
         "README.txt": "not an image file",
     }
@@ -347,10 +347,11 @@ def test_logistic_regression_is_saved_as_json_not_pickle(tmp_path):
         load_logistic_regression(str(tmp_path / "evil.json"))
 
 
-def run_killed_at(script, args, module, qualname, after_calls):
-    """Run dogs_vs_cats/<script>.py in a child process that SIGKILLs itself
-    right after the `after_calls`-th call of `module.qualname` returns: a
-    kill at a fixed point, however fast the machine. Returns the exit code."""
+def run_killed_at(script, args, module, qualname, after_calls, signum=signal.SIGKILL):
+    """Run dogs_vs_cats/<script>.py in a child process that sends itself
+    `signum` right after the `after_calls`-th call of `module.qualname`
+    returns: a kill at a fixed point, however fast the machine. Returns the
+    exit code."""
     owner, method = qualname.rsplit(".", 1)
     code = f"""
 import os, signal, sys, runpy
@@ -364,7 +365,7 @@ def killing(*a, **k):
     result = original(*a, **k)
     calls[0] += 1
     if calls[0] == {after_calls}:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), {int(signum)})
     return result
 setattr(cls, "{method}", killing)
 runpy.run_path("{script}.py", run_name="__main__")

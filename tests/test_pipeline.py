@@ -3,13 +3,16 @@ what each writes checked."""
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, STORED_SIZE, call_main, run_script, train_args
+from conftest import INPUT_SIZE, SCRIPTS, STORED_SIZE, call_main, run_script, train_args
 from dogs_vs_cats import (
     build_dogs_vs_cats,
     crop_accuracy,
@@ -175,9 +178,6 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
 
 @pytest.mark.parametrize("how", ["file", "module", "help"])
 def test_scripts_run_from_anywhere(how, tmp_path):
-    import subprocess
-    import sys
-
     from conftest import ROOT
 
     if how == "file":
@@ -230,3 +230,26 @@ def test_config_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypat
     assert os.path.isabs(config.TRAIN_HDF5) and config.TRAIN_HDF5.startswith(config.BASE_PATH)
     assert config.MODEL_PATH.endswith(".keras") and config.NUM_VAL_IMAGES == 2500
     assert build_dogs_vs_cats.make_parser().parse_args([]).val_size == config.NUM_VAL_IMAGES
+
+
+def test_logs_get_a_few_progress_lines_and_no_tensorflow_banners(built, trained, sample, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "build_dogs_vs_cats.py", "--images", str(sample["train"]),
+         "--output-dir", str(tmp_path / "h"), "--mean", str(tmp_path / "m.json"),
+         "--val-size", "10", "--test-size", "10", "--size", "40"],
+        cwd=SCRIPTS, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert 1 <= len(lines) <= 10 and all(line.startswith("Building: ") for line in lines)
+    assert lines[-1] == "Building: 100% (60/60)"
+    result = subprocess.run(
+        [sys.executable, "crop_accuracy.py", "--test", str(built["test"]), "--mean",
+         str(built["mean"]), "--model", str(trained["model"])],
+        cwd=SCRIPTS, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert all(line.startswith("Evaluating: ") for line in result.stderr.splitlines()), (
+        result.stderr
+    )

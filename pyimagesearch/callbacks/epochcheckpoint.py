@@ -13,7 +13,7 @@ def latest_checkpoint(outputPath):
     """(path, epoch) of the newest complete checkpoint in `outputPath`, or
     (None, 0) when there is none."""
     found = []
-    for path in glob.glob(os.path.join(outputPath, "checkpoint-epoch-*.keras")):
+    for path in glob.glob(os.path.join(glob.escape(outputPath), "checkpoint-epoch-*.keras")):
         match = CHECKPOINT_NAME.match(os.path.basename(path))
         if match:
             found.append((int(match.group(1)), path))
@@ -54,6 +54,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
             return
         path = os.path.join(self.outputPath, f"checkpoint-epoch-{completed:03d}.keras")
         save_model(self.model, path)
-        for old in glob.glob(os.path.join(self.outputPath, "checkpoint-epoch-*.keras")):
+        for old in glob.glob(
+            os.path.join(glob.escape(self.outputPath), "checkpoint-epoch-*.keras")
+        ):
             if old != path:
                 os.remove(old)

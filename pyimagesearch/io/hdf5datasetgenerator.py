@@ -7,7 +7,7 @@ import h5py
 import keras
 import numpy as np
 
-from pyimagesearch.io.hdf5files import open_hdf5, read_label_names
+from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
 from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
 from pyimagesearch.utils.checks import check_positive_int
 
@@ -85,20 +85,11 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self.inMemory = inMemory
 
         with open_hdf5(dbPath) as db:
-            for key in (dataKey, "labels"):
-                if key not in db:
-                    raise ValueError(
-                        f"{dbPath} has no '{key}' data set (it has {sorted(db.keys())})"
-                    )
-            self.numImages = int(db[dataKey].shape[0])
-            self.shape = tuple(db[dataKey].shape[1:])
-            self.labels = db["labels"][:]
+            (rows, self.labels) = read_rows_and_labels(db, dbPath, dataKey, rank=None)
+            self.numImages = int(rows.shape[0])
+            self.shape = tuple(rows.shape[1:])
             self.classNames = read_label_names(db)
-            self.data = db[dataKey][:] if inMemory else None
-        if self.labels.shape != (self.numImages,):
-            raise ValueError(
-                f"{dbPath} holds {self.numImages} rows of '{dataKey}' but {len(self.labels)} labels"
-            )
+            self.data = rows[:] if inMemory else None
         if self.numImages == 0:
             raise ValueError(f"{dbPath} holds no rows")
         if binarize and (self.labels.min() < 0 or self.labels.max() >= classes):

@@ -1,4 +1,7 @@
+import contextlib
+import errno
 import os
+import re
 
 import h5py
 import numpy as np
@@ -9,6 +12,17 @@ from pyimagesearch.utils.files import partial_path, refuse_existing
 # Rows are chunked together up to about this many bytes, so that reading a
 # batch of consecutive rows touches few chunks while a single row stays cheap.
 CHUNK_BYTES = 1 << 20
+# Room kept free beyond the rows written: HDF5's metadata, and the close.
+SPACE_MARGIN = 4 << 20
+
+
+def hdf5_reason(error):
+    """The system's words for why HDF5 could not write ("No space left on
+    device"), out of h5py's long message."""
+    found = re.search(r"error message = '([^']*)'", str(error))
+    if found:
+        return found.group(1)
+    return getattr(error, "strerror", None) or " ".join(str(error).split())[:200]
 
 
 class HDF5DatasetWriter:
@@ -51,7 +65,12 @@ class HDF5DatasetWriter:
         os.makedirs(parent, exist_ok=True)
         self.partialPath = partial_path(outputPath)
         # A .partial left by a killed run is stale: start again.
-        self.db = h5py.File(self.partialPath, "w")
+        try:
+            self.db = h5py.File(self.partialPath, "w")
+        except OSError as error:
+            if os.path.exists(self.partialPath):
+                os.remove(self.partialPath)
+            raise OSError(f"{outputPath} cannot be written ({hdf5_reason(error)})") from None
         self.data = None
         self.labels = None
         self.buffer = {"data": [], "labels": []}
@@ -127,32 +146,73 @@ class HDF5DatasetWriter:
         if end > self.data.shape[0]:
             self.data.resize(end, axis=0)
             self.labels.resize(end, axis=0)
-        self.data[self.idx : end] = np.concatenate(self.buffer["data"])
-        self.labels[self.idx : end] = np.concatenate(self.buffer["labels"])
+        with self._failing_write():
+            rows = np.concatenate(self.buffer["data"])
+            labels = np.concatenate(self.buffer["labels"])
+            self._check_space(rows.nbytes + labels.nbytes)
+            self.data[self.idx : end] = rows
+            self.labels[self.idx : end] = labels
+            # to disk now: a full disk fails here, where it can be handled,
+            # not later inside HDF5's close, which cannot recover from it
+            self.db.flush()
         self.idx = end
         self.buffer = {"data": [], "labels": []}
         self.buffered = 0
+
+    def _check_space(self, size):
+        """Raise ENOSPC before HDF5 would run out of room: a write that fails
+        inside HDF5 leaves its caches in a state that crashes the process
+        when the file is released, so it must not be tried."""
+        disk = os.statvfs(os.path.dirname(os.path.abspath(self.partialPath)))
+        if disk.f_bavail * disk.f_frsize < size + SPACE_MARGIN:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    @contextlib.contextmanager
+    def _failing_write(self):
+        """Turn HDF5's failure to write into OSError naming the output, after
+        releasing the file so that nothing is left behind (see `abort`)."""
+        try:
+            yield
+        except (OSError, RuntimeError) as error:
+            self.abort()
+            raise OSError(f"{self.outputPath} cannot be written ({hdf5_reason(error)})") from None
 
     def storeClassLabels(self, classLabels):
         """Store the class names, index i naming label i, as UTF-8 strings."""
         names = [str(name) for name in classLabels]
         self.db.create_dataset("label_names", data=names, dtype=h5py.string_dtype("utf-8"))
 
-    def close(self):
-        """Write what is buffered, trim the file to the rows added and move it
-        to `outputPath`."""
+    def finish(self):
+        """Write what is buffered, trim the file to the rows added and close
+        it, complete, at `partialPath`: for a caller that puts several
+        outputs in place together (`pyimagesearch.utils.files.commit_files`)."""
         self.flush()
-        if self.data is None:
-            self._create(self.dtype or "float32")
-        self.data.resize(self.idx, axis=0)
-        self.labels.resize(self.idx, axis=0)
-        self.db.close()
+        with self._failing_write():
+            if self.data is None:
+                self._create(self.dtype or "float32")
+            self.data.resize(self.idx, axis=0)
+            self.labels.resize(self.idx, axis=0)
+            self.db.flush()
+            self.db.close()
+
+    def close(self):
+        """`finish`, then move the file to `outputPath`."""
+        self.finish()
         os.replace(self.partialPath, self.outputPath)
 
     def abort(self):
-        """Close and delete the partial file; `outputPath` is not touched."""
+        """Close and delete the partial file; `outputPath` is not touched.
+
+        The file is emptied before HDF5 closes it: on a full disk, the close
+        then has room for what it still writes, instead of failing in a way
+        that crashes the process when it exits."""
+        if os.path.exists(self.partialPath):
+            os.truncate(self.partialPath, 0)
         if self.db.id.valid:
-            self.db.close()
+            try:
+                self.db.close()
+            except (OSError, RuntimeError):
+                pass  # the file is being deleted: nothing in it matters
         if os.path.exists(self.partialPath):
             os.remove(self.partialPath)
 

@@ -4,6 +4,7 @@ the classifier read them without loading a deep-learning backend."""
 import os
 
 import h5py
+import numpy as np
 
 
 def open_hdf5(dbPath):
@@ -34,3 +35,42 @@ def stored_label_names(dbPath):
             f"{dbPath} has no class names ('label_names'): build it with build_dogs_vs_cats.py"
         )
     return names
+
+
+def read_rows_and_labels(db, dbPath, dataKey, rank):
+    """(the `dataKey` data set, its labels as a 1-D integer array), checked
+    when the file is opened: a damaged or foreign file is reported here, in
+    one line naming it, not as a failure deep inside training.
+
+    Args:
+        db: the open file.
+        rank: the dimensions each row must have (3 for images, 1 for
+            feature vectors), or None for any.
+    """
+    for key in (dataKey, "labels"):
+        if key not in db:
+            raise ValueError(f"{dbPath} has no '{key}' data set (it has {sorted(db.keys())})")
+        if not isinstance(db[key], h5py.Dataset):
+            raise ValueError(f"{dbPath}: '{key}' is a {type(db[key]).__name__}, not a data set")
+    rows = db[dataKey]
+    wrongRank = rows.ndim < 2 if rank is None else rows.ndim != rank + 1
+    if wrongRank or not np.issubdtype(rows.dtype, np.number):
+        raise ValueError(
+            f"{dbPath}: '{dataKey}' holds {rows.dtype} rows of shape {rows.shape[1:]}; "
+            f"expected numbers in rows of {rank or 'one or more'} dimension(s)"
+        )
+    labels = db["labels"]
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{dbPath}: 'labels' holds {labels.dtype} of shape {labels.shape}; expected one "
+            "integer class index per row (not one-hot, float or text labels)"
+        )
+    try:
+        labels = labels[:]
+    except OSError as error:
+        raise ValueError(f"{dbPath}: 'labels' cannot be read ({error})") from None
+    if labels.shape != (rows.shape[0],):
+        raise ValueError(
+            f"{dbPath} holds {rows.shape[0]} rows of '{dataKey}' but {len(labels)} labels"
+        )
+    return rows, labels

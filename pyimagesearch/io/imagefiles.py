@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import zipfile
+import zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,10 +17,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+from pyimagesearch.io.imageheaders import image_size
+
+# A photo that declares more pixels is skipped as "too large" before it is
+# decoded (100 megapixels decode to 300 MB), as is a file of more bytes.
+MAX_PIXELS = 100_000_000
+MAX_FILE_BYTES = 256 * 2**20
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 # Kaggle's names: "<label>.<id>.<ext>" for training photos, "<id>.<ext>" for test photos.
-LABELLED_NAME = re.compile(r"^(?P<label>[A-Za-z_]+)\.(?P<id>\d+)\.[A-Za-z]+$")
-ID_NAME = re.compile(r"^(?P<id>\d+)\.[A-Za-z]+$")
+# Only ASCII digits: \d would take "٣.jpg" as id 3.
+LABELLED_NAME = re.compile(r"^(?P<label>[A-Za-z_]+)\.(?P<id>[0-9]+)\.[A-Za-z]+$")
+ID_NAME = re.compile(r"^(?P<id>[0-9]+)\.[A-Za-z]+$")
 
 
 _open_archives = threading.local()
@@ -59,16 +67,44 @@ class ImageFile:
         match = LABELLED_NAME.match(self.basename) or ID_NAME.match(self.basename)
         return int(match.group("id")) if match else None
 
-    def read_bytes(self):
+    @property
+    def test_id(self):
+        """The number of a Kaggle test photo's name ("12.jpg" -> 12), or None
+        (for "cat.12.jpg" too: a training photo is not a test photo)."""
+        match = ID_NAME.match(self.basename)
+        return int(match.group("id")) if match else None
+
+    def read_bytes(self, maxBytes=MAX_FILE_BYTES):
+        """The file's bytes; `TooLarge` when it declares more than `maxBytes`
+        (a zip member's declared size is checked before it is inflated)."""
         if self.in_zip:
-            return _archive(self.source).read(self.name)
-        with open(os.path.join(self.source, self.name), "rb") as f:
-            return f.read()
+            archive = _archive(self.source)
+            size = archive.getinfo(self.name).file_size
+        else:
+            path = os.path.join(self.source, self.name)
+            size = os.path.getsize(path)
+        if size > maxBytes:
+            raise TooLarge(f"too large ({size} bytes, more than the limit of {maxBytes})")
+        if self.in_zip:
+            return archive.read(self.name)
+        with open(path, "rb") as f:
+            return f.read(maxBytes + 1)
+
+
+class TooLarge(ValueError):
+    """A photo larger than the limits: skipped, with this as its reason."""
+
+
+def _skip(image_file, reason):
+    return {"file": image_file.name, "reason": reason}
 
 
 def list_image_files(source):
-    """Every file under a folder or in a .zip archive, sorted by name, split
-    into (images, others): `others` are the files without an image extension.
+    """Every file under a folder or in a .zip archive, sorted by name, as
+    (images, skipped): the image files to read, and {"file", "reason"} for
+    the others -- no image extension, not a regular file (a FIFO or device
+    would hang or never end), or a repeated name in an archive (only its
+    last copy can be read by name; the earlier ones are skipped).
 
     Raises FileNotFoundError or ValueError, naming `source`, when it is
     missing, neither a folder nor a zip, or holds no images.
@@ -76,23 +112,32 @@ def list_image_files(source):
     if not os.path.exists(source):
         raise FileNotFoundError(f"{source} does not exist: pass a folder of photos or a .zip")
     in_zip = not os.path.isdir(source)
+    skipped = []
     if not in_zip:
         names = [
             os.path.relpath(os.path.join(folder, f), source)
             for folder, _, files in os.walk(source)
             for f in files
         ]
+        regular = [n for n in names if os.path.isfile(os.path.join(source, n))]
+        skipped += [
+            {"file": n, "reason": "not a regular file"} for n in sorted(set(names) - set(regular))
+        ]
+        names = regular
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
             names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        repeated = [n for k, n in enumerate(names) if n in names[k + 1 :]]
+        skipped += [{"file": n, "reason": "duplicate name in the archive"} for n in repeated]
+        names = list(dict.fromkeys(names))
     else:
         raise ValueError(f"{source} is neither a folder nor a .zip archive of photos")
     files = [ImageFile(source, name, in_zip) for name in sorted(names)]
     images = [f for f in files if f.name.lower().endswith(IMAGE_EXTENSIONS)]
-    others = [f for f in files if not f.name.lower().endswith(IMAGE_EXTENSIONS)]
+    skipped += [_skip(f, "not an image file") for f in files if f not in images]
     if not images:
         raise ValueError(f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)})")
-    return images, others
+    return images, skipped
 
 
 def labelled_image_files(source):
@@ -100,11 +145,8 @@ def labelled_image_files(source):
     "<label>.<id>.<ext>": every image file, those whose name carries a
     label, and {"file", "reason"} for every file that is not an image or
     has no label."""
-    files, others = list_image_files(source)
-    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [
-        {"file": f.name, "reason": "no class label in the name"} for f in files if f.label is None
-    ]
+    files, skipped = list_image_files(source)
+    skipped += [_skip(f, "no class label in the name") for f in files if f.label is None]
     return files, [f for f in files if f.label is not None], skipped
 
 
@@ -147,30 +189,49 @@ def jpeg_is_complete(data):
     return False
 
 
-def decode_image(data):
+def decode_image(data, maxPixels=MAX_PIXELS):
     """Decode image bytes to a 3-channel BGR uint8 array, or return a reason
     string when they are not a complete image.
 
+    The size the header declares is checked first: an image of more than
+    `maxPixels` pixels, or one whose size cannot be read from a PNG, JPEG,
+    BMP, GIF, WebP or TIFF header, is refused before anything is decoded.
     Grayscale, CMYK, 16-bit and alpha images are converted to 8-bit BGR.
     """
     if len(data) == 0:
         return "empty file"
+    size = image_size(data)
+    if size is None:
+        return "not a readable image (no PNG, JPEG, BMP, GIF, WebP or TIFF header)"
+    if size[0] * size[1] > maxPixels:
+        return f"too large ({size[0]} x {size[1]} pixels, more than the limit of {maxPixels})"
     # A truncated JPEG still decodes, with its missing rows grey: refuse it.
     if data[:2] == b"\xff\xd8" and not jpeg_is_complete(data):
         return "truncated JPEG"
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as error:  # OpenCV's own limits, or a header it refuses
+        return f"not a readable image ({' '.join(str(error).split())[-120:]})"
     if image is None:
         return "not a readable image"
     return image
 
 
-def _load(image_file, preprocessor):
+# What reading a damaged file or archive member can raise: a bad CRC, a
+# corrupt deflate stream, a cut archive, an unsupported or encrypted member.
+READ_ERRORS = (OSError, zipfile.BadZipFile, KeyError, zlib.error, EOFError, NotImplementedError,
+               RuntimeError)  # fmt: skip
+
+
+def _load(image_file, preprocessor, maxPixels):
     """(image, None) for a usable photo, else (None, reason)."""
     try:
         data = image_file.read_bytes()
-    except (OSError, zipfile.BadZipFile, KeyError) as error:
-        return None, f"cannot be read ({error})"
-    image = decode_image(data)
+    except TooLarge as error:
+        return None, str(error)
+    except READ_ERRORS as error:
+        return None, f"cannot be read ({' '.join(str(error).split())})"
+    image = decode_image(data, maxPixels)
     if isinstance(image, str):
         return None, image
     if preprocessor is not None:
@@ -178,8 +239,9 @@ def _load(image_file, preprocessor):
     return image, None
 
 
-def load_images(image_files, preprocessor=None, workers=1):
-    """Decode (and preprocess) photos, `workers` at a time.
+def load_images(image_files, preprocessor=None, workers=1, maxPixels=MAX_PIXELS):
+    """Decode (and preprocess) photos, `workers` at a time; larger than
+    `maxPixels`, they are unusable (see `decode_image`).
 
     Yields (image_file, image, reason) in the order given: `image` is the
     preprocessed BGR array, or None with `reason` saying why it is unusable.
@@ -192,12 +254,12 @@ def load_images(image_files, preprocessor=None, workers=1):
     """
     if workers <= 1:
         for image_file in image_files:
-            yield (image_file, *_load(image_file, preprocessor))
+            yield (image_file, *_load(image_file, preprocessor, maxPixels))
         return
     with ThreadPoolExecutor(workers) as pool:
         pending = deque()
         for image_file in image_files:
-            pending.append((image_file, pool.submit(_load, image_file, preprocessor)))
+            pending.append((image_file, pool.submit(_load, image_file, preprocessor, maxPixels)))
             if len(pending) >= 4 * workers:
                 (done, future) = pending.popleft()
                 yield (done, *future.result())
@@ -206,17 +268,17 @@ def load_images(image_files, preprocessor=None, workers=1):
             yield (done, *future.result())
 
 
-def usable_batches(image_files, preprocessor, batchSize, workers, skipped):
+def usable_batches(image_files, preprocessor, batchSize, workers, skipped, maxPixels=MAX_PIXELS):
     """Decode photos in `workers` threads and yield lists of up to
     `batchSize` (image_file, image) pairs of usable photos, in order.
     Unusable ones are appended to `skipped` as {"file", "reason"}; each list
     comes with the number of files it accounts for, for progress bars:
     yields (pairs, files_done)."""
     pairs, done = [], 0
-    for image_file, image, reason in load_images(image_files, preprocessor, workers):
+    for image_file, image, reason in load_images(image_files, preprocessor, workers, maxPixels):
         done += 1
         if image is None:
-            skipped.append({"file": image_file.name, "reason": reason})
+            skipped.append(_skip(image_file, reason))
         else:
             pairs.append((image_file, image))
         if len(pairs) == batchSize:

@@ -66,7 +66,11 @@ class FeatureExtractor:
         self.inputSize = inputSize
         self.preprocess = preprocess
         self.name = name
-        self.resizer = SimplePreprocessor(inputSize, inputSize)
+
+    @property
+    def resizer(self):
+        """A `SimplePreprocessor` to the input size, for each photo."""
+        return SimplePreprocessor(self.inputSize, self.inputSize)
 
     @property
     def dim(self):

@@ -42,6 +42,20 @@ def load_model(path):
         raise ValueError(f"{path} could not be loaded as a Keras model ({message})") from None
 
 
+def check_image_classifier(model, path, labelNames=None):
+    """Raise ValueError naming `path` unless `model` takes (N, H, W, 3)
+    images and returns (N, classes) scores, with one class per name in
+    `labelNames` when they are given: checked before any prediction."""
+    inputs = getattr(model, "input_shape", None)
+    outputs = getattr(model, "output_shape", None)
+    if not (isinstance(inputs, tuple) and len(inputs) == 4 and inputs[-1] == 3):
+        raise ValueError(f"{path} takes inputs of shape {inputs}; expected (N, H, W, 3) images")
+    if not (isinstance(outputs, tuple) and len(outputs) == 2 and (outputs[-1] or 0) >= 2):
+        raise ValueError(f"{path} returns {outputs}; expected (N, classes) with 2 or more classes")
+    if labelNames is not None and outputs[-1] != len(labelNames):
+        raise ValueError(f"{path} returns {outputs[-1]} scores but names {len(labelNames)} classes")
+
+
 def check_keras_path(path):
     """Raise unless `path` is one Keras 3 can save a model to."""
     if not path.endswith(".keras"):

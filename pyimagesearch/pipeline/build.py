@@ -7,10 +7,11 @@ from collections import Counter
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
-from pyimagesearch.io.imagefiles import labelled_image_files, load_images
+from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
-from pyimagesearch.utils.files import refuse_existing, write_json
+from pyimagesearch.utils.files import commit_files, partial_path, refuse_existing, write_json
+from pyimagesearch.utils.locks import output_lock
 
 # The held-out splits, in the order their quotas are filled; the remaining
 # photos are the training split. One name here is one more split.
@@ -43,6 +44,7 @@ def build_dataset(
     workers=1,
     seed=42,
     overwrite=False,
+    maxPixels=MAX_PIXELS,
     progress=None,
 ):
     """Decode, resize and store labelled photos in HDF5 split files, and
@@ -62,6 +64,7 @@ def build_dataset(
         seed: the photos are taken in a random order with this seed; the
             first usable ones of each class fill the held-out quotas
             (stratified by class), the rest go to training.
+        maxPixels: photos declaring more pixels are skipped undecoded.
         progress: a callable(total) returning a progress bar, or None.
 
     Unreadable photos and names without a label are skipped and listed in
@@ -72,80 +75,98 @@ def build_dataset(
     splitSizes = dict(splitSizes or {name: 2500 for name in SPLITS})
     paths = split_paths(outputDir, splitSizes)
     reportPath = os.path.join(outputDir, "build_report.json")
-    refuse_existing([*paths.values(), meanPath], overwrite)
+    with output_lock(outputDir, meanPath):
+        refuse_existing([*paths.values(), meanPath], overwrite)
 
-    files, labelled, skipped = labelled_image_files(images)
-    total = len(labelled) + len(skipped)
-    classNames = sorted({f.label for f in labelled})
-    class_index = {name: k for k, name in enumerate(classNames)}
-    class_counts = Counter(f.label for f in labelled)
-    needed = sum(splitSizes.values()) + 1
-    if len(classNames) < 2 or len(labelled) < needed:
-        raise ValueError(
-            f"{images} holds {len(labelled)} labelled photos in {len(classNames)} class(es) "
-            f"({dict(class_counts)}); the splits need at least {needed} in 2 or more classes"
-        )
-    counts = [class_counts[name] for name in classNames]
-    quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
-    rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
-
-    order = np.random.default_rng(seed).permutation(len(labelled))
-    writers = {
-        # a small buffer: memory stays flat however many photos there are
-        name: HDF5DatasetWriter(
-            (rows[name], size, size, 3), path, bufSize=64, dtype="uint8", overwrite=overwrite
-        )
-        for name, path in paths.items()
-    }
-    mean = DatasetMean()
-    bar = progress(len(labelled)) if progress else None
-    try:
-        loaded = load_images(
-            [labelled[i] for i in order], AspectAwarePreprocessor(size, size), workers
-        )
-        for done, (image_file, image, reason) in enumerate(loaded, 1):
-            if image is None:
-                skipped.append({"file": image_file.name, "reason": reason})
-                continue
-            k = class_index[image_file.label]
-            split = next((name for name in splitSizes if quotas[name][k] > 0), "train")
-            if split != "train":
-                quotas[split][k] -= 1
-            else:
-                mean.partial_fit(image)
-            writers[split].add(image[None], [k])
-            if bar:
-                bar.update(done)
-        if bar:
-            bar.finish()
-        short = any(sum(quota) for quota in quotas.values())
-        used = sum(w.idx + w.buffered for w in writers.values())
-        if short or mean.mean_ is None:
-            sizes = ", ".join(f"{count} for {name}" for name, count in splitSizes.items())
+        files, labelled, skipped = labelled_image_files(images)
+        total = len(labelled) + len(skipped)
+        classNames = sorted({f.label for f in labelled})
+        class_index = {name: k for k, name in enumerate(classNames)}
+        class_counts = Counter(f.label for f in labelled)
+        needed = sum(splitSizes.values()) + 1
+        if len(classNames) < 2 or len(labelled) < needed:
             raise ValueError(
-                f"{images}: only {used} of {total} files are usable photos "
-                f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
+                f"{images} holds {len(labelled)} labelled photos in {len(classNames)} class(es) "
+                f"({dict(class_counts)}); the splits need at least {needed} in 2 or more classes"
             )
-        for writer in writers.values():
-            writer.storeClassLabels(classNames)
-            writer.flush()
-    except BaseException:
-        for writer in writers.values():
-            writer.abort()
-        raise
+        counts = [class_counts[name] for name in classNames]
+        quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
+        rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
 
-    report = {
-        "images": images,
-        "photos_found": len(files),
-        "used": {name: writer.idx for name, writer in writers.items()},
-        "label_names": classNames,
-        "mean": mean.mean_,
-        "skipped_count": len(skipped),
-        "skipped": skipped,
-    }
-    # The renames below are the only moment the outputs change.
-    for writer in writers.values():
-        writer.close()
-    mean.save(meanPath)
-    write_json(reportPath, report)
-    return report
+        order = np.random.default_rng(seed).permutation(len(labelled))
+        writers = {
+            # a small buffer: memory stays flat however many photos there are
+            name: HDF5DatasetWriter(
+                (rows[name], size, size, 3), path, bufSize=64, dtype="uint8", overwrite=overwrite
+            )
+            for name, path in paths.items()
+        }
+        mean = DatasetMean()
+        bar = progress(len(labelled)) if progress else None
+        try:
+            loaded = load_images(
+                [labelled[i] for i in order],
+                AspectAwarePreprocessor(size, size),
+                workers,
+                maxPixels,
+            )
+            for done, (image_file, image, reason) in enumerate(loaded, 1):
+                if image is None:
+                    skipped.append({"file": image_file.name, "reason": reason})
+                    continue
+                k = class_index[image_file.label]
+                split = next((name for name in splitSizes if quotas[name][k] > 0), "train")
+                if split != "train":
+                    quotas[split][k] -= 1
+                else:
+                    mean.partial_fit(image)
+                writers[split].add(image[None], [k])
+                if bar:
+                    bar.update(done)
+            if bar:
+                bar.finish()
+            short = any(sum(quota) for quota in quotas.values())
+            used = sum(w.idx + w.buffered for w in writers.values())
+            if short or mean.mean_ is None:
+                sizes = ", ".join(f"{count} for {name}" for name, count in splitSizes.items())
+                raise ValueError(
+                    f"{images}: only {used} of {total} files are usable photos "
+                    f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
+                )
+            for writer in writers.values():
+                writer.storeClassLabels(classNames)
+                writer.flush()
+        except BaseException:
+            for writer in writers.values():
+                writer.abort()
+            raise
+
+        report = {
+            "images": images,
+            "photos_found": len(files),
+            "used": {name: writer.idx for name, writer in writers.items()},
+            "label_names": classNames,
+            "mean": mean.mean_,
+            "skipped_count": len(skipped),
+            "skipped": skipped,
+        }
+        # Everything is written beside the outputs first; the splits, the mean
+        # and the report then replace any older build together, or not at all.
+        try:
+            for writer in writers.values():
+                writer.finish()
+            mean.save(partial_path(meanPath))
+            write_json(partial_path(reportPath), report)
+            commit_files(
+                [(writer.partialPath, writer.outputPath) for writer in writers.values()]
+                + [(partial_path(meanPath), meanPath), (partial_path(reportPath), reportPath)]
+            )
+        except BaseException:
+            for path in [w.partialPath for w in writers.values()] + [
+                partial_path(meanPath),
+                partial_path(reportPath),
+            ]:
+                if os.path.exists(path):
+                    os.remove(path)
+            raise
+        return report

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.io.hdf5files import open_hdf5, read_label_names
+from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
 from pyimagesearch.utils.files import read_json, write_json
 
 FORMAT = "pyimagesearch.logistic_regression.v1"
@@ -32,13 +32,8 @@ def read_features(dbPath):
     """(features (N, D) float, labels (N,), label names) from a file written
     by `extract_features`, checked."""
     with open_hdf5(dbPath) as db:
-        for key in ("features", "labels"):
-            if key not in db:
-                raise ValueError(
-                    f"{dbPath} has no '{key}' data set: write it with extract_features.py"
-                )
-        features = db["features"][:]
-        labels = db["labels"][:]
+        (features, labels) = read_rows_and_labels(db, dbPath, "features", rank=1)
+        features = features[:]
         labelNames = read_label_names(db)
     if features.ndim != 2 or len(features) != len(labels) or len(features) < 8:
         raise ValueError(
@@ -50,6 +45,11 @@ def read_features(dbPath):
     classes = np.unique(labels)
     if labelNames is None or classes.min() < 0 or classes.max() >= len(labelNames):
         raise ValueError(f"{dbPath}: labels {classes.tolist()} do not match its label_names")
+    if len(classes) < 2:
+        raise ValueError(
+            f"{dbPath} holds one class only ({labelNames[classes[0]]!r}): a classifier needs "
+            "photos of two or more"
+        )
     return features, labels, labelNames
 
 
@@ -106,16 +106,61 @@ def save_logistic_regression(model, path, labelNames=None):
 
 
 def load_logistic_regression(path):
-    """(model, labelNames) from a file written by `save_logistic_regression`."""
+    """(model, labelNames) from a file written by `save_logistic_regression`.
+
+    The file is checked as untrusted input: every number finite, every
+    field of the shape the others imply, nothing else. A file that fails
+    is refused with ValueError naming it."""
     data = read_json(path, "a classifier JSON written by train_model.py")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path} is not a JSON model file written by train_model.py")
-    model = LogisticRegression(**data["params"])
-    model.classes_ = np.array(data["classes"])
-    model.coef_ = np.array(data["coef"], dtype=np.float64)
-    model.intercept_ = np.array(data["intercept"], dtype=np.float64)
-    model.n_features_in_ = model.coef_.shape[1]
-    return model, data["label_names"]
+
+    def refuse(what):
+        raise ValueError(f"{path} is not a usable classifier file: {what}")
+
+    classes = data.get("classes")
+    if (not isinstance(classes, list) or len(classes) < 2 or len(set(map(str, classes))) !=
+            len(classes) or not all(type(c) is int for c in classes)):  # fmt: skip
+        refuse("'classes' must list two or more distinct integers")
+    rows = 1 if len(classes) == 2 else len(classes)
+    coef = finite_array(data.get("coef"), 2, refuse, "coef")
+    intercept = finite_array(data.get("intercept"), 1, refuse, "intercept")
+    if coef.shape[0] != rows or coef.shape[1] < 1 or intercept.shape != (rows,):
+        refuse(
+            f"'coef' {coef.shape} and 'intercept' {intercept.shape} do not fit "
+            f"{len(classes)} classes (expected ({rows}, D) and ({rows},))"
+        )
+    names = data.get("label_names")
+    if names is not None and (
+        not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+    ):
+        refuse("'label_names' must be a list of strings")
+    params = data.get("params")
+    if not isinstance(params, dict):
+        refuse("'params' must be an object")
+    known = LogisticRegression().get_params()
+    model = LogisticRegression(
+        **{k: v for k, v in params.items() if k in known and isinstance(v, (int, float, str))}
+    )
+    model.classes_ = np.array(classes)
+    model.coef_ = coef
+    model.intercept_ = intercept
+    model.n_features_in_ = coef.shape[1]
+    return model, names
+
+
+def finite_array(value, ndim, refuse, field):
+    """`value` as a float64 array of `ndim` dimensions, all finite, or
+    `refuse(...)` saying what is wrong with `field`."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        refuse(f"'{field}' must be numbers in a rectangular array")
+    if array.ndim != ndim:
+        refuse(f"'{field}' must have {ndim} dimension(s); it has {array.ndim}")
+    if not np.all(np.isfinite(array)):
+        refuse(f"'{field}' holds NaN or infinite values")
+    return array
 
 
 def class_column(model, labelNames, name):

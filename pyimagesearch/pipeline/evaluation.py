@@ -91,13 +91,14 @@ def crop_accuracy(testPath, meanPath, modelPath, batchSize=64, crops="auto", pro
     Returns {"images", "rank1", "rank1_10_crops", "crops", "model", "test"}.
     """
     from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
-    from pyimagesearch.nn.modelfiles import load_model
+    from pyimagesearch.nn.modelfiles import check_image_classifier, load_label_names, load_model
     from pyimagesearch.preprocessing import CropPreprocessor, MeanPreprocessor, SimplePreprocessor
     from pyimagesearch.preprocessing.tencrop import ten_crop_model
     from pyimagesearch.utils.ranked import rank5_accuracy
 
     means = MeanPreprocessor.from_json(meanPath)
     model = load_model(modelPath)
+    check_image_classifier(model, modelPath, load_label_names(modelPath))
     (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
     classes = int(model.output_shape[-1])
     resized = HDF5DatasetGenerator(

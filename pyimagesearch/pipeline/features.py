@@ -4,8 +4,9 @@ pre-trained CNN, to HDF5 (the book's extract_features.py)."""
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
-from pyimagesearch.io.imagefiles import labelled_image_files, usable_batches
+from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
 from pyimagesearch.utils.files import refuse_existing
+from pyimagesearch.utils.locks import output_lock
 
 
 def extract_backbone_features(
@@ -41,6 +42,7 @@ def extract_features(
     workers=1,
     seed=42,
     overwrite=False,
+    maxPixels=MAX_PIXELS,
     progress=None,
 ):
     """Write the features of every labelled photo to `outputPath`.
@@ -53,37 +55,43 @@ def extract_features(
         batchSize: photos per forward pass.
         seed: the photos are stored in a random order with this seed, so
             that a first/last split of the rows is a random split.
+        maxPixels: photos declaring more pixels are skipped undecoded.
         progress: a callable(total) returning a progress bar, or None.
 
     Returns {"rows": N, "skipped": [{"file", "reason"}, ...]}.
     """
-    (_, labelled, skipped) = labelled_image_files(images)
-    if not labelled:
-        raise ValueError(f"{images} holds no photos named <label>.<id>.<ext>, like cat.0.jpg")
-    classNames = sorted({f.label for f in labelled})
-    order = np.random.default_rng(seed).permutation(len(labelled))
-    labelled = [labelled[i] for i in order]
+    with output_lock(outputPath):
+        (_, labelled, skipped) = labelled_image_files(images)
+        if not labelled:
+            raise ValueError(f"{images} holds no photos named <label>.<id>.<ext>, like cat.0.jpg")
+        classNames = sorted({f.label for f in labelled})
+        order = np.random.default_rng(seed).permutation(len(labelled))
+        labelled = [labelled[i] for i in order]
 
-    bar = progress(len(labelled)) if progress else None
-    with HDF5DatasetWriter(
-        (len(labelled), extractor.dim),
-        outputPath,
-        dataKey="features",
-        bufSize=bufSize,
-        dtype="float32",
-        overwrite=overwrite,
-    ) as writer:
-        writer.storeClassLabels(classNames)
-        batches = usable_batches(labelled, extractor.resizer, batchSize, workers, skipped)
-        for usable, done in batches:
-            if usable:
-                features = extractor.extract([image for _, image in usable])
-                writer.add(features, [classNames.index(f.label) for f, _ in usable])
+        bar = progress(len(labelled)) if progress else None
+        with HDF5DatasetWriter(
+            (len(labelled), extractor.dim),
+            outputPath,
+            dataKey="features",
+            bufSize=bufSize,
+            dtype="float32",
+            overwrite=overwrite,
+        ) as writer:
+            writer.storeClassLabels(classNames)
+            batches = usable_batches(
+                labelled, extractor.resizer, batchSize, workers, skipped, maxPixels
+            )
+            for usable, done in batches:
+                if usable:
+                    features = extractor.extract([image for _, image in usable])
+                    writer.add(features, [classNames.index(f.label) for f, _ in usable])
+                if bar:
+                    bar.update(done)
             if bar:
-                bar.update(done)
-        if bar:
-            bar.finish()
-        rows = writer.idx + writer.buffered
-        if rows == 0:
-            raise ValueError(f"{images}: none of the {len(labelled)} labelled photos is readable")
-    return {"rows": rows, "skipped": skipped}
+                bar.finish()
+            rows = writer.idx + writer.buffered
+            if rows == 0:
+                raise ValueError(
+                    f"{images}: none of the {len(labelled)} labelled photos is readable"
+                )
+        return {"rows": rows, "skipped": skipped}

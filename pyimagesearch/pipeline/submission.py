@@ -5,8 +5,9 @@ class (Kaggle's Dogs vs Cats asks for "dog"), from a trained AlexNet with
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.io.imagefiles import list_image_files, usable_batches
+from pyimagesearch.io.imagefiles import MAX_PIXELS, list_image_files, usable_batches
 from pyimagesearch.utils.files import atomic_path, refuse_existing
+from pyimagesearch.utils.locks import output_lock
 
 # Unusable photos still get a row, so the submission stays complete: 0.5
 # says "no idea" and costs the least log loss.
@@ -29,7 +30,7 @@ def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
     AlexNet and its training mean, averaged over 10 crops of each photo
     resized to `size` x `size` as by the build; the crops are cut in the
     compiled model ("graph") or on CPU threads ("cpu"), as `crop_accuracy`."""
-    from pyimagesearch.nn.modelfiles import load_label_names, load_model
+    from pyimagesearch.nn.modelfiles import check_image_classifier, load_label_names, load_model
     from pyimagesearch.pipeline.evaluation import check_finite, crop_path, predict_ten_crops
     from pyimagesearch.preprocessing import (
         AspectAwarePreprocessor,
@@ -40,7 +41,9 @@ def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
 
     means = MeanPreprocessor.from_json(meanPath)
     model = load_model(modelPath)
-    column = column_of(load_label_names(modelPath), positive, modelPath)
+    labelNames = load_label_names(modelPath)
+    check_image_classifier(model, modelPath, labelNames)
+    column = column_of(labelNames, positive, modelPath)
     (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
     if size < max(height, width):
         raise ArgumentError("size", f"{size} is smaller than the model's input {height}x{width}")
@@ -79,7 +82,14 @@ def classifier_predictor(classifierPath, extractor, positive="dog"):
 
 
 def write_submission(
-    images, outputPath, predictor, batchSize=64, workers=1, overwrite=False, progress=None
+    images,
+    outputPath,
+    predictor,
+    batchSize=64,
+    workers=1,
+    overwrite=False,
+    maxPixels=MAX_PIXELS,
+    progress=None,
 ):
     """Predict every photo named N.<ext> in `images` (a folder or .zip) and
     write `outputPath`: the header "id,label", then one row per id, in id
@@ -88,41 +98,52 @@ def write_submission(
     Args:
         predictor: (preprocessor, predict) from `alexnet_predictor` or
             `classifier_predictor`.
+        maxPixels: photos declaring more pixels are not decoded (0.5).
         progress: a callable(total) returning a progress bar, or None.
 
     Returns {"rows": N, "unusable": [...], "skipped": [...]}: photos that
     could not be read (written as 0.5) and files that are not photos with
     an id (left out), each {"file", "reason"}.
     """
-    refuse_existing([outputPath], overwrite)
-    files, others = list_image_files(images)
-    skipped = [{"file": f.name, "reason": "not an image file"} for f in others]
-    skipped += [
-        {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
-        for f in files
-        if f.id is None
-    ]
-    files = sorted((f for f in files if f.id is not None), key=lambda f: f.id)
-    ids = [f.id for f in files]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{images} holds several photos with the same id")
+    with output_lock(outputPath):
+        refuse_existing([outputPath], overwrite)
+        files, skipped = list_image_files(images)
+        skipped += [
+            {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
+            for f in files
+            if f.test_id is None
+        ]
+        files = sorted((f for f in files if f.test_id is not None), key=lambda f: f.test_id)
+        if not files:
+            raise ValueError(
+                f"{images} holds no photos named N.<ext> (like Kaggle's 1.jpg): nothing to "
+                "predict; training photos (cat.N.jpg) are not test photos"
+            )
+        ids = [f.test_id for f in files]
+        for first, second in zip(files, files[1:]):
+            if first.test_id == second.test_id:
+                raise ValueError(
+                    f"{images} holds {first.name} and {second.name}, both id {first.test_id}: "
+                    "a submission has one row per id"
+                )
 
-    (preprocessor, predict) = predictor
-    probabilities = {}
-    unusable = []
-    bar = progress(len(files)) if progress else None
-    for usable, done in usable_batches(files, preprocessor, batchSize, workers, unusable):
-        if usable:
-            scores = predict(np.stack([image for _, image in usable]))
-            probabilities.update({f.id: float(p) for (f, _), p in zip(usable, scores)})
+        (preprocessor, predict) = predictor
+        probabilities = {}
+        unusable = []
+        bar = progress(len(files)) if progress else None
+        batches = usable_batches(files, preprocessor, batchSize, workers, unusable, maxPixels)
+        for usable, done in batches:
+            if usable:
+                scores = predict(np.stack([image for _, image in usable]))
+                probabilities.update({f.test_id: float(p) for (f, _), p in zip(usable, scores)})
+            if bar:
+                bar.update(done)
         if bar:
-            bar.update(done)
-    if bar:
-        bar.finish()
+            bar.finish()
 
-    with atomic_path(outputPath) as temporary:
-        with open(temporary, "w") as f:
-            f.write("id,label\n")
-            for image_id in ids:
-                f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
-    return {"rows": len(ids), "unusable": unusable, "skipped": skipped}
+        with atomic_path(outputPath) as temporary:
+            with open(temporary, "w") as f:
+                f.write("id,label\n")
+                for image_id in ids:
+                    f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
+        return {"rows": len(ids), "unusable": unusable, "skipped": skipped}

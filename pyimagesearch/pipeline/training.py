@@ -108,7 +108,8 @@ def train_alexnet(
             (default: `ImageAugmenter` with the book's parameters).
         log: called with each progress message.
 
-    Returns the Keras `History`.
+    Returns the Keras `History` (None when a resumed run had already
+    trained every epoch and only its final model was missing).
     """
     import keras
 
@@ -126,114 +127,126 @@ def train_alexnet(
         SimplePreprocessor,
     )
     from pyimagesearch.utils.devices import describe
+    from pyimagesearch.utils.files import check_writable
+    from pyimagesearch.utils.locks import output_lock
 
     if inputSize < SMALLEST_INPUT:
         raise ArgumentError(
             "inputSize", f"{inputSize} is too small for AlexNet: use {SMALLEST_INPUT} or more"
         )
     check_keras_path(modelPath)  # before hours of training, not after
-    checkpoint, done = latest_checkpoint(outputDir)
-    if not resume and checkpoint is not None:
-        raise ArgumentError(
-            "resume", f"{checkpoint} exists: resume that run, or write to another output folder"
-        )
-    if resume and checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint-epoch-*.keras in {outputDir} to resume from")
-    if done >= epochs:
-        raise ArgumentError(
-            "epochs", f"{checkpoint} has already trained {done} epochs: ask for more"
-        )
-
-    log(f"[INFO] training with {describe()}")
-    keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixedPrecision else "float32")
-
-    means = MeanPreprocessor.from_json(meanPath)
-    labelNames = stored_label_names(trainPath)
-    with open_hdf5(trainPath) as db:
-        (count, *shape) = db["images"].shape if "images" in db else (0,)
-    (mode, reason) = choose_cache(cache, split_bytes(shape, count))
-    log(f"[INFO] cache: {mode} -- {reason}")
-    # "device" reads the split into RAM once, to copy it to the accelerator
-    trainGen = HDF5DatasetGenerator(
-        trainPath,
-        batchSize,
-        [PatchPreprocessor(inputSize, inputSize), means],
-        classes=len(labelNames),
-        shuffle=True,
-        seed=seed,
-        workers=workers,
-        inMemory=mode != "none",
-    )
-    valGen = HDF5DatasetGenerator(
-        valPath,
-        batchSize,
-        [SimplePreprocessor(inputSize, inputSize), means],
-        classes=len(labelNames),
-        workers=workers,
-        inMemory=mode != "none",
-    )
-    with trainGen, valGen:
-        trainGen.check_image_size(inputSize)
-        valGen.check_image_size(inputSize)
-        trainGen.epoch = done  # the batches a run killed after `done` epochs would have seen
-        rows = trainGen.data
-        if checkpoint is not None:
-            log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
+    check_writable(modelPath)
+    with output_lock(outputDir, modelPath):
+        checkpoint, done = latest_checkpoint(outputDir)
+        if not resume and checkpoint is not None:
+            raise ArgumentError(
+                "resume", f"{checkpoint} exists: resume that run, or write to another output folder"
+            )
+        if resume and checkpoint is None:
+            raise FileNotFoundError(f"no checkpoint-epoch-*.keras in {outputDir} to resume from")
+        if done >= epochs and os.path.exists(modelPath):
+            raise ArgumentError(
+                "epochs", f"{checkpoint} has already trained {done} epochs: ask for more"
+            )
+        if done >= epochs:
+            # the run finished, but its final save did not: write it now
+            log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {modelPath}")
             model = load_model(checkpoint)
-            onDevice = type(model.layers[0]).__name__ == "DeviceRows"
-            if onDevice != (mode == "device"):
-                raise ArgumentError(
-                    "cache",
-                    f"{checkpoint} was trained with the cache "
-                    f"{'device' if onDevice else 'none or memory'}; "
-                    "resume with the same",
+            save_model(network_of(model), modelPath, stored_label_names(trainPath))
+            return None
+
+        log(f"[INFO] training with {describe()}")
+        keras.utils.set_random_seed(seed)
+        keras.mixed_precision.set_global_policy("mixed_float16" if mixedPrecision else "float32")
+
+        means = MeanPreprocessor.from_json(meanPath)
+        labelNames = stored_label_names(trainPath)
+        with open_hdf5(trainPath) as db:
+            (count, *shape) = db["images"].shape if "images" in db else (0,)
+        (mode, reason) = choose_cache(cache, split_bytes(shape, count))
+        log(f"[INFO] cache: {mode} -- {reason}")
+        # "device" reads the split into RAM once, to copy it to the accelerator
+        trainGen = HDF5DatasetGenerator(
+            trainPath,
+            batchSize,
+            [PatchPreprocessor(inputSize, inputSize), means],
+            classes=len(labelNames),
+            shuffle=True,
+            seed=seed,
+            workers=workers,
+            inMemory=mode != "none",
+        )
+        valGen = HDF5DatasetGenerator(
+            valPath,
+            batchSize,
+            [SimplePreprocessor(inputSize, inputSize), means],
+            classes=len(labelNames),
+            workers=workers,
+            inMemory=mode != "none",
+        )
+        with trainGen, valGen:
+            trainGen.check_image_size(inputSize)
+            valGen.check_image_size(inputSize)
+            trainGen.epoch = done  # the batches a run killed after `done` epochs would have seen
+            rows = trainGen.data
+            if checkpoint is not None:
+                log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
+                model = load_model(checkpoint)
+                onDevice = type(model.layers[0]).__name__ == "DeviceRows"
+                if onDevice != (mode == "device"):
+                    raise ArgumentError(
+                        "cache",
+                        f"{checkpoint} was trained with the cache "
+                        f"{'device' if onDevice else 'none or memory'}; "
+                        "resume with the same",
+                    )
+                if onDevice:
+                    model.layers[0].assign(rows)
+            else:
+                log("[INFO] compiling model...")
+                network = AlexNet.build(inputSize, inputSize, 3, len(labelNames), reg=reg)
+                if augmentation is None:
+                    augmentation = [ImageAugmenter(**AUGMENTATION, seed=seed)]
+                model = training_model(network, augmentation)
+                if mode == "device":
+                    model = keras.Sequential(
+                        [
+                            keras.Input((1,), dtype="int32"),
+                            *device_feeder(rows, inputSize, means, seed),
+                            model,
+                        ],
+                        name="alexnet_device",
+                    )
+                model.compile(
+                    loss="categorical_crossentropy",
+                    optimizer=keras.optimizers.Adam(learning_rate=learningRate),
+                    metrics=["accuracy"],
                 )
-            if onDevice:
-                model.layers[0].assign(rows)
-        else:
-            log("[INFO] compiling model...")
-            network = AlexNet.build(inputSize, inputSize, 3, len(labelNames), reg=reg)
-            if augmentation is None:
-                augmentation = [ImageAugmenter(**AUGMENTATION, seed=seed)]
-            model = training_model(network, augmentation)
+            network = network_of(model)
+            callbacks = [
+                TrainingMonitor(
+                    os.path.join(outputDir, "alexnet.png"),
+                    jsonPath=os.path.join(outputDir, "alexnet.json"),
+                    startAt=done,
+                ),
+                EpochCheckpoint(outputDir, startAt=done),
+            ]
+            options = dict(epochs=epochs, initial_epoch=done, verbose=verbose)
             if mode == "device":
-                model = keras.Sequential(
-                    [
-                        keras.Input((1,), dtype="int32"),
-                        *device_feeder(rows, inputSize, means, seed),
-                        model,
-                    ],
-                    name="alexnet_device",
+                onehot = np.eye(len(labelNames), dtype="float32")[trainGen.labels]
+                indices = np.arange(trainGen.numImages, dtype="int32")[:, None]
+                history = model.fit(
+                    indices,
+                    onehot,
+                    batch_size=batchSize,
+                    shuffle=True,
+                    callbacks=[HostValidation(network, valGen), *callbacks],
+                    **options,
                 )
-            model.compile(
-                loss="categorical_crossentropy",
-                optimizer=keras.optimizers.Adam(learning_rate=learningRate),
-                metrics=["accuracy"],
-            )
-        network = network_of(model)
-        callbacks = [
-            TrainingMonitor(
-                os.path.join(outputDir, "alexnet.png"),
-                jsonPath=os.path.join(outputDir, "alexnet.json"),
-                startAt=done,
-            ),
-            EpochCheckpoint(outputDir, startAt=done),
-        ]
-        options = dict(epochs=epochs, initial_epoch=done, verbose=verbose)
-        if mode == "device":
-            onehot = np.eye(len(labelNames), dtype="float32")[trainGen.labels]
-            indices = np.arange(trainGen.numImages, dtype="int32")[:, None]
-            history = model.fit(
-                indices,
-                onehot,
-                batch_size=batchSize,
-                shuffle=True,
-                callbacks=[HostValidation(network, valGen), *callbacks],
-                **options,
-            )
-        else:
-            history = model.fit(trainGen, validation_data=valGen, callbacks=callbacks, **options)
-    log(f"[INFO] serializing model to {modelPath}...")
-    save_model(network, modelPath, labelNames)
-    return history
+            else:
+                history = model.fit(
+                    trainGen, validation_data=valGen, callbacks=callbacks, **options
+                )
+        log(f"[INFO] serializing model to {modelPath}...")
+        save_model(network, modelPath, labelNames)
+        return history
