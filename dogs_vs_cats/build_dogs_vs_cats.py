@@ -8,9 +8,15 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
+from dogs_vs_cats.cli import (  # noqa: E402
+    ArgumentParser,
+    add_decoding_options,
+    positive_int,
+    print_skipped,
+    progress,
+    run,
+)
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.io.imagefiles import MAX_PIXELS  # noqa: E402
 
 
 def make_parser():
@@ -45,15 +51,7 @@ def make_parser():
     parser.add_argument(
         "--size", type=positive_int, default=config.IMAGE_SIZE, help="stored photos are size x size"
     )
-    parser.add_argument(
-        "--max-pixels",
-        type=positive_int,
-        default=MAX_PIXELS,
-        help="photos whose header declares more pixels are skipped as too large, undecoded",
-    )
-    parser.add_argument(
-        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
-    )
+    add_decoding_options(parser)
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the split")
     parser.add_argument("--force", action="store_true", help="replace existing outputs")
     return parser

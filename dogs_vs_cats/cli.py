@@ -68,6 +68,21 @@ def positive_float(text):
     return value
 
 
+def add_decoding_options(parser):
+    """--max-pixels and --workers, for the scripts that decode photos."""
+    from pyimagesearch.io.imagefiles import MAX_PIXELS
+
+    parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=MAX_PIXELS,
+        help="photos whose header declares more pixels are skipped as too large, undecoded",
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
+    )
+
+
 def explain(error, parser):
     """The one line a user sees for a library error: the flag that set the
     argument in question, and what to do about an existing output."""

@@ -9,9 +9,15 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dogs_vs_cats.cli import ArgumentParser, positive_int, print_skipped, progress, run  # noqa: E402
+from dogs_vs_cats.cli import (  # noqa: E402
+    ArgumentParser,
+    add_decoding_options,
+    positive_int,
+    print_skipped,
+    progress,
+    run,
+)
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.io.imagefiles import MAX_PIXELS  # noqa: E402
 from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
 
@@ -52,16 +58,10 @@ def make_parser():
     )
     parser.add_argument("--weights", default="imagenet", help="with --classifier: its weights")
     parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
-    parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument(
-        "--max-pixels",
-        type=positive_int,
-        default=MAX_PIXELS,
-        help="photos whose header declares more pixels are skipped as too large, undecoded",
+        "--batch-size", type=positive_int, default=64, help="photos per forward pass"
     )
-    parser.add_argument(
-        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
-    )
+    add_decoding_options(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
 

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import glob
 import os
 import re
@@ -9,7 +11,7 @@ from pyimagesearch.nn.modelfiles import save_model
 CHECKPOINT_NAME = re.compile(r"^checkpoint-epoch-(\d+)\.keras$")
 
 
-def latest_checkpoint(outputPath):
+def latest_checkpoint(outputPath: str | os.PathLike) -> tuple[str | None, int]:
     """(path, epoch) of the newest complete checkpoint in `outputPath`, or
     (None, 0) when there is none."""
     found = []
@@ -37,7 +39,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
     so the newest checkpoint is always loadable, even after a kill.
     """
 
-    def __init__(self, outputPath, every=1, startAt=0):
+    def __init__(self, outputPath: str | os.PathLike, every: int = 1, startAt: int = 0) -> None:
         super().__init__()
         self.outputPath = outputPath
         self.every = every

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import json
 import os
 
@@ -22,7 +24,12 @@ class TrainingMonitor(keras.callbacks.Callback):
     "accuracy", "val_loss", "val_accuracy", ...).
     """
 
-    def __init__(self, figPath, jsonPath=None, startAt=0):
+    def __init__(
+        self,
+        figPath: str | os.PathLike,
+        jsonPath: str | os.PathLike | None = None,
+        startAt: int = 0,
+    ) -> None:
         super().__init__()
         self.figPath = figPath
         self.jsonPath = jsonPath
@@ -43,7 +50,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             write_json(self.jsonPath, self.H)
         self.plot()
 
-    def plot(self):
+    def plot(self) -> None:
         epochs = range(1, len(self.H.get("loss", [])) + 1)
         # a Figure of its own: no pyplot state, and the user's matplotlib
         # backend (a notebook's, say) is left alone

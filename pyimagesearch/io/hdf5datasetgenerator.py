@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 import inspect
 import math
 import os
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import h5py
 import keras
@@ -60,18 +64,18 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
 
     def __init__(
         self,
-        dbPath,
-        batchSize,
-        preprocessors=None,
-        aug=None,
-        binarize=True,
-        classes=2,
-        shuffle=False,
-        seed=None,
-        dataKey="images",
-        inMemory=False,
+        dbPath: str | os.PathLike,
+        batchSize: int,
+        preprocessors: list | None = None,
+        aug: Any = None,
+        binarize: bool = True,
+        classes: int = 2,
+        shuffle: bool = False,
+        seed: int = None,
+        dataKey: str = "images",
+        inMemory: bool = False,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(**kwargs)
         self.dbPath = dbPath
         self.batchSize = check_positive_int("batchSize", batchSize)
@@ -135,7 +139,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
-    def check_image_size(self, size):
+    def check_image_size(self, size: int) -> None:
         """Raise unless the rows are (H, W, 3) images with H and W >= size."""
         if len(self.shape) != 3 or self.shape[2] != 3 or min(self.shape[:2]) < size:
             raise ValueError(
@@ -143,19 +147,19 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                 f"H and W at least the model's input size {size}"
             )
 
-    def __len__(self):
+    def __len__(self) -> int:
         return math.ceil(self.numImages / self.batchSize)
 
-    def rows(self, index):
+    def rows(self, index: int) -> tuple[int, int]:
         """The (start, end) rows of batch `index` of the current order."""
         start = int(self.order[index]) * self.batchSize
         return start, min(start + self.batchSize, self.numImages)
 
-    def batch_rng(self, index):
+    def batch_rng(self, index: int) -> np.random.Generator:
         """The random generator of batch `index` in the current epoch."""
         return np.random.default_rng([self.seed_, self._epoch, int(index)])
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
         (start, end) = self.rows(index)
@@ -193,10 +197,10 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             return next(flow)[0]
         return keras.ops.convert_to_numpy(self.aug(images))
 
-    def on_epoch_end(self):
+    def on_epoch_end(self) -> None:
         self.epoch = self._epoch + 1
 
-    def generator(self, passes=np.inf):
+    def generator(self, passes: float = np.inf) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The book's interface: yield (images, labels) batches for `passes`
         full passes over the file."""
         epochs = 0
@@ -206,7 +210,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             epochs += 1
             self.on_epoch_end()
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             if self._db is not None:
                 self._db.close()

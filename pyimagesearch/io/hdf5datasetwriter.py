@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 import contextlib
 import errno
 import os
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import h5py
 import numpy as np
@@ -47,8 +51,14 @@ class HDF5DatasetWriter:
     """
 
     def __init__(
-        self, dims, outputPath, dataKey="images", bufSize=1000, dtype=None, overwrite=False
-    ):
+        self,
+        dims: tuple[int, ...],
+        outputPath: str | os.PathLike,
+        dataKey: str = "images",
+        bufSize: int = 1000,
+        dtype: Any = None,
+        overwrite: bool = False,
+    ) -> None:
         dims = tuple(dims)
         if len(dims) < 2:
             raise ValueError(f"`dims` must be (N, ...) with at least two sizes; received {dims!r}")
@@ -126,7 +136,7 @@ class HDF5DatasetWriter:
         limits = np.iinfo(self.dtype)
         return limits.min <= rows.min() and rows.max() <= limits.max
 
-    def add(self, rows, labels):
+    def add(self, rows: np.ndarray, labels: np.ndarray) -> None:
         """Buffer `rows` (n, *dims[1:]) with their integer `labels` (n,)."""
         rows = self._checked(rows)
         labels = np.asarray(labels)
@@ -138,7 +148,7 @@ class HDF5DatasetWriter:
         if self.buffered >= self.bufSize:
             self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         """Write the buffered rows to the file."""
         if self.buffered == 0:
             return
@@ -177,12 +187,12 @@ class HDF5DatasetWriter:
             self.abort()
             raise OSError(f"{self.outputPath} cannot be written ({hdf5_reason(error)})") from None
 
-    def storeClassLabels(self, classLabels):
+    def storeClassLabels(self, classLabels: Iterable[str]) -> None:
         """Store the class names, index i naming label i, as UTF-8 strings."""
         names = [str(name) for name in classLabels]
         self.db.create_dataset("label_names", data=names, dtype=h5py.string_dtype("utf-8"))
 
-    def finish(self):
+    def finish(self) -> None:
         """Write what is buffered, trim the file to the rows added and close
         it, complete, at `partialPath`: for a caller that puts several
         outputs in place together (`pyimagesearch.utils.files.commit_files`)."""
@@ -195,12 +205,12 @@ class HDF5DatasetWriter:
             self.db.flush()
             self.db.close()
 
-    def close(self):
+    def close(self) -> None:
         """`finish`, then move the file to `outputPath`."""
         self.finish()
         os.replace(self.partialPath, self.outputPath)
 
-    def abort(self):
+    def abort(self) -> None:
         """Close and delete the partial file; `outputPath` is not touched.
 
         The file is emptied before HDF5 closes it: on a full disk, the close

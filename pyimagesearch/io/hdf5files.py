@@ -1,13 +1,15 @@
 """Open the HDF5 files this package writes, without Keras: the build and
 the classifier read them without loading a deep-learning backend."""
 
+from __future__ import annotations
+
 import os
 
 import h5py
 import numpy as np
 
 
-def open_hdf5(dbPath):
+def open_hdf5(dbPath: str | os.PathLike) -> h5py.File:
     """Open an HDF5 file read-only, with one clear error if it is missing or
     is not HDF5."""
     if not os.path.isfile(dbPath):
@@ -18,7 +20,7 @@ def open_hdf5(dbPath):
         raise ValueError(f"{dbPath} is not a readable HDF5 file ({error})") from None
 
 
-def read_label_names(db):
+def read_label_names(db: h5py.File) -> list[str] | None:
     """The class names stored by `HDF5DatasetWriter.storeClassLabels`, as
     `str`, or None when the file has none."""
     if "label_names" not in db:
@@ -26,7 +28,7 @@ def read_label_names(db):
     return [name for name in db["label_names"].asstr()[()]]
 
 
-def stored_label_names(dbPath):
+def stored_label_names(dbPath: str | os.PathLike) -> list[str]:
     """The class names of an HDF5 file; ValueError if it has none."""
     with open_hdf5(dbPath) as db:
         names = read_label_names(db)

@@ -5,6 +5,8 @@ unpacking it.
 Decoding runs in worker threads (see `load_images`).
 """
 
+from __future__ import annotations
+
 import os
 import re
 import threading
@@ -150,7 +152,7 @@ def labelled_image_files(source):
     return files, [f for f in files if f.label is not None], skipped
 
 
-def jpeg_is_complete(data):
+def jpeg_is_complete(data: bytes) -> bool:
     """Whether JPEG bytes run to their end-of-image marker.
 
     Walks the marker segments (skipping each by its length, so a thumbnail
@@ -189,7 +191,7 @@ def jpeg_is_complete(data):
     return False
 
 
-def decode_image(data, maxPixels=MAX_PIXELS):
+def decode_image(data: bytes, maxPixels: int = MAX_PIXELS) -> np.ndarray | str:
     """Decode image bytes to a 3-channel BGR uint8 array, or return a reason
     string when they are not a complete image.
 

@@ -2,13 +2,15 @@
 decoding it: a 126-byte file can claim 100,000 x 100,000 pixels, and a
 decoder would try to allocate them."""
 
+from __future__ import annotations
+
 import struct
 
 # JPEG start-of-frame markers: C0-CF but for C4 (DHT), C8 (JPG) and CC (DAC)
 JPEG_FRAMES = {m for m in range(0xC0, 0xD0)} - {0xC4, 0xC8, 0xCC}
 
 
-def image_size(data):
+def image_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from the header of PNG, JPEG, BMP, GIF, WebP or TIFF
     bytes, or None when the format is none of these or the header is cut."""
     try:

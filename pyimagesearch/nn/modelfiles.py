@@ -1,6 +1,8 @@
 """Load and save Keras models with one clear error for a wrong path, and
 the class names that name the model's outputs inside the same file."""
 
+from __future__ import annotations
+
 import importlib
 import json
 import os
@@ -24,7 +26,7 @@ def register_layers():
         importlib.import_module(f"pyimagesearch.{module}")
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a `.keras` model in Keras's safe mode: a model file from someone
     else cannot run arbitrary code (no Lambda layers with pickled code).
     The layers of this package are registered when their modules are
@@ -56,7 +58,7 @@ def check_image_classifier(model, path, labelNames=None):
         raise ValueError(f"{path} returns {outputs[-1]} scores but names {len(labelNames)} classes")
 
 
-def check_keras_path(path):
+def check_keras_path(path: str | os.PathLike) -> None:
     """Raise unless `path` is one Keras 3 can save a model to."""
     if not path.endswith(".keras"):
         raise ValueError(f"{path}: Keras 3 saves models only to paths ending in .keras")
@@ -66,7 +68,9 @@ def check_keras_path(path):
 LABEL_NAMES_MEMBER = "pyimagesearch_label_names.json"
 
 
-def save_model(model, path, labelNames=None):
+def save_model(
+    model: keras.Model, path: str | os.PathLike, labelNames: list[str] | None = None
+) -> None:
     """Save `model` to a `.keras` path; the file appears only when complete.
     `labelNames` (output column i is class labelNames[i]) are stored in the
     same file, for `load_label_names`."""
@@ -78,7 +82,7 @@ def save_model(model, path, labelNames=None):
                 archive.writestr(LABEL_NAMES_MEMBER, json.dumps([str(n) for n in labelNames]))
 
 
-def load_label_names(path):
+def load_label_names(path: str | os.PathLike) -> list[str] | None:
     """The class names saved with a model by `save_model`, or None."""
     with zipfile.ZipFile(path) as archive:
         if LABEL_NAMES_MEMBER not in archive.namelist():

@@ -1,8 +1,12 @@
 """Build train / validation / test HDF5 files from a folder or zip of
 labelled photos, in one streaming pass."""
 
+from __future__ import annotations
+
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +22,7 @@ from pyimagesearch.utils.locks import output_lock
 SPLITS = ("test", "val")
 
 
-def stratified_quotas(class_counts, size):
+def stratified_quotas(class_counts: list[int], size: int) -> list[int]:
     """Split `size` between classes in proportion to `class_counts`
     (largest remainders), so the split has the data set's class balance."""
     total = sum(class_counts)
@@ -30,23 +34,23 @@ def stratified_quotas(class_counts, size):
     return quotas
 
 
-def split_paths(outputDir, splits=SPLITS):
+def split_paths(outputDir: str | os.PathLike, splits: Iterable[str] = SPLITS) -> dict[str, str]:
     """{split: outputDir/split.hdf5} for the training split and `splits`."""
     return {name: os.path.join(outputDir, f"{name}.hdf5") for name in ("train", *splits)}
 
 
 def build_dataset(
-    images,
-    outputDir,
-    meanPath,
-    splitSizes=None,
-    size=256,
-    workers=1,
-    seed=42,
-    overwrite=False,
-    maxPixels=MAX_PIXELS,
-    progress=None,
-):
+    images: str | os.PathLike,
+    outputDir: str | os.PathLike,
+    meanPath: str | os.PathLike,
+    splitSizes: dict[str, int] | None = None,
+    size: int = 256,
+    workers: int = 1,
+    seed: int = 42,
+    overwrite: bool = False,
+    maxPixels: int = MAX_PIXELS,
+    progress: Callable[[int], Any] | None = None,
+) -> dict:
     """Decode, resize and store labelled photos in HDF5 split files, and
     fit the training split's mean.
 

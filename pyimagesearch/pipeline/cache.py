@@ -2,6 +2,8 @@
 between streaming it from HDF5, holding it in RAM and holding it on the
 accelerator."""
 
+from __future__ import annotations
+
 from pyimagesearch.errors import ArgumentError
 
 CACHE_MODES = ("auto", "none", "memory", "device")
@@ -9,7 +11,7 @@ CACHE_MODES = ("auto", "none", "memory", "device")
 COMFORTABLE_SHARE = 0.5
 
 
-def split_bytes(shape, rows):
+def split_bytes(shape: tuple[int, ...], rows: int) -> int:
     """Bytes of `rows` uint8 images of `shape`."""
     size = rows
     for n in shape:
@@ -17,7 +19,7 @@ def split_bytes(shape, rows):
     return size
 
 
-def choose_cache(cache, splitBytes):
+def choose_cache(cache: str, splitBytes: int) -> tuple[str, str]:
     """(mode, reason) for the asked `cache` mode and a split of `splitBytes`.
 
     "auto" is "device" when an accelerator is visible and the split fits in

@@ -6,6 +6,10 @@ of numbers cannot. The file holds what `predict` and `predict_proba` need,
 and the class names, so that a column of `predict_proba` can be named.
 """
 
+from __future__ import annotations
+
+import os
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
@@ -18,7 +22,7 @@ FORMAT = "pyimagesearch.logistic_regression.v1"
 C_VALUES = [0.0001, 0.001, 0.01, 0.1, 1.0]
 
 
-def check_json_path(path):
+def check_json_path(path: str | os.PathLike) -> None:
     """Raise unless `path` ends in .json: the classifier is JSON, never a
     pickle, whatever the book's file name said."""
     if not str(path).endswith(".json"):
@@ -28,7 +32,7 @@ def check_json_path(path):
         )
 
 
-def read_features(dbPath):
+def read_features(dbPath: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(features (N, D) float, labels (N,), label names) from a file written
     by `extract_features`, checked."""
     with open_hdf5(dbPath) as db:
@@ -53,7 +57,9 @@ def read_features(dbPath):
     return features, labels, labelNames
 
 
-def fit_classifier(dbPath, jobs=-1, trainFraction=0.75):
+def fit_classifier(
+    dbPath: str | os.PathLike, jobs: int = -1, trainFraction: float = 0.75
+) -> tuple[LogisticRegression, list[str], dict]:
     """The book's train_model.py: grid-search C for a logistic regression on
     the first `trainFraction` of the (shuffled) feature rows, score it on
     the rest.
@@ -85,7 +91,9 @@ def fit_classifier(dbPath, jobs=-1, trainFraction=0.75):
     return search.best_estimator_, labelNames, report
 
 
-def save_logistic_regression(model, path, labelNames=None):
+def save_logistic_regression(
+    model: LogisticRegression, path: str | os.PathLike, labelNames: list[str] | None = None
+) -> None:
     """Write a fitted binary or multinomial `LogisticRegression` to `path`."""
     check_json_path(path)
     write_json(
@@ -105,7 +113,9 @@ def save_logistic_regression(model, path, labelNames=None):
     )
 
 
-def load_logistic_regression(path):
+def load_logistic_regression(
+    path: str | os.PathLike,
+) -> tuple[LogisticRegression, list[str] | None]:
     """(model, labelNames) from a file written by `save_logistic_regression`.
 
     The file is checked as untrusted input: every number finite, every

@@ -2,7 +2,11 @@
 the resized images and with 10-crop oversampling (the book's
 crop_accuracy.py)."""
 
+from __future__ import annotations
+
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +58,7 @@ def predict_ten_crops(model, batches, cropper, progress=None, workers=None):
     return check_finite(np.concatenate(averaged))
 
 
-def check_finite(preds):
+def check_finite(preds: np.ndarray) -> np.ndarray:
     """`preds`, or ValueError if the model returned NaN or infinite values."""
     if not np.all(np.isfinite(preds)):
         raise ValueError("the model returned NaN or infinite probabilities")
@@ -64,7 +68,7 @@ def check_finite(preds):
 CROP_PATHS = ("auto", "graph", "cpu")
 
 
-def crop_path(crops):
+def crop_path(crops: str) -> str:
     """The crop path for `crops`, "graph" or "cpu": "auto" is "graph" when an accelerator
     is visible, else "cpu" -- the faster on each (see the README)."""
     if crops not in CROP_PATHS:
@@ -76,7 +80,14 @@ def crop_path(crops):
     return "graph" if accelerators() else "cpu"
 
 
-def crop_accuracy(testPath, meanPath, modelPath, batchSize=64, crops="auto", progress=None):
+def crop_accuracy(
+    testPath: str | os.PathLike,
+    meanPath: str | os.PathLike,
+    modelPath: str | os.PathLike,
+    batchSize: int = 64,
+    crops: str = "auto",
+    progress: Callable[[int], Any] | None = None,
+) -> dict:
     """Rank-1 accuracy of the .keras model at `modelPath` on the HDF5 test
     split, on images resized to the model's input and with 10 crops.
 

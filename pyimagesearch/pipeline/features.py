@@ -1,12 +1,21 @@
 """Chapter 10's first stage: the features of every labelled photo from a
 pre-trained CNN, to HDF5 (the book's extract_features.py)."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
 from pyimagesearch.utils.files import refuse_existing
 from pyimagesearch.utils.locks import output_lock
+
+if TYPE_CHECKING:
+    from pyimagesearch.nn.backbones import FeatureExtractor
 
 
 def extract_backbone_features(
@@ -34,17 +43,17 @@ def extract_backbone_features(
 
 
 def extract_features(
-    images,
-    outputPath,
-    extractor,
-    batchSize=16,
-    bufSize=1000,
-    workers=1,
-    seed=42,
-    overwrite=False,
-    maxPixels=MAX_PIXELS,
-    progress=None,
-):
+    images: str | os.PathLike,
+    outputPath: str | os.PathLike,
+    extractor: FeatureExtractor,
+    batchSize: int = 16,
+    bufSize: int = 1000,
+    workers: int = 1,
+    seed: int = 42,
+    overwrite: bool = False,
+    maxPixels: int = MAX_PIXELS,
+    progress: Callable[[int], Any] | None = None,
+) -> dict:
     """Write the features of every labelled photo to `outputPath`.
 
     Args:

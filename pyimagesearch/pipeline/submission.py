@@ -2,6 +2,12 @@
 class (Kaggle's Dogs vs Cats asks for "dog"), from a trained AlexNet with
 10 crops or from CNN features and the logistic regression."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
@@ -14,7 +20,7 @@ from pyimagesearch.utils.locks import output_lock
 UNKNOWN = 0.5
 
 
-def column_of(labelNames, positive, source):
+def column_of(labelNames: list[str] | None, positive: str, source: str) -> int:
     """The output column of class `positive`, by the class names saved with
     the model or classifier."""
     if not labelNames or positive not in labelNames:
@@ -82,15 +88,15 @@ def classifier_predictor(classifierPath, extractor, positive="dog"):
 
 
 def write_submission(
-    images,
-    outputPath,
-    predictor,
-    batchSize=64,
-    workers=1,
-    overwrite=False,
-    maxPixels=MAX_PIXELS,
-    progress=None,
-):
+    images: str | os.PathLike,
+    outputPath: str | os.PathLike,
+    predictor: tuple[Any, Callable[[np.ndarray], np.ndarray]],
+    batchSize: int = 64,
+    workers: int = 1,
+    overwrite: bool = False,
+    maxPixels: int = MAX_PIXELS,
+    progress: Callable[[int], Any] | None = None,
+) -> dict:
     """Predict every photo named N.<ext> in `images` (a folder or .zip) and
     write `outputPath`: the header "id,label", then one row per id, in id
     order.

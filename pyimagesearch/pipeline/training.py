@@ -9,11 +9,18 @@ each step receives a batch of row indices and gathers, patches, subtracts
 the mean and augments inside the compiled step.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
+
+if TYPE_CHECKING:  # Keras is imported when training, not with this module
+    import keras
 
 # the book's recipe
 AUGMENTATION = dict(
@@ -28,7 +35,7 @@ AUGMENTATION = dict(
 SMALLEST_INPUT = 57  # AlexNet's convolutions and pools need at least this
 
 
-def training_model(network, augmentation):
+def training_model(network: keras.Model, augmentation: list[keras.Layer]) -> keras.Sequential:
     """`network` behind the augmentation layers, as one `keras.Sequential`.
 
     The augmentation runs inside the model -- on the GPU when there is one,
@@ -59,7 +66,7 @@ def device_feeder(rows, inputSize, means, seed):
     ]
 
 
-def network_of(model):
+def network_of(model: keras.Model) -> keras.Model:
     """The trained network inside a training model: its last layer, or the
     last layer of the training model that a device-fed model ends with."""
     last = model.layers[-1]
@@ -67,25 +74,25 @@ def network_of(model):
 
 
 def train_alexnet(
-    trainPath,
-    valPath,
-    meanPath,
-    outputDir,
-    modelPath,
-    epochs=75,
-    batchSize=128,
-    learningRate=1e-3,
-    inputSize=227,
-    reg=0.0002,
-    seed=42,
-    resume=False,
-    workers=4,
-    mixedPrecision=False,
-    cache="auto",
-    augmentation=None,
-    verbose=2,
-    log=print,
-):
+    trainPath: str | os.PathLike,
+    valPath: str | os.PathLike,
+    meanPath: str | os.PathLike,
+    outputDir: str | os.PathLike,
+    modelPath: str | os.PathLike,
+    epochs: int = 75,
+    batchSize: int = 128,
+    learningRate: float = 1e-3,
+    inputSize: int = 227,
+    reg: float = 0.0002,
+    seed: int = 42,
+    resume: bool = False,
+    workers: int = 4,
+    mixedPrecision: bool = False,
+    cache: str = "auto",
+    augmentation: list[keras.Layer] | None = None,
+    verbose: int = 2,
+    log: Callable[[str], Any] = print,
+) -> keras.callbacks.History | None:
     """Train (or resume) AlexNet on HDF5 splits written by `build_dataset`.
 
     Args:

@@ -1,7 +1,9 @@
+from __future__ import annotations
+
 import numpy as np
 
 
-def area_weights(source, target):
+def area_weights(source: int, target: int) -> np.ndarray:
     """The (target, source) matrix of OpenCV's INTER_AREA when shrinking one
     axis from `source` to `target` pixels: output pixel i averages the
     input pixels under [i * s, (i + 1) * s), s = source / target, each

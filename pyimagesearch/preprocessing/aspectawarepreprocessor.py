@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import cv2
 import imutils
+import numpy as np
 
 from pyimagesearch.preprocessing.resize import ResizingPreprocessor, keep_channel_axis
 
@@ -16,7 +19,7 @@ class AspectAwarePreprocessor(ResizingPreprocessor):
     `preprocess_batch`: (N, H, W, C) -> (N, height, width, C).
     """
 
-    def preprocess(self, image):
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
         original = image
         (h, w) = image.shape[:2]
         dW = 0

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import cv2
 import numpy as np
 
@@ -31,13 +33,15 @@ class CropPreprocessor:
     `preprocess_batch`: (N, h, w, C) -> (N, 10, height, width, C).
     """
 
-    def __init__(self, width, height, horiz=True, inter=cv2.INTER_AREA):
+    def __init__(
+        self, width: int, height: int, horiz: bool = True, inter: int = cv2.INTER_AREA
+    ) -> None:
         self.width = check_positive_int("width", width)
         self.height = check_positive_int("height", height)
         self.horiz = horiz
         self.inter = inter
 
-    def windows(self, h, w):
+    def windows(self, h: int, w: int) -> list[tuple[int, int, int, int]]:
         """The five (startX, startY, endX, endY) windows for an (h, w) image."""
         if h < self.height or w < self.width:
             raise ValueError(f"cannot take {self.height}x{self.width} crops from a {h}x{w} image")
@@ -51,7 +55,7 @@ class CropPreprocessor:
             (dW, dH, w - dW, h - dH),
         ]
 
-    def preprocess_batch(self, images, out=None):
+    def preprocess_batch(self, images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The crops of every image; `out`, when given, is an array of the
         result's shape and dtype to write them into (reusing one buffer
         across batches spares the page faults of a fresh ~6 MB per image)."""
@@ -88,11 +92,11 @@ class CropPreprocessor:
             for k in range(5):
                 cv2.flip(out[i, k], 1, dst=out[i, 5 + k])
 
-    def __call__(self, image):
+    def __call__(self, image: np.ndarray) -> np.ndarray:
         """`preprocess(image)`: a preprocessor is a function of one image."""
         return self.preprocess(image)
 
-    def preprocess(self, image):
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
         image = np.asarray(image)
         if image.ndim == 2:
             return self.preprocess_batch(image[None, :, :, None])[0, ..., 0]

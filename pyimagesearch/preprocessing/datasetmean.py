@@ -1,9 +1,16 @@
+from __future__ import annotations
+
 import math
+import os
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from pyimagesearch.utils.files import read_json, write_json
+
+if TYPE_CHECKING:
+    from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
 
 
 class DatasetMean:
@@ -16,12 +23,12 @@ class DatasetMean:
     `MeanPreprocessor` that subtracts it.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.sums_ = np.zeros(3, np.float64)  # B, G, R
         self.pixels_ = 0
         self.mean_ = None
 
-    def partial_fit(self, images):
+    def partial_fit(self, images: np.ndarray) -> DatasetMean:
         images = np.asarray(images)
         if images.shape[-1] != 3 or images.ndim not in (3, 4):
             raise ValueError(f"expected BGR images (..., H, W, 3); received shape {images.shape}")
@@ -33,17 +40,17 @@ class DatasetMean:
         self.mean_ = {"R": float(r), "G": float(g), "B": float(b)}
         return self
 
-    def fit(self, images):
+    def fit(self, images: np.ndarray) -> DatasetMean:
         self.__init__()
         return self.partial_fit(images)
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         if self.mean_ is None:
             raise ValueError("the mean is not fitted: call fit or partial_fit first")
         write_json(path, self.mean_)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> DatasetMean:
         """A fitted `DatasetMean` from a JSON file {"R": ..., "G": ..., "B": ...}."""
         means = read_json(path, "the mean JSON written by build_dogs_vs_cats.py")
         values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
@@ -59,7 +66,7 @@ class DatasetMean:
         fitted.mean_ = dict(zip("RGB", map(float, values)))
         return fitted
 
-    def preprocessor(self):
+    def preprocessor(self) -> MeanPreprocessor:
         from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
 
         return MeanPreprocessor(self.mean_["R"], self.mean_["G"], self.mean_["B"])

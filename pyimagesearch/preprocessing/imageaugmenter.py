@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import cv2
 import keras
 import numpy as np
@@ -213,7 +215,7 @@ class ImageAugmenter(keras.layers.Layer):
             width,
         )
 
-    def augment(self, images, rng=None):
+    def augment(self, images: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Augment a numpy batch (N, H, W, C) on the CPU; same shape and dtype.
         The transforms are drawn from `rng` (a `np.random.Generator`), or
         from this augmenter's own generator when None."""

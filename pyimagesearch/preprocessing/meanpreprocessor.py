@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import os
 
 import cv2
@@ -20,7 +22,7 @@ class MeanPreprocessor:
     `preprocess_batch`: (N, H, W, 3) -> (N, H, W, 3) float32.
     """
 
-    def __init__(self, rMean, gMean, bMean):
+    def __init__(self, rMean: float, gMean: float, bMean: float) -> None:
         self.rMean = rMean
         self.gMean = gMean
         self.bMean = bMean
@@ -28,7 +30,7 @@ class MeanPreprocessor:
         self.scalar = tuple(float(m) for m in self.bgrMean) + (0.0,)
 
     @classmethod
-    def from_json(cls, path):
+    def from_json(cls, path: str | os.PathLike) -> MeanPreprocessor:
         """Read the means from a JSON file {"R": ..., "G": ..., "B": ...}, as
         build_dogs_vs_cats.py writes it."""
         from pyimagesearch.preprocessing.datasetmean import DatasetMean
@@ -54,12 +56,12 @@ class MeanPreprocessor:
         )
         return out.reshape(images.shape)
 
-    def __call__(self, image):
+    def __call__(self, image: np.ndarray) -> np.ndarray:
         """`preprocess(image)`: a preprocessor is a function of one image."""
         return self.preprocess(image)
 
-    def preprocess(self, image):
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
         return self._subtract(np.asarray(image))
 
-    def preprocess_batch(self, images):
+    def preprocess_batch(self, images: np.ndarray) -> np.ndarray:
         return self._subtract(np.asarray(images))

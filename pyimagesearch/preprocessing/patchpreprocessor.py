@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import numpy as np
 
 from pyimagesearch.utils.checks import check_image_batch, check_positive_int
@@ -20,13 +22,19 @@ class PatchPreprocessor:
         batch) or from this preprocessor's own generator.
     """
 
-    def __init__(self, width, height, seed=None):
+    def __init__(self, width: int, height: int, seed: int | None = None) -> None:
         self.width = check_positive_int("width", width)
         self.height = check_positive_int("height", height)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
 
-    def offsets(self, count, image_height, image_width, rng=None):
+    def offsets(
+        self,
+        count: int,
+        image_height: int,
+        image_width: int,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Random top-left corners (ys, xs) for `count` windows."""
         rng = self.rng if rng is None else rng
         if image_height < self.height or image_width < self.width:
@@ -38,15 +46,17 @@ class PatchPreprocessor:
         xs = rng.integers(0, image_width - self.width + 1, size=count)
         return ys, xs
 
-    def __call__(self, image):
+    def __call__(self, image: np.ndarray) -> np.ndarray:
         """`preprocess(image)`: a preprocessor is a function of one image."""
         return self.preprocess(image)
 
-    def preprocess(self, image):
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
         (y,), (x,) = self.offsets(1, *image.shape[:2])
         return image[y : y + self.height, x : x + self.width]
 
-    def preprocess_batch(self, images, rng=None):
+    def preprocess_batch(
+        self, images: np.ndarray, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         images = check_image_batch(images)
         ys, xs = self.offsets(len(images), *images.shape[1:3], rng=rng)
         out = np.empty((len(images), self.height, self.width, images.shape[3]), images.dtype)

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import cv2
+import numpy as np
 
 from pyimagesearch.preprocessing.resize import ResizingPreprocessor, resize
 from pyimagesearch.utils.checks import check_image_batch
@@ -16,10 +19,10 @@ class SimplePreprocessor(ResizingPreprocessor):
     `preprocess_batch`: (N, H, W, C) -> (N, height, width, C).
     """
 
-    def preprocess(self, image):
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
         return resize(image, self.width, self.height, self.inter)
 
-    def preprocess_batch(self, images):
+    def preprocess_batch(self, images: np.ndarray) -> np.ndarray:
         images = check_image_batch(images)
         (count, h, w, channels) = images.shape
         if self.inter != cv2.INTER_AREA or self.height > h or self.width > w:

@@ -1,9 +1,11 @@
 """What the Keras backend computes on, asked through the backend itself."""
 
+from __future__ import annotations
+
 import keras
 
 
-def accelerators():
+def accelerators() -> list[str]:
     """The names of the GPUs (or TPUs) the Keras backend sees; [] on a CPU."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -21,14 +23,14 @@ def accelerators():
     return []
 
 
-def describe():
+def describe() -> str:
     """One line: the backend and the devices it trains on."""
     found = accelerators()
     where = ", ".join(found) if found else "the CPU (no GPU visible)"
     return f"Keras {keras.__version__} on {keras.backend.backend()}: {where}"
 
 
-def free_accelerator_bytes():
+def free_accelerator_bytes() -> int | None:
     """Free memory of the first accelerator, in bytes, or None when there is
     none or the backend cannot tell."""
     if not accelerators():
@@ -57,7 +59,7 @@ def free_accelerator_bytes():
         return None
 
 
-def free_host_bytes():
+def free_host_bytes() -> int | None:
     """Memory the system has available now, in bytes, or None where unknown."""
     try:
         with open("/proc/meminfo") as f:

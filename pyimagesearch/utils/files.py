@@ -1,13 +1,16 @@
 """Write files so that a final path only ever holds a complete file."""
 
+from __future__ import annotations
+
 import contextlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 
 from pyimagesearch.errors import OutputExistsError
 
 
-def partial_path(path):
+def partial_path(path: str | os.PathLike) -> str:
     """Where `path` is written until it is complete: beside it, hidden, with
     the extension kept (Keras only saves to '.keras' paths, matplotlib picks
     the format from it)."""
@@ -16,7 +19,7 @@ def partial_path(path):
     return os.path.join(folder, f".{stem}.partial{ext}")
 
 
-def refuse_existing(paths, overwrite=False):
+def refuse_existing(paths: Iterable[str | os.PathLike | None], overwrite: bool = False) -> None:
     """Raise `OutputExistsError` for the first of `paths` that exists,
     unless `overwrite`."""
     for path in paths:
@@ -24,7 +27,7 @@ def refuse_existing(paths, overwrite=False):
             raise OutputExistsError(path)
 
 
-def check_writable(path):
+def check_writable(path: str | os.PathLike) -> None:
     """Raise OSError naming `path` unless a file can be created beside it
     (its folder is made if missing): before hours of work, not after."""
     probe = partial_path(path) + ".probe"
@@ -38,7 +41,7 @@ def check_writable(path):
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield `partial_path(path)` to write to; on success it is renamed to
     `path`, on an exception it is deleted. An OSError (a full disk, a
     read-only folder) comes out as one naming `path`."""
@@ -55,7 +58,7 @@ def atomic_path(path):
             os.remove(temporary)
 
 
-def write_json(path, data):
+def write_json(path: str | os.PathLike, data: object) -> None:
     """Write `data` as indented JSON, atomically."""
     with atomic_path(path) as temporary:
         with open(temporary, "w") as f:
@@ -67,7 +70,7 @@ def reject_constant(name):
     raise ValueError(f"{name} is not a number this project accepts")
 
 
-def read_json(path, what):
+def read_json(path: str | os.PathLike, what: str) -> object:
     """The JSON in `path`; FileNotFoundError or ValueError naming `path` and
     `what` it should be otherwise."""
     try:
@@ -82,7 +85,7 @@ def read_json(path, what):
         raise ValueError(f"{path} nests too deeply to be read: expected {what}") from None
 
 
-def commit_files(pairs):
+def commit_files(pairs: list[tuple[str, str]]) -> None:
     """Move each complete (partial, final) file into place, all or none.
 
     An existing final file is first moved aside; if any move fails, the

@@ -7,21 +7,24 @@ the server's lock support (NFSv4 and SMB honour it between machines; an
 NFSv3 mount without lockd may not).
 """
 
+from __future__ import annotations
+
 import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 
 from pyimagesearch.errors import OutputLockedError
 
 
-def lock_path(path):
+def lock_path(path: str | os.PathLike) -> str:
     """The lock file of output `path` (a file or a folder)."""
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(folder, f".{name}.lock")
 
 
 @contextlib.contextmanager
-def output_lock(*paths):
+def output_lock(*paths: str | os.PathLike | None) -> Iterator[None]:
     """Hold the lock of every path in `paths` (None entries are skipped), or
     raise `OutputLockedError` at once, touching nothing, if another run
     holds one of them."""

@@ -1,7 +1,9 @@
+from __future__ import annotations
+
 import numpy as np
 
 
-def rank5_accuracy(preds, labels):
+def rank5_accuracy(preds: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """Rank-1 and rank-5 accuracy of class scores.
 
     Args:

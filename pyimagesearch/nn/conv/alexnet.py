@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import keras
 from keras import layers
 from keras.regularizers import l2
@@ -5,7 +7,9 @@ from keras.regularizers import l2
 
 class AlexNet:
     @staticmethod
-    def build(width, height, depth, classes, reg=0.0002):
+    def build(
+        width: int, height: int, depth: int, classes: int, reg: float = 0.0002
+    ) -> keras.Model:
         """The book's AlexNet: five convolutions in three blocks, two 4096-unit
         fully connected layers and a softmax, with L2(reg) on every kernel.
 
