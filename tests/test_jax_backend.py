@@ -1,0 +1,81 @@
+"""The library and one end-to-end chain on the JAX backend, in processes of
+their own (Keras picks its backend once per process): the same results as
+TensorFlow for the same inputs and the same saved model."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import INPUT_SIZE, ROOT, SCRIPTS
+
+pytest.importorskip("jax")
+
+
+def run_on(backend, *command, **kwargs):
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600,
+                            **kwargs)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_the_library_layers_compute_the_same_on_jax():
+    script = textwrap.dedent("""
+        import keras, numpy as np
+        from pyimagesearch.nn.conv import AlexNet
+        from pyimagesearch.preprocessing import (
+            CropPreprocessor, ImageAugmenter, MeanPreprocessor, MeanSubtraction, RandomPatch,
+            TenCrop)
+        assert keras.backend.backend() == "jax"
+        images = np.random.default_rng(1).integers(0, 256, (2, 40, 52, 3), dtype=np.uint8)
+        means = MeanPreprocessor(124.4, 115.1, 105.3)
+        expected = CropPreprocessor(31, 24).preprocess_batch(means.preprocess_batch(images))
+        got = keras.ops.convert_to_numpy(
+            TenCrop(31, 24)(MeanSubtraction(124.4, 115.1, 105.3)(images))).reshape(expected.shape)
+        corners = [0, 1, 2, 3, 5, 6, 7, 8]
+        assert np.array_equal(got[:, corners], expected[:, corners])
+        assert np.abs(got - expected).max() < 1e-3
+        patches = keras.ops.convert_to_numpy(RandomPatch(31, 24, seed=1)(images, training=True))
+        assert patches.shape == (2, 24, 31, 3)
+        warped = ImageAugmenter(rotation_range=20, horizontal_flip=True, seed=1)(
+            keras.ops.convert_to_tensor(images.astype("float32")), training=True)
+        assert warped.shape == images.shape
+        model = AlexNet.build(227, 227, 3, 2)
+        assert model.count_params() == 58327810
+        print("ok")
+    """)
+    assert run_on("jax", sys.executable, "-c", script).stdout.strip().endswith("ok")
+
+
+@pytest.mark.slow
+def test_one_chain_on_jax_gives_tensorflows_figures_for_the_same_model(built, sample, tmp_path):
+    """Train on JAX; then both backends score the JAX-trained model with 10
+    crops in the graph and extract its features: the same rank-1, and
+    features within 1e-4."""
+    out = tmp_path / "jax"
+    run_on("jax", sys.executable, "train_alexnet.py", "--train", str(built["train"]), "--val",
+           str(built["val"]), "--mean", str(built["mean"]), "--output-dir", str(out),
+           "--model", str(out / "alexnet.keras"), "--epochs", "1", "--batch-size", "16",
+           "--input-size", str(INPUT_SIZE), "--workers", "1", cwd=SCRIPTS)  # fmt: skip
+    assert len(json.loads((out / "alexnet.json").read_text())["loss"]) == 1
+    figures, features = {}, {}
+    for backend in ("jax", "tensorflow"):
+        run_on(backend, sys.executable, "crop_accuracy.py", "--test", str(built["test"]),
+               "--mean", str(built["mean"]), "--model", str(out / "alexnet.keras"), "--crops",
+               "graph", "--output", str(tmp_path / f"{backend}.json"), cwd=SCRIPTS)  # fmt: skip
+        figures[backend] = json.loads((tmp_path / f"{backend}.json").read_text())
+        run_on(backend, sys.executable, "extract_features.py", "--dataset", str(sample["train"]),
+               "--output", str(tmp_path / f"{backend}.hdf5"), "--backbone",
+               str(out / "alexnet.keras"), "--mean", str(built["mean"]), cwd=SCRIPTS)  # fmt: skip
+        with h5py.File(tmp_path / f"{backend}.hdf5", "r") as db:
+            features[backend] = (db["features"][:], db["labels"][:])
+    for key in ("rank1", "rank1_10_crops"):
+        assert figures["jax"][key] == figures["tensorflow"][key]
+    assert np.array_equal(features["jax"][1], features["tensorflow"][1])
+    assert np.abs(features["jax"][0] - features["tensorflow"][0]).max() < 1e-4
