@@ -15,6 +15,29 @@ STORED_SIZE = 72
 INPUT_SIZE = 64
 
 
+def build_args(images, out, *extra):
+    """build_dogs_vs_cats.py's arguments for `images`: HDF5 files in out/hdf5,
+    the mean in out/mean.json, 10 + 10 held out, small photos; `extra`
+    flags come last and win."""
+    return [
+        "--images",
+        images,
+        "--output-dir",
+        out / "hdf5",
+        "--mean",
+        out / "mean.json",
+        "--val-size",
+        10,
+        "--test-size",
+        10,
+        "--size",
+        STORED_SIZE,
+        "--workers",
+        2,
+        *extra,
+    ]
+
+
 def train_args(built, out, epochs=1):
     """train_alexnet.py's arguments for the built sample, writing to `out`:
     small enough for a CPU (64 x 64 input, batch 16, one worker)."""

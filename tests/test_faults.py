@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import SCRIPTS, STORED_SIZE, call_main, run_script, train_args
+from conftest import SCRIPTS, STORED_SIZE, build_args, call_main, run_script, train_args
 from dogs_vs_cats import (
     build_dogs_vs_cats,
     crop_accuracy,
@@ -91,22 +91,7 @@ def test_bad_photos_are_skipped_counted_and_reported(messy, source, tmp_path, ca
     out = tmp_path / "hdf5"
     code, stdout, _ = call_main(
         build_dogs_vs_cats,
-        [
-            "--images",
-            messy[source],
-            "--output-dir",
-            out,
-            "--mean",
-            tmp_path / "mean.json",
-            "--val-size",
-            10,
-            "--test-size",
-            10,
-            "--size",
-            STORED_SIZE,
-            "--workers",
-            2,
-        ],
+        build_args(messy[source], tmp_path),
         capsys,
     )
     assert code == 0
@@ -131,22 +116,7 @@ def test_too_few_usable_photos_fail_with_the_counts_and_leave_nothing(messy, tmp
     out = tmp_path / "hdf5"
     code, _, err = call_main(
         build_dogs_vs_cats,
-        [
-            "--images",
-            messy["folder"],
-            "--output-dir",
-            out,
-            "--mean",
-            tmp_path / "mean.json",
-            "--val-size",
-            33,
-            "--test-size",
-            33,
-            "--size",
-            STORED_SIZE,
-            "--workers",
-            1,
-        ],
+        build_args(messy["folder"], tmp_path, "--val-size", 33, "--test-size", 33, "--workers", 1),
         capsys,
     )
     # 68 names carry a label, so the split looks possible until the photos are decoded
@@ -170,20 +140,7 @@ def test_existing_outputs_are_left_untouched_without_force(built, sample, tmp_pa
     (out / "val.hdf5").write_bytes(b"my precious data")
     code, _, err = call_main(
         build_dogs_vs_cats,
-        [
-            "--images",
-            sample["train"],
-            "--output-dir",
-            out,
-            "--mean",
-            tmp_path / "mean.json",
-            "--val-size",
-            10,
-            "--test-size",
-            10,
-            "--size",
-            STORED_SIZE,
-        ],
+        build_args(sample["train"], tmp_path),
         capsys,
     )
     one_line_error(code, err, "val.hdf5 already exists", "--force")
@@ -379,22 +336,7 @@ runpy.run_path("{script}.py", run_name="__main__")
 @pytest.mark.slow
 def test_killed_build_leaves_nothing_complete_and_a_rerun_succeeds(messy, tmp_path):
     out = tmp_path / "hdf5"
-    args = [
-        "--images",
-        messy["folder"],
-        "--output-dir",
-        out,
-        "--mean",
-        tmp_path / "mean.json",
-        "--val-size",
-        10,
-        "--test-size",
-        10,
-        "--size",
-        72,
-        "--workers",
-        1,
-    ]
+    args = build_args(messy["folder"], tmp_path, "--workers", 1)
     # killed after 30 of the 65 photos are stored
     code = run_killed_at(
         "build_dogs_vs_cats",

@@ -16,28 +16,8 @@ import numpy as np
 import pytest
 from test_faults import one_line_error, run_killed_at
 
-from conftest import STORED_SIZE, call_main, run_script
+from conftest import build_args, call_main, run_script
 from dogs_vs_cats import build_dogs_vs_cats, crop_accuracy, extract_features, predict, train_model
-
-
-def build_args(images, out, *extra):
-    return [
-        "--images",
-        images,
-        "--output-dir",
-        out / "hdf5",
-        "--mean",
-        out / "mean.json",
-        "--val-size",
-        10,
-        "--test-size",
-        10,
-        "--size",
-        STORED_SIZE,
-        "--workers",
-        2,
-        *extra,
-    ]
 
 
 def snapshot(folder):

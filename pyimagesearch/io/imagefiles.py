@@ -64,12 +64,6 @@ class ImageFile:
         return match.group("label").lower() if match else None
 
     @property
-    def id(self):
-        """The number in a Kaggle-style name ("12.jpg" or "cat.12.jpg" -> 12), or None."""
-        match = LABELLED_NAME.match(self.basename) or ID_NAME.match(self.basename)
-        return int(match.group("id")) if match else None
-
-    @property
     def test_id(self):
         """The number of a Kaggle test photo's name ("12.jpg" -> 12), or None
         (for "cat.12.jpg" too: a training photo is not a test photo)."""

@@ -156,21 +156,17 @@ def build_dataset(
         }
         # Everything is written beside the outputs first; the splits, the mean
         # and the report then replace any older build together, or not at all.
+        pairs = [(writer.partialPath, writer.outputPath) for writer in writers.values()]
+        pairs += [(partial_path(meanPath), meanPath), (partial_path(reportPath), reportPath)]
         try:
             for writer in writers.values():
                 writer.finish()
             mean.save(partial_path(meanPath))
             write_json(partial_path(reportPath), report)
-            commit_files(
-                [(writer.partialPath, writer.outputPath) for writer in writers.values()]
-                + [(partial_path(meanPath), meanPath), (partial_path(reportPath), reportPath)]
-            )
+            commit_files(pairs)
         except BaseException:
-            for path in [w.partialPath for w in writers.values()] + [
-                partial_path(meanPath),
-                partial_path(reportPath),
-            ]:
-                if os.path.exists(path):
-                    os.remove(path)
+            for partial, _ in pairs:
+                if os.path.exists(partial):
+                    os.remove(partial)
             raise
         return report

@@ -39,11 +39,9 @@ def read_features(dbPath: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, li
         (features, labels) = read_rows_and_labels(db, dbPath, "features", rank=1)
         features = features[:]
         labelNames = read_label_names(db)
-    if features.ndim != 2 or len(features) != len(labels) or len(features) < 8:
-        raise ValueError(
-            f"{dbPath}: expected (N, D) features with N >= 8 and N labels; "
-            f"found features {features.shape} and {len(labels)} labels"
-        )
+    # read_rows_and_labels checked the shapes: (N, D) features, N labels
+    if len(features) < 8:
+        raise ValueError(f"{dbPath}: expected (N, D) features with N >= 8; found {features.shape}")
     if not np.all(np.isfinite(features)):
         raise ValueError(f"{dbPath} holds NaN or infinite features")
     classes = np.unique(labels)
@@ -171,11 +169,3 @@ def finite_array(value, ndim, refuse, field):
     if not np.all(np.isfinite(array)):
         refuse(f"'{field}' holds NaN or infinite values")
     return array
-
-
-def class_column(model, labelNames, name):
-    """The column of `model.predict_proba` that scores class `name`."""
-    if not labelNames or name not in labelNames:
-        raise ValueError(f"the classifier's classes are {labelNames}, without {name!r}")
-    label = list(labelNames).index(name)
-    return list(model.classes_).index(label)
