@@ -8,7 +8,9 @@ one H200, no network): the data is generated on the machine.
    -> mean on CPU threads, augmentation in the model), 'memory' (the same
    from RAM), 'device' (the uint8 split on the accelerator, everything
    else in the compiled step) -- against float32 patches already in memory
-   (the upper bound). With and without mixed precision.
+   (the upper bound). With and without mixed precision. 'device' again,
+   data-parallel over every device the backend sees (on one GPU: the
+   overhead of the data-parallel path).
 2. 10-crop evaluation images/s: the book's one `predict` per image, the
    project's batched CPU crops, and the crops cut in the graph.
 3. ResNet50 (weights none) feature extraction images/s.
@@ -28,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from pyimagesearch.pipeline.distribution import choose_replicas  # noqa: E402
 from pyimagesearch.pipeline.training import AUGMENTATION  # noqa: E402
 
 
@@ -77,8 +80,6 @@ def training(path, batch, steps, workers, mixed):
     from pyimagesearch.nn.conv import AlexNet
     from pyimagesearch.pipeline.training import training_model
     from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor, PatchPreprocessor
-    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
-    from pyimagesearch.preprocessing.randompatch import RandomPatch
 
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
     rates = {}
@@ -130,31 +131,50 @@ def training(path, batch, steps, workers, mixed):
 
     with h5py.File(path, "r") as db:
         rows, labels = db["images"][:], db["labels"][:]
-    device = compiled(
-        keras.Sequential(
-            [
-                keras.Input((1,), dtype="int32"),
-                DeviceRows(rows),
-                RandomPatch(227, 227, seed=1),
-                MeanSubtraction(*MEANS),
-                training_model(
-                    AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
-                ),
-            ]
-        )
-    )
-    indices = np.arange(len(rows), dtype="int32")[:, None]
-    onehot = np.eye(2, dtype="float32")[labels]
-    device.fit(indices[: 2 * batch], onehot[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
     used = min(len(rows), count)
-    rates["device"] = images_per_second(
-        lambda: device.fit(
-            indices[:used], onehot[:used], batch_size=batch, epochs=1, shuffle=True, verbose=0
-        ),
-        used,
-    )
+    rates["device"] = device_rate(rows[:used], labels[:used], batch, choose_replicas("none"))
+    # the same on every device the backend sees, through the data-parallel path
+    parallel = choose_replicas("data-parallel")
+    rates["device_data_parallel"] = device_rate(rows[:used], labels[:used], batch, parallel)
+    rates["data_parallel_devices"] = parallel.devices
     keras.mixed_precision.set_global_policy("float32")
     return rates
+
+
+def device_rate(rows, labels, batch, replicas):
+    """images/s of AlexNet trained with `--cache device` on `replicas`'
+    devices, `batch` images per device."""
+    import keras
+
+    from pyimagesearch.io.devicerows import DeviceRows
+    from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.pipeline.training import device_rows, training_model
+    from pyimagesearch.preprocessing import ImageAugmenter
+    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
+    from pyimagesearch.preprocessing.randompatch import RandomPatch
+
+    step = batch * replicas.devices
+    data = device_rows(labels, 2, replicas.localDevices if replicas.strategy else 1)
+    with replicas.scope():
+        model = compiled(
+            keras.Sequential(
+                [
+                    keras.Input((1,), dtype="int32"),
+                    DeviceRows(rows),
+                    RandomPatch(227, 227, seed=1),
+                    MeanSubtraction(*MEANS),
+                    training_model(
+                        AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
+                    ),
+                ]
+            )
+        )
+        warmup = {key: value[: 2 * step] for (key, value) in data.items()}
+        model.fit(**warmup, batch_size=step, epochs=1, verbose=0)
+        return images_per_second(
+            lambda: model.fit(**data, batch_size=step, epochs=1, shuffle=True, verbose=0),
+            len(rows),
+        )
 
 
 def ten_crops(path, book_images, our_images, batch=64):
@@ -242,12 +262,18 @@ def main():
             key = "mixed_float16" if mixed else "float32"
             rates = training(path, sizes["batch"], sizes["steps"], sizes["workers"], mixed)
             results[f"training_{key}"] = rates
-            for cache in ("none", "memory", "device", "host_arrays", "synthetic"):
+            for cache in ("none", "memory", "device", "device_data_parallel", "host_arrays",
+                          "synthetic"):  # fmt: skip
                 print(
                     f"AlexNet training {key:<14} cache={cache:<9} {rates[cache]:9.1f} img/s "
                     f"({100 * rates[cache] / rates['synthetic']:.0f}% of synthetic)",
                     flush=True,
                 )
+            print(
+                f"data-parallel over {rates['data_parallel_devices']} device(s): "
+                f"{rates['device_data_parallel'] / rates['device']:.3f}x one device",
+                flush=True,
+            )
         crops = ten_crops(path, sizes["book"], sizes["crops"])
         results["ten_crops"] = crops
         print(

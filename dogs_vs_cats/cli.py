@@ -68,6 +68,19 @@ def positive_float(text):
     return value
 
 
+def add_distribute_option(parser, work):
+    """--distribute: where `work` ("split each batch", ...) runs."""
+    from pyimagesearch.pipeline.distribution import DISTRIBUTE_MODES
+
+    parser.add_argument(
+        "--distribute",
+        choices=DISTRIBUTE_MODES,
+        default="auto",
+        help=f"data-parallel: {work} among every GPU (or every CPU device); none: one "
+        "device; auto: data-parallel when there is more than one device",
+    )
+
+
 def add_decoding_options(parser):
     """--max-pixels and --workers, for the scripts that decode photos."""
     from pyimagesearch.io.imagefiles import MAX_PIXELS

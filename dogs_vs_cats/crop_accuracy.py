@@ -7,7 +7,13 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dogs_vs_cats.cli import ArgumentParser, positive_int, progress, run  # noqa: E402
+from dogs_vs_cats.cli import (  # noqa: E402
+    ArgumentParser,
+    add_distribute_option,
+    positive_int,
+    progress,
+    run,
+)
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
@@ -28,6 +34,7 @@ def make_parser():
         "on CPU threads (cpu); auto: graph when an accelerator is visible, else cpu, the "
         "faster on each",
     )
+    add_distribute_option(parser, "split each batch")
     parser.add_argument("--output", default=None, help="also write both figures to this JSON file")
     return parser
 
@@ -43,6 +50,7 @@ def evaluate(args):
         args.model,
         args.batch_size,
         args.crops,
+        distribute=args.distribute,
         progress=lambda total: progress(total, "Evaluating"),
     )
     print(f"[INFO] without crops, rank-1: {result['rank1'] * 100:.2f}%")

@@ -10,6 +10,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 from dogs_vs_cats.cli import (  # noqa: E402
     ArgumentParser,
     add_decoding_options,
+    add_distribute_option,
     positive_int,
     print_skipped,
     progress,
@@ -66,6 +67,7 @@ def make_parser():
         help="for a .keras model: the mean JSON it was trained with",
     )
     add_decoding_options(parser)
+    add_distribute_option(parser, "split each batch")
     parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the shuffle")
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
@@ -82,6 +84,7 @@ def extract(args):
         args.layer,
         args.mean,
         overwrite=args.force,
+        distribute=args.distribute,
         maxPixels=args.max_pixels,
         batchSize=args.batch_size,
         bufSize=args.buffer_size,

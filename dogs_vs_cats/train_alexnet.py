@@ -9,9 +9,18 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dogs_vs_cats.cli import ArgumentParser, positive_float, positive_int, run  # noqa: E402
+from dogs_vs_cats.cli import (  # noqa: E402
+    ArgumentParser,
+    add_distribute_option,
+    positive_float,
+    positive_int,
+    run,
+)
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 from pyimagesearch.pipeline.cache import CACHE_MODES  # noqa: E402
+
+# set, they make a process join a multi-process run without the flags
+PROCESS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS")
 
 
 def make_parser():
@@ -32,10 +41,16 @@ def make_parser():
         help="total epochs (a resumed run counts the epochs already done)",
     )
     parser.add_argument(
-        "--batch-size", type=positive_int, default=config.BATCH_SIZE, help="images per step"
+        "--batch-size",
+        type=positive_int,
+        default=config.BATCH_SIZE,
+        help="images per device per step",
     )
     parser.add_argument(
-        "--lr", type=positive_float, default=config.LEARNING_RATE, help="Adam's learning rate"
+        "--lr",
+        type=positive_float,
+        help=f"Adam's learning rate (default: {config.LEARNING_RATE} x the square root "
+        "of the device count)",
     )
     parser.add_argument(
         "--input-size",
@@ -66,6 +81,18 @@ def make_parser():
         "in RAM (memory), on the accelerator (device), or the best that "
         "fits (auto)",
     )
+    add_distribute_option(parser, "split each step's batch, in every process,")
+    parser.add_argument(
+        "--coordinator",
+        metavar="HOST:PORT",
+        help="train across processes (JAX backend): process 0's address",
+    )
+    parser.add_argument(
+        "--num-processes", type=positive_int, help="the processes training together"
+    )
+    parser.add_argument(
+        "--process-id", type=int, help="this process's number, from 0 (0 writes the outputs)"
+    )
     parser.add_argument(
         "--mixed-precision",
         action="store_true",
@@ -75,8 +102,12 @@ def make_parser():
 
 
 def train(args):
+    from pyimagesearch.pipeline.distribution import join_processes
     from pyimagesearch.pipeline.training import train_alexnet
 
+    flags = (args.coordinator, args.num_processes, args.process_id)
+    if any(flag is not None for flag in flags) or any(map(os.environ.get, PROCESS_VARIABLES)):
+        join_processes(*flags)
     train_alexnet(
         args.train,
         args.val,
@@ -85,7 +116,8 @@ def train(args):
         args.model,
         epochs=args.epochs,
         batchSize=args.batch_size,
-        learningRate=args.lr,
+        learningRate=args.lr or config.LEARNING_RATE,
+        scaleLearningRate=args.lr is None,
         inputSize=args.input_size,
         reg=config.L2_REG,
         seed=args.seed,
@@ -93,6 +125,7 @@ def train(args):
         workers=args.workers,
         mixedPrecision=args.mixed_precision,
         cache=args.cache,
+        distribute=args.distribute,
         verbose=1 if sys.stdout.isatty() else 2,
     )
 

@@ -18,8 +18,10 @@ class HostValidation(keras.callbacks.Callback):
         self.valGen = valGen
 
     def on_epoch_end(self, epoch, logs=None):
-        preds = self.network.predict(self.valGen, verbose=0)
         labels = self.valGen.labels
+        # padded for several devices with batches of a multiple of them, a
+        # generator yields its copies last
+        preds = self.network.predict(self.valGen, verbose=0)[: len(labels)]
         onehot = np.eye(preds.shape[1], dtype="float32")[labels]
         crossentropy = keras.losses.categorical_crossentropy(onehot, preds)
         regularization = sum(

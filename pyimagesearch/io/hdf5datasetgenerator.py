@@ -46,16 +46,32 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         dataKey: the data set to read ("images" or "features").
         inMemory: read the whole data set into RAM once (N x row bytes),
             so that no batch reads the file.
+        shardIndex, shardCount: yield shard `shardIndex` of `shardCount`
+            (one per process of a multi-process run): batch `b` of the
+            whole run spans `batchSize * shardCount` consecutive rows and
+            this shard gets its `shardIndex`-th equal part. The shards
+            cover every row exactly once per pass, and all have the same
+            number of batches of the same sizes; each reads only its own
+            rows (`inMemory` holds only those).
+        padTo: pad every batch of this shard with copies of its own rows,
+            weighted 0, to a multiple of `padTo` rows (the devices the
+            batch is split among must get equal parts). With a `batchSize`
+            that is a multiple of `padTo`, only the last batch is padded,
+            at its end.
         workers, use_multiprocessing, max_queue_size: as `keras.utils.PyDataset`.
 
-    Each pass yields every row exactly once: `len()` is ceil(N / batchSize).
+    Each pass yields every row exactly once: `len()` is
+    ceil(N / (batchSize * shardCount)). Batches are (data, labels), or
+    (data, labels, sample weights) when `shardCount` or `padTo` is above 1:
+    the weight is 1 for a row of the file and 0 for a padding copy.
 
     Randomness: batch `index` of epoch `epoch` draws from a generator seeded
     with (seed, epoch, index), passed as `rng` to every preprocessor whose
     `preprocess_batch` takes one (`PatchPreprocessor`) and to an
     `ImageAugmenter` `aug`. So batches differ from one another, a new epoch
     draws anew, and the same seed gives the same batches whatever the number
-    and kind of workers. `epoch` counts the `on_epoch_end` calls; set it to
+    and kind of workers (a shard of several adds its index to the seed, so
+    that shards draw apart). `epoch` counts the `on_epoch_end` calls; set it to
     continue a run where it stopped.
 
     The file is opened read-only, lazily, once in each process that reads
@@ -74,6 +90,9 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         seed: int = None,
         dataKey: str = "images",
         inMemory: bool = False,
+        shardIndex: int = 0,
+        shardCount: int = 1,
+        padTo: int = 1,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,15 +106,31 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self.seed = seed
         self.dataKey = dataKey
         self.inMemory = inMemory
+        self.shardCount = check_positive_int("shardCount", shardCount)
+        if not 0 <= shardIndex < shardCount:
+            raise ValueError(f"shardIndex must lie in [0, {shardCount}), received {shardIndex}")
+        self.shardIndex = shardIndex
+        self.padTo = check_positive_int("padTo", padTo)
+        if shardCount > 1 and seed is None:
+            raise ValueError("shards must share a seed to agree on the batch order: pass seed")
+        self.weighted = shardCount > 1 or padTo > 1
 
         with open_hdf5(dbPath) as db:
             (rows, self.labels) = read_rows_and_labels(db, dbPath, dataKey, rank=None)
             self.numImages = int(rows.shape[0])
             self.shape = tuple(rows.shape[1:])
             self.classNames = read_label_names(db)
-            self.data = rows[:] if inMemory else None
-        if self.numImages == 0:
-            raise ValueError(f"{dbPath} holds no rows")
+            if self.numImages == 0:
+                raise ValueError(f"{dbPath} holds no rows")
+            if self.numImages < shardCount:
+                raise ValueError(
+                    f"{dbPath} holds {self.numImages} rows, too few for {shardCount} shard(s)"
+                )
+            self.parts = [self.part(batch) for batch in range(len(self))]
+            self.data = None
+            if inMemory:
+                self.data = np.concatenate([rows[start:end] for (start, end) in self.parts])
+                self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
         if binarize and (self.labels.min() < 0 or self.labels.max() >= classes):
             raise ValueError(
                 f"{dbPath} has labels from {self.labels.min()} to {self.labels.max()}, "
@@ -148,23 +183,45 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             )
 
     def __len__(self) -> int:
-        return math.ceil(self.numImages / self.batchSize)
+        return math.ceil(self.numImages / (self.batchSize * self.shardCount))
+
+    def part(self, batch: int) -> tuple[int, int]:
+        """This shard's (start, end) rows of the run's batch `batch` (in file
+        order): an equal share, give or take a row."""
+        run = self.batchSize * self.shardCount
+        size = min(run, self.numImages - batch * run)
+        start = batch * run
+        return (
+            start + self.shardIndex * size // self.shardCount,
+            start + (self.shardIndex + 1) * size // self.shardCount,
+        )
+
+    def padded_size(self, batch: int) -> int:
+        """The rows every shard yields for the run's batch `batch`: the
+        largest share, rounded up to a multiple of `padTo`."""
+        run = self.batchSize * self.shardCount
+        share = math.ceil(min(run, self.numImages - batch * run) / self.shardCount)
+        return math.ceil(share / self.padTo) * self.padTo
 
     def rows(self, index: int) -> tuple[int, int]:
         """The (start, end) rows of batch `index` of the current order."""
-        start = int(self.order[index]) * self.batchSize
-        return start, min(start + self.batchSize, self.numImages)
+        return self.parts[int(self.order[index])]
 
     def batch_rng(self, index: int) -> np.random.Generator:
         """The random generator of batch `index` in the current epoch."""
-        return np.random.default_rng([self.seed_, self._epoch, int(index)])
+        shard = [self.shardIndex] if self.shardCount > 1 else []
+        return np.random.default_rng([self.seed_, self._epoch, int(index), *shard])
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
-        (start, end) = self.rows(index)
-        source = self.data if self.inMemory else self.db[self.dataKey]
-        images = source[start:end]
+        batch = int(self.order[index])
+        size = self.padded_size(batch)
+        (start, end) = self.parts[batch]
+        real = end - start
+        if real == 0:  # a short last batch left this shard nothing: copy its first row
+            (batch, start, end) = (0, self.parts[0][0], self.parts[0][0] + 1)
+        images = self._read(batch, start, end)
         labels = self.labels[start:end]
         rng = self.batch_rng(index)
         images = self._preprocess(images, rng)
@@ -172,7 +229,18 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             images = self._augment(images, labels, rng)
         if self.binarize:
             labels = np.eye(self.classes, dtype="float32")[labels]
-        return images, labels
+        if not self.weighted:
+            return images, labels
+        copies = np.arange(size) % len(labels)
+        weights = (np.arange(size) < real).astype("float32")
+        return images[copies], labels[copies], weights
+
+    def _read(self, batch, start, end):
+        """Rows [start, end) of the file, which lie in the run's batch `batch`."""
+        if not self.inMemory:
+            return self.db[self.dataKey][start:end]
+        local = self.offsets[batch] + start - self.parts[batch][0]
+        return self.data[local : local + end - start]
 
     def _preprocess(self, images, rng):
         if self.batchFast:

@@ -59,6 +59,8 @@ class FeatureExtractor:
     `resizer`: a `SimplePreprocessor` to the input size, to apply to each
     photo first (in the decoding workers).
     `extract(images)`: (N, S, S, 3) BGR -> (N, D) float32.
+    `replicas`: the devices `extract` splits its batches among (a
+    `pyimagesearch.pipeline.distribution.Replicas`; None: one device).
     """
 
     def __init__(self, model, inputSize, preprocess, name):
@@ -66,6 +68,7 @@ class FeatureExtractor:
         self.inputSize = inputSize
         self.preprocess = preprocess
         self.name = name
+        self.replicas = None
 
     @property
     def resizer(self):
@@ -78,7 +81,10 @@ class FeatureExtractor:
 
     def extract(self, images):
         batch = np.asarray(images, dtype="float32")
-        features = np.asarray(self.model.predict_on_batch(self.preprocess(batch)), "float32")
+        from pyimagesearch.pipeline.distribution import predict_batch
+
+        features = predict_batch(self.model, self.preprocess(batch), self.replicas)
+        features = features.astype("float32", copy=False)
         if not np.all(np.isfinite(features)):
             raise ValueError(f"{self.name} returned NaN or infinite features")
         return features

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
+from pyimagesearch.pipeline.distribution import choose_replicas, predict_batch
 from pyimagesearch.utils.parallel import map_ranges
 
 
-def predict_ten_crops(model, batches, cropper, progress=None, workers=None):
+def predict_ten_crops(model, batches, cropper, progress=None, workers=None, replicas=None):
     """Class probabilities averaged over the crops of each image.
 
     Args:
@@ -28,6 +29,8 @@ def predict_ten_crops(model, batches, cropper, progress=None, workers=None):
             (default: one per core). Cutting ten float32 crops writes ~6 MB
             per image and is bound by memory bandwidth, which more cores
             share out; OpenCV and NumPy release the GIL while they copy.
+        replicas: the devices each batch of crops is split among
+            (`pyimagesearch.pipeline.distribution`; None: one device).
 
     Returns (N, classes) averaged probabilities, in the order of the images.
     Raises ValueError if the model returns NaN or infinite values.
@@ -51,7 +54,7 @@ def predict_ten_crops(model, batches, cropper, progress=None, workers=None):
             lambda a, b: cropper.preprocess_batch(images[a:b], out=crops[a:b]), len(images), workers
         )
         (count, per_image) = crops.shape[:2]
-        preds = np.asarray(model.predict_on_batch(crops.reshape((-1,) + crops.shape[2:])))
+        preds = predict_batch(model, crops.reshape((-1,) + crops.shape[2:]), replicas)
         averaged.append(preds.reshape(count, per_image, -1).mean(axis=1))
         if progress is not None:
             progress.update(done)
@@ -86,6 +89,7 @@ def crop_accuracy(
     modelPath: str | os.PathLike,
     batchSize: int = 64,
     crops: str = "auto",
+    distribute: str = "auto",
     progress: Callable[[int], Any] | None = None,
 ) -> dict:
     """Rank-1 accuracy of the .keras model at `modelPath` on the HDF5 test
@@ -97,6 +101,9 @@ def crop_accuracy(
             is one; only uint8 images leave the host); "cpu" cuts them with
             `CropPreprocessor` on this machine's threads; "auto" picks the
             graph when an accelerator is visible.
+        distribute: the devices the batches are split among
+            (`pyimagesearch.pipeline.distribution.choose_replicas`);
+            `batchSize` is rounded up to a multiple of them.
         progress: a callable(total) returning a progress bar, or None.
 
     Returns {"images", "rank1", "rank1_10_crops", "crops", "model", "test"}.
@@ -108,35 +115,42 @@ def crop_accuracy(
     from pyimagesearch.utils.ranked import rank5_accuracy
 
     means = MeanPreprocessor.from_json(meanPath)
-    model = load_model(modelPath)
-    check_image_classifier(model, modelPath, load_label_names(modelPath))
-    (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
-    classes = int(model.output_shape[-1])
-    resized = HDF5DatasetGenerator(
-        testPath, batchSize, [SimplePreprocessor(width, height), means], classes=classes
-    )
     crops = crop_path(crops)
-    preprocessors = [] if crops == "graph" else [means]
-    with (
-        resized,
-        HDF5DatasetGenerator(testPath, batchSize, preprocessors, classes=classes) as whole,
-    ):
-        resized.check_image_size(max(height, width))
-        (rank1, _) = rank5_accuracy(model.predict(resized, verbose=0), resized.labels)
-        bar = progress(len(whole)) if progress else None
-        if crops == "graph":
-            preds = ten_crop_model(model, means, whole.shape).predict(whole, verbose=0)
-            check_finite(preds)
-        else:
-            preds = predict_ten_crops(
-                model,
-                (whole[i][0] for i in range(len(whole))),
-                CropPreprocessor(width, height),
-                bar,
-            )
-        if bar:
-            bar.finish()
-        (rank1Crops, _) = rank5_accuracy(preds, whole.labels)
+    replicas = choose_replicas(distribute)
+    with replicas.scope():
+        model = load_model(modelPath)
+        check_image_classifier(model, modelPath, load_label_names(modelPath))
+        (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
+        padTo = replicas.localDevices if replicas.strategy else 1
+        # a batch of a multiple of the devices: only the last one is padded,
+        # at its end, so the outputs of the file's rows come first
+        batchSize = -(-batchSize // padTo) * padTo
+        split = dict(classes=int(model.output_shape[-1]), padTo=padTo)
+        resized = HDF5DatasetGenerator(
+            testPath, batchSize, [SimplePreprocessor(width, height), means], **split
+        )
+        whole = HDF5DatasetGenerator(
+            testPath, batchSize, [] if crops == "graph" else [means], **split
+        )
+        with resized, whole:
+            resized.check_image_size(max(height, width))
+            count = resized.numImages
+            (rank1, _) = rank5_accuracy(model.predict(resized, verbose=0)[:count], resized.labels)
+            bar = progress(len(whole)) if progress else None
+            if crops == "graph":
+                preds = ten_crop_model(model, means, whole.shape).predict(whole, verbose=0)
+                preds = check_finite(preds[:count])
+            else:
+                preds = predict_ten_crops(
+                    model,
+                    (whole[i][0] for i in range(len(whole))),
+                    CropPreprocessor(width, height),
+                    bar,
+                    replicas=replicas,
+                )[:count]
+            if bar:
+                bar.finish()
+            (rank1Crops, _) = rank5_accuracy(preds, whole.labels)
     return {
         "images": resized.numImages,
         "rank1": rank1,

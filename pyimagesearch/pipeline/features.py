@@ -26,18 +26,24 @@ def extract_backbone_features(
     layer=None,
     meanPath=None,
     overwrite=False,
+    distribute="auto",
     log=print,
     **options,
 ):
     """`extract_features` with the extractor named as `feature_extractor`
-    takes it; the output is checked before the network is loaded.
+    takes it; the output is checked before the network is loaded. Batches
+    are split among the devices `distribute` chooses (`choose_replicas`).
     `options` are `extract_features`'s."""
     from pyimagesearch.nn.backbones import feature_extractor
+    from pyimagesearch.pipeline.distribution import choose_replicas
 
     refuse_existing([outputPath], overwrite)
-    log(f"[INFO] loading {backbone}...")
-    extractor = feature_extractor(backbone, weights, layer, meanPath)
-    report = extract_features(images, outputPath, extractor, overwrite=overwrite, **options)
+    replicas = choose_replicas(distribute)
+    log(f"[INFO] loading {backbone} ({replicas.describe()})...")
+    with replicas.scope():
+        extractor = feature_extractor(backbone, weights, layer, meanPath)
+        extractor.replicas = replicas
+        report = extract_features(images, outputPath, extractor, overwrite=overwrite, **options)
     report["dim"] = extractor.dim
     return report
 

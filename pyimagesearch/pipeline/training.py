@@ -1,7 +1,9 @@
 """Train AlexNet the book's way (chapter 9): random 227x227 patches, mean
 subtraction and augmentation for training; resize and mean subtraction for
 validation; Adam, L2 weight decay, categorical cross-entropy; a checkpoint
-every epoch, so that a killed run resumes on the same curve.
+every epoch, so that a killed run resumes on the same curve -- on one
+device, or data-parallel over several devices and processes
+(`pyimagesearch.pipeline.distribution`).
 
 The training split is streamed from HDF5, held in RAM, or held on the
 accelerator (`cache`, see `pyimagesearch.pipeline.cache`): with "device"
@@ -11,7 +13,9 @@ the mean and augments inside the compiled step.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +86,7 @@ def train_alexnet(
     epochs: int = 75,
     batchSize: int = 128,
     learningRate: float = 1e-3,
+    scaleLearningRate: bool = True,
     inputSize: int = 227,
     reg: float = 0.0002,
     seed: int = 42,
@@ -90,6 +95,8 @@ def train_alexnet(
     mixedPrecision: bool = False,
     cache: str = "auto",
     augmentation: list[keras.Layer] | None = None,
+    buildNetwork: Callable[[int, int], keras.Model] | None = None,
+    distribute: str = "auto",
     verbose: int = 2,
     log: Callable[[str], Any] = print,
 ) -> keras.callbacks.History | None:
@@ -102,6 +109,12 @@ def train_alexnet(
             and checkpoint-epoch-NNN.keras.
         modelPath: the trained network, a .keras file with the class names.
         epochs: the total, counting the epochs of a resumed run.
+        batchSize: images per device in a step; a step takes batchSize
+            times the devices of the run.
+        learningRate: Adam's rate on one device (the book's 1e-3 for its
+            batch of 128).
+        scaleLearningRate: on N devices, use learningRate * sqrt(N)
+            (`scaled_learning_rate`); False uses learningRate as given.
         inputSize: AlexNet's input is inputSize x inputSize (>= 57).
         seed: seeds the weights, the patches, the augmentation and the
             batch order.
@@ -110,9 +123,17 @@ def train_alexnet(
         workers: threads that prepare batches (cache "none" and "memory").
         mixedPrecision: compute in float16 (the softmax stays float32).
         cache: "none" (stream from HDF5), "memory" (the uint8 split in RAM),
-            "device" (the uint8 split on the accelerator) or "auto".
+            "device" (the uint8 split on the accelerator; each device holds
+            all of it; one process only) or "auto".
         augmentation: Keras layers run before the network while training
             (default: `ImageAugmenter` with the book's parameters).
+        buildNetwork: (inputSize, classes) -> the network to train, called
+            where its variables belong (on every device of the run);
+            default: AlexNet with L2 `reg`.
+        distribute: "none", "data-parallel" or "auto"
+            (`pyimagesearch.pipeline.distribution.choose_replicas`). With
+            several processes (`join_processes` first), each reads its own
+            shard of the splits and only process 0 writes files.
         log: called with each progress message.
 
     Returns the Keras `History` (None when a resumed run had already
@@ -127,6 +148,7 @@ def train_alexnet(
     from pyimagesearch.nn.conv import AlexNet
     from pyimagesearch.nn.modelfiles import check_keras_path, load_model, save_model
     from pyimagesearch.pipeline.cache import choose_cache, split_bytes
+    from pyimagesearch.pipeline.distribution import choose_replicas, scaled_learning_rate
     from pyimagesearch.preprocessing import (
         ImageAugmenter,
         MeanPreprocessor,
@@ -143,7 +165,17 @@ def train_alexnet(
         )
     check_keras_path(modelPath)  # before hours of training, not after
     check_writable(modelPath)
-    with output_lock(outputDir, modelPath):
+    replicas = choose_replicas(distribute)
+    # processes other than 0 save into a folder of their own that is then
+    # deleted: saving a model gathers its variables, which all must join
+    scratch = tempfile.TemporaryDirectory() if not replicas.isChief else None
+    written = (
+        (outputDir, modelPath)
+        if replicas.isChief
+        else (scratch.name, os.path.join(scratch.name, "model.keras"))
+    )
+    lock = output_lock(outputDir, modelPath) if replicas.isChief else contextlib.nullcontext()
+    with lock, scratch or contextlib.nullcontext():
         checkpoint, done = latest_checkpoint(outputDir)
         if not resume and checkpoint is not None:
             raise ArgumentError(
@@ -158,11 +190,18 @@ def train_alexnet(
         if done >= epochs:
             # the run finished, but its final save did not: write it now
             log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {modelPath}")
-            model = load_model(checkpoint)
-            save_model(network_of(model), modelPath, stored_label_names(trainPath))
+            with replicas.scope():
+                model = load_model(checkpoint)
+                save_model(network_of(model), written[1], stored_label_names(trainPath))
             return None
 
-        log(f"[INFO] training with {describe()}")
+        log(f"[INFO] training with {describe()}, {replicas.describe()}")
+        if scaleLearningRate:
+            learningRate = scaled_learning_rate(learningRate, replicas.devices)
+        log(
+            f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
+            f"{replicas.devices * batchSize} per step; learning rate {learningRate:.6g}"
+        )
         keras.utils.set_random_seed(seed)
         keras.mixed_precision.set_global_policy("mixed_float16" if mixedPrecision else "float32")
 
@@ -171,27 +210,41 @@ def train_alexnet(
         with open_hdf5(trainPath) as db:
             (count, *shape) = db["images"].shape if "images" in db else (0,)
         (mode, reason) = choose_cache(cache, split_bytes(shape, count))
+        if mode == "device" and replicas.processCount > 1:
+            if cache == "device":
+                raise ArgumentError(
+                    "cache",
+                    "device holds the whole split on every device, which processes "
+                    "reading shards cannot: use memory or none",
+                )
+            (mode, reason) = ("memory", f"{reason}; but each process holds only its shard")
         log(f"[INFO] cache: {mode} -- {reason}")
+        split = dict(
+            classes=len(labelNames),
+            workers=workers,
+            inMemory=mode != "none",
+            shardIndex=replicas.processIndex,
+            shardCount=replicas.processCount,
+            padTo=replicas.localDevices if replicas.strategy else 1,
+        )
+        batchOfProcess = batchSize * replicas.localDevices
         # "device" reads the split into RAM once, to copy it to the accelerator
         trainGen = HDF5DatasetGenerator(
             trainPath,
-            batchSize,
+            batchOfProcess,
             [PatchPreprocessor(inputSize, inputSize), means],
-            classes=len(labelNames),
             shuffle=True,
             seed=seed,
-            workers=workers,
-            inMemory=mode != "none",
+            **split,
         )
         valGen = HDF5DatasetGenerator(
             valPath,
-            batchSize,
+            batchOfProcess,
             [SimplePreprocessor(inputSize, inputSize), means],
-            classes=len(labelNames),
-            workers=workers,
-            inMemory=mode != "none",
+            seed=seed,
+            **split,
         )
-        with trainGen, valGen:
+        with trainGen, valGen, replicas.scope():
             trainGen.check_image_size(inputSize)
             valGen.check_image_size(inputSize)
             trainGen.epoch = done  # the batches a run killed after `done` epochs would have seen
@@ -211,7 +264,10 @@ def train_alexnet(
                     model.layers[0].assign(rows)
             else:
                 log("[INFO] compiling model...")
-                network = AlexNet.build(inputSize, inputSize, 3, len(labelNames), reg=reg)
+                if buildNetwork is None:
+                    network = AlexNet.build(inputSize, inputSize, 3, len(labelNames), reg=reg)
+                else:
+                    network = buildNetwork(inputSize, len(labelNames))
                 if augmentation is None:
                     augmentation = [ImageAugmenter(**AUGMENTATION, seed=seed)]
                 model = training_model(network, augmentation)
@@ -225,7 +281,8 @@ def train_alexnet(
                         name="alexnet_device",
                     )
                 model.compile(
-                    loss="categorical_crossentropy",
+                    # the mean over the rows of weight 1: padding rows count for nothing
+                    loss=keras.losses.CategoricalCrossentropy(reduction="mean_with_sample_weight"),
                     optimizer=keras.optimizers.Adam(learning_rate=learningRate),
                     metrics=["accuracy"],
                 )
@@ -235,25 +292,37 @@ def train_alexnet(
                     os.path.join(outputDir, "alexnet.png"),
                     jsonPath=os.path.join(outputDir, "alexnet.json"),
                     startAt=done,
-                ),
-                EpochCheckpoint(outputDir, startAt=done),
-            ]
+                )
+            ] if replicas.isChief else []  # fmt: skip
+            callbacks.append(EpochCheckpoint(written[0], startAt=done))
             options = dict(epochs=epochs, initial_epoch=done, verbose=verbose)
             if mode == "device":
-                onehot = np.eye(len(labelNames), dtype="float32")[trainGen.labels]
-                indices = np.arange(trainGen.numImages, dtype="int32")[:, None]
                 history = model.fit(
-                    indices,
-                    onehot,
-                    batch_size=batchSize,
+                    **device_rows(trainGen.labels, len(labelNames), split["padTo"]),
+                    batch_size=batchOfProcess,
                     shuffle=True,
                     callbacks=[HostValidation(network, valGen), *callbacks],
                     **options,
                 )
             else:
                 history = model.fit(
-                    trainGen, validation_data=valGen, callbacks=callbacks, **options
+                    trainGen, validation_data=valGen, shuffle=False, callbacks=callbacks, **options
                 )
-        log(f"[INFO] serializing model to {modelPath}...")
-        save_model(network, modelPath, labelNames)
+            log(f"[INFO] serializing model to {modelPath}...")
+            save_model(network, written[1], labelNames)
         return history
+
+
+def device_rows(labels, classes, padTo):
+    """`fit`'s x (row indices), y (one-hot labels) and, when `padTo` > 1,
+    sample_weight for a split held on the device: padded to a multiple of
+    `padTo` rows with weight-0 copies, so that every batch of a multiple of
+    `padTo` rows splits evenly among the devices."""
+    indices = np.arange(len(labels), dtype="int32")[:, None]
+    onehot = np.eye(classes, dtype="float32")[labels]
+    if padTo == 1:
+        return dict(x=indices, y=onehot)
+    size = -(-len(labels) // padTo) * padTo
+    copies = np.arange(size) % len(labels)
+    weights = (np.arange(size) < len(labels)).astype("float32")
+    return dict(x=indices[copies], y=onehot[copies], sample_weight=weights)

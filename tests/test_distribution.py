@@ -1,0 +1,296 @@
+"""Data parallelism on this CPU: shards and padding of the generator,
+training on two logical CPU devices (TensorFlow and JAX) against one
+device, and two processes training together over 127.0.0.1 (JAX).
+
+Keras picks its backend and TensorFlow its devices once per process, so
+every multi-device run is a process of its own."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import INPUT_SIZE, ROOT, SCRIPTS, build_args, call_main
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.io import HDF5DatasetGenerator, HDF5DatasetWriter
+from pyimagesearch.pipeline.distribution import (
+    Replicas,
+    choose_replicas,
+    scaled_learning_rate,
+)
+from pyimagesearch.preprocessing import PatchPreprocessor
+
+# run first in a child process: two logical devices, whichever the backend
+TWO_DEVICES = """
+import os
+if os.environ["KERAS_BACKEND"] == "tensorflow":
+    import tensorflow as tf
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(
+    not __import__("importlib").util.find_spec("jax"), reason="jax is not installed"))]  # fmt: skip
+
+
+def run_on_two_devices(backend, script, timeout=600):
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", TWO_DEVICES + textwrap.dedent(script)],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=SCRIPTS,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def write_numbered(path, n):
+    """n rows whose pixels are their row number, labels row % 2."""
+    images = np.repeat(np.arange(n, dtype=np.uint8), 2 * 2 * 3).reshape(n, 2, 2, 3)
+    with HDF5DatasetWriter((n, 2, 2, 3), str(path), bufSize=5) as writer:
+        writer.add(images, np.arange(n) % 2)
+        writer.storeClassLabels(["cat", "dog"])
+
+
+@pytest.mark.parametrize("n,batch,shards,padTo", [
+    (23, 4, 1, 1), (23, 4, 1, 2), (23, 4, 2, 1), (23, 4, 3, 2), (23, 4, 2, 4), (5, 3, 4, 1),
+    (41, 4, 1, 2),
+])  # fmt: skip
+@pytest.mark.parametrize("inMemory", [False, True])
+def test_shards_cover_every_row_once_with_equal_batches(tmp_path, n, batch, shards, padTo,
+                                                        inMemory):  # fmt: skip
+    write_numbered(tmp_path / "d.hdf5", n)
+    for epoch in range(2):
+        (seen, shapes) = ([], set())
+        for index in range(shards):
+            gen = HDF5DatasetGenerator(
+                str(tmp_path / "d.hdf5"), batch, shuffle=True, seed=3, inMemory=inMemory,
+                shardIndex=index, shardCount=shards, padTo=padTo,
+            )  # fmt: skip
+            gen.epoch = epoch
+            sizes = []
+            for b in range(len(gen)):
+                out = gen[b]
+                assert len(out) == (3 if shards > 1 or padTo > 1 else 2)
+                (images, labels) = out[:2]
+                weights = out[2] if len(out) == 3 else np.ones(len(images))
+                assert len(images) == len(labels) == len(weights) and len(images) % padTo == 0
+                rows = images[:, 0, 0, 0].astype(int)
+                assert np.array_equal(labels.argmax(axis=1), rows % 2)  # each image its label
+                assert set(np.unique(weights)) <= {0.0, 1.0}
+                seen += rows[weights == 1].tolist()
+                sizes.append(len(images))
+            shapes.add(tuple(sizes))
+            if inMemory:  # each shard holds only its own rows
+                assert len(gen.data) == sum(end - start for (start, end) in gen.parts)
+        assert sorted(seen) == list(range(n))
+        assert len(shapes) == 1  # every shard: the same number of batches, of the same sizes
+
+
+def test_padding_keeps_the_random_draws_of_the_real_rows(tmp_path):
+    write_numbered(tmp_path / "d.hdf5", 23)
+    (plain, padded) = (
+        HDF5DatasetGenerator(
+            str(tmp_path / "d.hdf5"),
+            4,
+            [PatchPreprocessor(1, 1)],
+            shuffle=True,
+            seed=5,
+            padTo=padTo,
+        )  # fmt: skip
+        for padTo in (1, 8)
+    )
+    for b in range(len(plain)):
+        (images, weights) = (padded[b][0], padded[b][2])
+        assert np.array_equal(images[weights == 1], plain[b][0])
+
+
+def test_shards_refuse_what_cannot_be_shared(tmp_path):
+    write_numbered(tmp_path / "d.hdf5", 3)
+    with pytest.raises(ValueError, match="too few for 4 shard"):
+        HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 2, seed=1, shardCount=4)
+    with pytest.raises(ValueError, match="share a seed"):
+        HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 2, shuffle=True, shardCount=2)
+    with pytest.raises(ValueError, match=r"shardIndex must lie in \[0, 2\), received 2"):
+        HDF5DatasetGenerator(str(tmp_path / "d.hdf5"), 2, seed=1, shardIndex=2, shardCount=2)
+
+
+def test_one_device_choices_and_the_learning_rate_rule():
+    assert choose_replicas("none") == Replicas()
+    assert choose_replicas("auto") == Replicas()  # this process sees one CPU device
+    assert Replicas().isChief and Replicas().describe() == "one device"
+    with pytest.raises(ArgumentError, match="'two' is not one of auto, none, data-parallel"):
+        choose_replicas("two")
+    assert scaled_learning_rate(1e-3, 1) == 1e-3
+    assert scaled_learning_rate(1e-3, 4) == pytest.approx(2e-3)
+
+
+def test_several_processes_on_tensorflow_are_refused_with_the_reason(built, tmp_path, capsys):
+    from conftest import train_args
+    from dogs_vs_cats import train_alexnet
+
+    argv = train_args(built, tmp_path) + ["--coordinator", "127.0.0.1:1", "--num-processes", 2,
+                                          "--process-id", 0]  # fmt: skip
+    (code, _, err) = call_main(train_alexnet, argv, capsys)
+    assert code == 2 and "--coordinator" in err and "KERAS_BACKEND=jax" in err
+    assert "Traceback" not in err and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backend):
+    """The same global batch of 40 rows, split 20 + 20 or not at all: the
+    same loss and the same weights after the first Adam step (a network
+    with L2 but without dropout or batch norm, whose per-replica draws and
+    statistics differ by design)."""
+    stdout = run_on_two_devices(backend, f"""
+        import json, keras, numpy as np
+        from pyimagesearch.nn.modelfiles import load_model
+        from pyimagesearch.pipeline.training import train_alexnet
+
+        def network(size, classes):
+            l2 = keras.regularizers.l2(0.05)
+            return keras.Sequential([
+                keras.Input((size, size, 3)),
+                keras.layers.Conv2D(4, 5, strides=4, activation="relu", kernel_regularizer=l2),
+                keras.layers.Flatten(),
+                keras.layers.Dense(classes, activation="softmax", kernel_regularizer=l2)])
+
+        runs = {{}}
+        for (mode, batch) in (("none", 40), ("data-parallel", 20)):
+            out = r"{tmp_path}/" + mode
+            history = train_alexnet(r"{built['train']}", r"{built['val']}", r"{built['mean']}",
+                out, out + "/net.keras", epochs=1, batchSize=batch, learningRate=0.01,
+                scaleLearningRate=False, inputSize={INPUT_SIZE}, workers=1, cache="memory",
+                augmentation=[], buildNetwork=network, distribute=mode, verbose=0, log=print)
+            runs[mode] = (history.history, load_model(out + "/net.keras").get_weights())
+        print(json.dumps({{
+            "logs": [runs[m][0] for m in runs],
+            "diff": max(float(np.abs(a - b).max()) for a, b in zip(*(r[1] for r in runs.values()))),
+            "moved": float(np.abs(runs["none"][1][0]).mean()),
+        }}))
+    """)  # fmt: skip
+    assert "2 device(s) x 20 images = 40 per step; learning rate 0.01" in stdout
+    assert "data-parallel over 2 devices" in stdout
+    result = json.loads(stdout.strip().splitlines()[-1])
+    (one, two) = result["logs"]
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert two[key] == pytest.approx(one[key], rel=1e-6), key
+    assert result["diff"] < 1e-6
+
+
+def test_two_devices_train_alexnet_with_a_one_row_last_batch_and_resume(sample, tmp_path):
+    """AlexNet (dropout, batch norm, L2) on two TensorFlow devices over 41
+    rows in steps of 8: the last step holds one row, which left one replica
+    nothing and made the loss NaN until the generator padded it. Then the
+    two-device run resumes from its checkpoint."""
+    from dogs_vs_cats import build_dogs_vs_cats
+
+    argv = build_args(sample["train"], tmp_path, "--val-size", 9)
+    build_dogs_vs_cats.main([str(a) for a in argv])
+    out = tmp_path / "out"
+    args = ["--train", tmp_path / "hdf5/train.hdf5", "--val", tmp_path / "hdf5/val.hdf5",
+            "--mean", tmp_path / "mean.json", "--output-dir", out, "--model", out / "a.keras",
+            "--batch-size", 4, "--input-size", INPUT_SIZE, "--workers", 1]  # fmt: skip
+    with h5py.File(tmp_path / "hdf5/train.hdf5", "r") as db:
+        assert len(db["labels"]) == 41
+    for epochs, extra in ((1, []), (2, ["--resume"])):
+        argv = [str(a) for a in args + ["--epochs", epochs, *extra]]
+        stdout = run_on_two_devices(
+            "tensorflow",
+            f"from dogs_vs_cats import train_alexnet\ntrain_alexnet.main({argv!r})",
+        )
+        assert "2 device(s) x 4 images = 8 per step; learning rate 0.00141421" in stdout
+    assert "resuming from" in stdout and "after epoch 1" in stdout
+    history = json.loads((out / "alexnet.json").read_text())
+    assert len(history["loss"]) == 2
+    assert all(np.isfinite(history[key]).all() for key in history)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "a.keras", "alexnet.json", "alexnet.png", "checkpoint-epoch-002.keras"]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_evaluation_and_features_on_two_devices_equal_one_device(trained, built, sample,
+                                                                 tmp_path, backend):  # fmt: skip
+    """10-crop rank-1 (crops on the CPU and in the graph) and features, with
+    batches of 7 images that two devices split only once padded."""
+    stdout = run_on_two_devices(backend, f"""
+        import json, h5py, numpy as np
+        from pyimagesearch.pipeline.evaluation import crop_accuracy
+        from pyimagesearch.pipeline.features import extract_backbone_features
+
+        figures, features = {{}}, {{}}
+        for mode in ("none", "data-parallel"):
+            figures[mode] = [crop_accuracy(r"{built['test']}", r"{built['mean']}",
+                                           r"{trained['model']}", batchSize=7, crops=crops,
+                                           distribute=mode) for crops in ("cpu", "graph")]
+            path = r"{tmp_path}/" + mode + ".hdf5"
+            extract_backbone_features(r"{sample['train']}", path, r"{trained['model']}",
+                                      meanPath=r"{built['mean']}", batchSize=7, distribute=mode)
+            with h5py.File(path, "r") as db:
+                features[mode] = (db["features"][:], db["labels"][:])
+        print(json.dumps({{
+            "figures": figures,
+            "labels": bool(np.array_equal(features["none"][1], features["data-parallel"][1])),
+            "diff": float(np.abs(features["none"][0] - features["data-parallel"][0]).max()),
+            "rows": len(features["none"][0]),
+        }}))
+    """)  # fmt: skip
+    result = json.loads(stdout.strip().splitlines()[-1])
+    (one, two) = (result["figures"]["none"], result["figures"]["data-parallel"])
+    for a, b in zip(one, two):
+        assert (a["rank1"], a["rank1_10_crops"]) == (b["rank1"], b["rank1_10_crops"])
+    assert result["rows"] == 60 and result["labels"] and result["diff"] < 1e-4
+    assert "data-parallel over 2 devices" in stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_train_one_epoch_together(built, tmp_path):
+    """Two JAX processes on 127.0.0.1, one CPU device each, each reading its
+    own shard: both exit 0 with identical weights; process 0 alone writes
+    the model, the history, the plot and the checkpoint."""
+    pytest.importorskip("jax")
+    out = tmp_path / "out"
+    address = f"127.0.0.1:{free_port()}"
+    script = textwrap.dedent(f"""
+        import sys, numpy as np
+        from pyimagesearch.pipeline.distribution import join_processes
+        from pyimagesearch.pipeline.training import train_alexnet
+
+        process = int(sys.argv[1])
+        join_processes("{address}", 2, process)
+        history = train_alexnet(r"{built['train']}", r"{built['val']}", r"{built['mean']}",
+            r"{out}", r"{out}/alexnet.keras", epochs=1, batchSize=8, inputSize={INPUT_SIZE},
+            workers=1, cache="memory", verbose=0)
+        np.savez(r"{tmp_path}/weights" + str(process), *history.model.get_weights())
+    """)  # fmt: skip
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(i)],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for i in (0, 1)
+    ]
+    outputs = [p.communicate(timeout=600)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    assert all("2 device(s) x 8 images = 16 per step" in o for o in outputs)
+    assert all("data-parallel over 2 devices in 2 processes" in o for o in outputs)
+    (first, second) = (np.load(tmp_path / f"weights{i}.npz") for i in (0, 1))
+    assert len(first.files) > 10
+    assert all(np.array_equal(first[key], second[key]) for key in first.files)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "alexnet.json", "alexnet.keras", "alexnet.png", "checkpoint-epoch-001.keras"]  # fmt: skip
+    assert len(json.loads((out / "alexnet.json").read_text())["loss"]) == 1
