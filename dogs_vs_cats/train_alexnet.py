@@ -49,8 +49,8 @@ def make_parser():
     parser.add_argument(
         "--lr",
         type=positive_float,
-        help=f"Adam's learning rate (default: {config.LEARNING_RATE} x the square root "
-        "of the device count)",
+        help=f"Adam's learning rate, used as given; unset: {config.LEARNING_RATE} x the "
+        "square root of the device count",
     )
     parser.add_argument(
         "--input-size",
@@ -65,7 +65,7 @@ def make_parser():
         help="seeds the weights, patches, augmentation and batch order",
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue from the newest checkpoint in --output"
+        "--resume", action="store_true", help="continue from the newest checkpoint in --output-dir"
     )
     parser.add_argument(
         "--workers",

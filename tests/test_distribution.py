@@ -140,6 +140,24 @@ def test_several_processes_on_tensorflow_are_refused_with_the_reason(built, tmp_
     assert "Traceback" not in err and not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("flags,message", [
+    (["--num-processes", "2", "--process-id", "1"], "--coordinator: give process 0's HOST:PORT"),
+    (["--coordinator", "127.0.0.1:1", "--num-processes", "2", "--process-id", "2"],
+     "--process-id: 2 is not in [0, 2) for 2 processes"),
+])  # fmt: skip
+def test_jax_processes_missing_or_wrong_flags_are_one_line(built, tmp_path, flags, message):
+    pytest.importorskip("jax")
+    from conftest import train_args
+
+    argv = [str(a) for a in train_args(built, tmp_path)] + flags
+    result = subprocess.run(
+        [sys.executable, "train_alexnet.py", *argv], cwd=SCRIPTS, capture_output=True,
+        text=True, timeout=300, env=dict(os.environ, KERAS_BACKEND="jax"),
+    )  # fmt: skip
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backend):
     """The same global batch of 40 rows, split 20 + 20 or not at all: the

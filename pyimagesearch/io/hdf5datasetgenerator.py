@@ -14,6 +14,7 @@ import numpy as np
 from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
 from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
 from pyimagesearch.utils.checks import check_positive_int
+from pyimagesearch.utils.padding import padded_rows, round_up
 
 
 def takes_rng(preprocessor):
@@ -127,10 +128,8 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                     f"{dbPath} holds {self.numImages} rows, too few for {shardCount} shard(s)"
                 )
             self.parts = [self.part(batch) for batch in range(len(self))]
-            self.data = None
-            if inMemory:
-                self.data = np.concatenate([rows[start:end] for (start, end) in self.parts])
-                self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
+            self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
+            self.data = self._read_shard(rows) if inMemory else None
         if binarize and (self.labels.min() < 0 or self.labels.max() >= classes):
             raise ValueError(
                 f"{dbPath} has labels from {self.labels.min()} to {self.labels.max()}, "
@@ -201,7 +200,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         largest share, rounded up to a multiple of `padTo`."""
         run = self.batchSize * self.shardCount
         share = math.ceil(min(run, self.numImages - batch * run) / self.shardCount)
-        return math.ceil(share / self.padTo) * self.padTo
+        return round_up(share, self.padTo)
 
     def rows(self, index: int) -> tuple[int, int]:
         """The (start, end) rows of batch `index` of the current order."""
@@ -231,9 +230,22 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             labels = np.eye(self.classes, dtype="float32")[labels]
         if not self.weighted:
             return images, labels
-        copies = np.arange(size) % len(labels)
-        weights = (np.arange(size) < real).astype("float32")
+        (copies, weights) = padded_rows(len(labels), size)
+        if real == 0:
+            weights[:] = 0  # the one row read is a copy too
         return images[copies], labels[copies], weights
+
+    def _read_shard(self, rows):
+        """This shard's rows of the data set `rows`, read straight into one
+        array (no second copy of a split that may fill most of the RAM)."""
+        data = np.empty((self.offsets[-1], *self.shape), rows.dtype)
+        if self.shardCount == 1:
+            rows.read_direct(data)
+            return data
+        for (start, end), offset in zip(self.parts, self.offsets):
+            if end > start:
+                rows.read_direct(data, np.s_[start:end], np.s_[offset : offset + end - start])
+        return data
 
     def _read(self, batch, start, end):
         """Rows [start, end) of the file, which lie in the run's batch `batch`."""

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
+from pyimagesearch.utils.padding import padded_rows, round_up
 
 DISTRIBUTE_MODES = ("auto", "none", "data-parallel")
 
@@ -88,7 +89,14 @@ def join_processes(
         raise ArgumentError(
             "processId", f"{processId} is not in [0, {numProcesses}) for {numProcesses} processes"
         )
-    keras.distribution.initialize(coordinator, numProcesses, processId)
+    try:
+        keras.distribution.initialize(coordinator, numProcesses, processId)
+    except ValueError as error:  # JAX found no coordinator, count or id
+        raise ArgumentError(
+            "coordinator",
+            f"give process 0's HOST:PORT, the process count and this process's id "
+            f"(or the KERAS_DISTRIBUTION_* variables): {error}",
+        ) from None
 
 
 def choose_replicas(distribute: str = "auto") -> Replicas:
@@ -151,6 +159,6 @@ def predict_batch(model, batch: np.ndarray, replicas: Replicas | None = None) ->
     evenly is padded with copies of its rows, whose outputs are dropped."""
     if replicas is None or replicas.strategy is None:
         return np.asarray(model.predict_on_batch(batch))
-    size = -(-len(batch) // replicas.localDevices) * replicas.localDevices
-    padded = batch if size == len(batch) else batch[np.arange(size) % len(batch)]
+    size = round_up(len(batch), replicas.localDevices)
+    padded = batch if size == len(batch) else batch[padded_rows(len(batch), size)[0]]
     return np.asarray(model.predict(padded, batch_size=size, verbose=0))[: len(batch)]

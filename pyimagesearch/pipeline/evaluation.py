@@ -12,6 +12,7 @@ import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.pipeline.distribution import choose_replicas, predict_batch
+from pyimagesearch.utils.padding import round_up
 from pyimagesearch.utils.parallel import map_ranges
 
 
@@ -124,7 +125,7 @@ def crop_accuracy(
         padTo = replicas.localDevices if replicas.strategy else 1
         # a batch of a multiple of the devices: only the last one is padded,
         # at its end, so the outputs of the file's rows come first
-        batchSize = -(-batchSize // padTo) * padTo
+        batchSize = round_up(batchSize, padTo)
         split = dict(classes=int(model.output_shape[-1]), padTo=padTo)
         resized = HDF5DatasetGenerator(
             testPath, batchSize, [SimplePreprocessor(width, height), means], **split

@@ -305,6 +305,8 @@ def train_alexnet(
                     **options,
                 )
             else:
+                # the generator orders its batches by the seed: Keras's own
+                # shuffle would reorder them with Python's `random`
                 history = model.fit(
                     trainGen, validation_data=valGen, shuffle=False, callbacks=callbacks, **options
                 )
@@ -318,11 +320,11 @@ def device_rows(labels, classes, padTo):
     sample_weight for a split held on the device: padded to a multiple of
     `padTo` rows with weight-0 copies, so that every batch of a multiple of
     `padTo` rows splits evenly among the devices."""
+    from pyimagesearch.utils.padding import padded_rows, round_up
+
     indices = np.arange(len(labels), dtype="int32")[:, None]
     onehot = np.eye(classes, dtype="float32")[labels]
     if padTo == 1:
         return dict(x=indices, y=onehot)
-    size = -(-len(labels) // padTo) * padTo
-    copies = np.arange(size) % len(labels)
-    weights = (np.arange(size) < len(labels)).astype("float32")
+    (copies, weights) = padded_rows(len(labels), round_up(len(labels), padTo))
     return dict(x=indices[copies], y=onehot[copies], sample_weight=weights)
