@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, ROOT, SCRIPTS
+from conftest import INPUT_SIZE, ROOT, SCRIPTS, STORED_SIZE
 
 pytest.importorskip("jax")
 
@@ -56,15 +56,15 @@ def test_the_library_layers_compute_the_same_on_jax():
 @pytest.mark.slow
 def test_one_chain_on_jax_gives_tensorflows_figures_for_the_same_model(built, sample, tmp_path):
     """Train on JAX; then both backends score the JAX-trained model with 10
-    crops in the graph and extract its features: the same rank-1, and
-    features within 1e-4."""
+    crops in the graph, extract its features and write a submission: the
+    same rank-1, and features and probabilities within 1e-4."""
     out = tmp_path / "jax"
     run_on("jax", sys.executable, "train_alexnet.py", "--train", str(built["train"]), "--val",
            str(built["val"]), "--mean", str(built["mean"]), "--output-dir", str(out),
            "--model", str(out / "alexnet.keras"), "--epochs", "1", "--batch-size", "16",
            "--input-size", str(INPUT_SIZE), "--workers", "1", cwd=SCRIPTS)  # fmt: skip
     assert len(json.loads((out / "alexnet.json").read_text())["loss"]) == 1
-    figures, features = {}, {}
+    figures, features, submissions = {}, {}, {}
     for backend in ("jax", "tensorflow"):
         run_on(backend, sys.executable, "crop_accuracy.py", "--test", str(built["test"]),
                "--mean", str(built["mean"]), "--model", str(out / "alexnet.keras"), "--crops",
@@ -75,6 +75,14 @@ def test_one_chain_on_jax_gives_tensorflows_figures_for_the_same_model(built, sa
                str(out / "alexnet.keras"), "--mean", str(built["mean"]), cwd=SCRIPTS)  # fmt: skip
         with h5py.File(tmp_path / f"{backend}.hdf5", "r") as db:
             features[backend] = (db["features"][:], db["labels"][:])
+        csv = tmp_path / f"{backend}.csv"
+        run_on(backend, sys.executable, "predict.py", "--images", str(sample["test"]), "--model",
+               str(out / "alexnet.keras"), "--mean", str(built["mean"]), "--size",
+               str(STORED_SIZE), "--output", str(csv), cwd=SCRIPTS)  # fmt: skip
+        submissions[backend] = np.loadtxt(csv, delimiter=",", skiprows=1)
+    assert len(submissions["jax"]) == 12
+    assert np.array_equal(submissions["jax"][:, 0], submissions["tensorflow"][:, 0])
+    assert np.abs(submissions["jax"][:, 1] - submissions["tensorflow"][:, 1]).max() < 1e-4
     for key in ("rank1", "rank1_10_crops"):
         assert figures["jax"][key] == figures["tensorflow"][key]
     assert np.array_equal(features["jax"][1], features["tensorflow"][1])
