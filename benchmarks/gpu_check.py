@@ -154,7 +154,7 @@ def device_rate(rows, labels, batch, replicas):
     from pyimagesearch.preprocessing.randompatch import RandomPatch
 
     step = batch * replicas.devices
-    data = device_rows(labels, 2, replicas.localDevices if replicas.strategy else 1)
+    data = device_rows(labels, 2, replicas.localDevices)
     with replicas.scope():
         model = compiled(
             keras.Sequential(

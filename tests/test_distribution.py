@@ -5,6 +5,7 @@ device, and two processes training together over 127.0.0.1 (JAX).
 Keras picks its backend and TensorFlow its devices once per process, so
 every multi-device run is a process of its own."""
 
+import importlib.util
 import json
 import os
 import socket
@@ -35,7 +36,7 @@ if os.environ["KERAS_BACKEND"] == "tensorflow":
         tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 """
 BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(
-    not __import__("importlib").util.find_spec("jax"), reason="jax is not installed"))]  # fmt: skip
+    importlib.util.find_spec("jax") is None, reason="jax is not installed"))]  # fmt: skip
 
 
 def run_on_two_devices(backend, script, timeout=600):

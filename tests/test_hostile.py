@@ -87,6 +87,11 @@ def test_a_full_disk_during_the_build_is_one_line_and_leaves_the_old_build(
         assert code == 0, err
 
 
+def predict_args(images, model, mean, output):
+    """predict.py's arguments: the photos of `images` resized to 16 x 16 for `model`."""
+    return ["--images", images, "--model", model, "--mean", mean, "--size", 16, "--output", output]
+
+
 def test_a_full_disk_for_features_json_and_csv_is_one_line_each(built, sample, tmp_path, capsys):
     from test_alignment import flat_model
 
@@ -112,18 +117,9 @@ def test_a_full_disk_for_features_json_and_csv_is_one_line_each(built, sample, t
             ),
             (
                 predict,
-                [
-                    "--images",
-                    sample["test"],
-                    "--model",
-                    tmp_path / "flat.keras",
-                    "--mean",
-                    built["mean"],
-                    "--size",
-                    16,
-                    "--output",
-                    disk / "s.csv",
-                ],
+                predict_args(
+                    sample["test"], tmp_path / "flat.keras", built["mean"], disk / "s.csv"
+                ),
                 disk / "s.csv",
             ),
         ]
@@ -458,18 +454,7 @@ def test_a_second_run_into_the_same_outputs_refuses_at_once(built, sample, tmp_p
         (train_alexnet, train_args(built, first / "run"), first / "run"),
         (
             predict,
-            [
-                "--images",
-                sample["test"],
-                "--model",
-                tmp_path / "flat.keras",
-                "--mean",
-                built["mean"],
-                "--size",
-                16,
-                "--output",
-                first / "s.csv",
-            ],
+            predict_args(sample["test"], tmp_path / "flat.keras", built["mean"], first / "s.csv"),
             first / "s.csv",
         ),
     ]
@@ -603,18 +588,7 @@ def test_a_model_of_the_wrong_shape_is_refused_before_predicting(sample, tmp_pat
     save_model(keras.Model(inputs, three), str(tmp_path / "three.keras"), ["cat", "dog"])
     code, _, err = call_main(
         predict,
-        [
-            "--images",
-            sample["test"],
-            "--model",
-            tmp_path / "three.keras",
-            "--mean",
-            _mean(tmp_path),
-            "--size",
-            16,
-            "--output",
-            tmp_path / "s.csv",
-        ],
+        predict_args(sample["test"], tmp_path / "three.keras", _mean(tmp_path), tmp_path / "s.csv"),
         capsys,
     )
     one_line_error(code, err, "three.keras", "returns 3 scores but names 2 classes")

@@ -184,12 +184,16 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
     def __len__(self) -> int:
         return math.ceil(self.numImages / (self.batchSize * self.shardCount))
 
-    def part(self, batch: int) -> tuple[int, int]:
-        """This shard's (start, end) rows of the run's batch `batch` (in file
-        order): an equal share, give or take a row."""
+    def span(self, batch: int) -> tuple[int, int]:
+        """(first row, rows) of the run's batch `batch`, all shards together
+        (in file order)."""
         run = self.batchSize * self.shardCount
-        size = min(run, self.numImages - batch * run)
-        start = batch * run
+        return batch * run, min(run, self.numImages - batch * run)
+
+    def part(self, batch: int) -> tuple[int, int]:
+        """This shard's (start, end) rows of the run's batch `batch`: an
+        equal share, give or take a row."""
+        (start, size) = self.span(batch)
         return (
             start + self.shardIndex * size // self.shardCount,
             start + (self.shardIndex + 1) * size // self.shardCount,
@@ -198,9 +202,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
     def padded_size(self, batch: int) -> int:
         """The rows every shard yields for the run's batch `batch`: the
         largest share, rounded up to a multiple of `padTo`."""
-        run = self.batchSize * self.shardCount
-        share = math.ceil(min(run, self.numImages - batch * run) / self.shardCount)
-        return round_up(share, self.padTo)
+        return round_up(math.ceil(self.span(batch)[1] / self.shardCount), self.padTo)
 
     def rows(self, index: int) -> tuple[int, int]:
         """The (start, end) rows of batch `index` of the current order."""

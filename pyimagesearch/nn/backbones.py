@@ -9,6 +9,7 @@ import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
+from pyimagesearch.pipeline.distribution import predict_batch
 from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
 
 # Input sizes of the networks that are not trained at 224 x 224.
@@ -81,8 +82,6 @@ class FeatureExtractor:
 
     def extract(self, images):
         batch = np.asarray(images, dtype="float32")
-        from pyimagesearch.pipeline.distribution import predict_batch
-
         features = predict_batch(self.model, self.preprocess(batch), self.replicas)
         features = features.astype("float32", copy=False)
         if not np.all(np.isfinite(features)):

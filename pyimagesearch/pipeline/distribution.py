@@ -34,7 +34,8 @@ DISTRIBUTE_MODES = ("auto", "none", "data-parallel")
 class Replicas:
     """Where a model runs: on one device (`strategy` None) or replicated on
     `devices` devices, `localDevices` of them in this process, which is
-    number `processIndex` of `processCount`."""
+    number `processIndex` of `processCount`. A batch of this process must
+    be a multiple of `localDevices` rows (1 on one device)."""
 
     devices: int = 1
     localDevices: int = 1

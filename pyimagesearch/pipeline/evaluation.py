@@ -122,7 +122,7 @@ def crop_accuracy(
         model = load_model(modelPath)
         check_image_classifier(model, modelPath, load_label_names(modelPath))
         (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
-        padTo = replicas.localDevices if replicas.strategy else 1
+        padTo = replicas.localDevices
         # a batch of a multiple of the devices: only the last one is padded,
         # at its end, so the outputs of the file's rows come first
         batchSize = round_up(batchSize, padTo)

@@ -168,13 +168,13 @@ def train_alexnet(
     replicas = choose_replicas(distribute)
     # processes other than 0 save into a folder of their own that is then
     # deleted: saving a model gathers its variables, which all must join
-    scratch = tempfile.TemporaryDirectory() if not replicas.isChief else None
-    written = (
+    scratch = None if replicas.isChief else tempfile.TemporaryDirectory()
+    (checkpointDir, savedPath) = (
         (outputDir, modelPath)
-        if replicas.isChief
+        if scratch is None
         else (scratch.name, os.path.join(scratch.name, "model.keras"))
     )
-    lock = output_lock(outputDir, modelPath) if replicas.isChief else contextlib.nullcontext()
+    lock = output_lock(outputDir, modelPath) if scratch is None else contextlib.nullcontext()
     with lock, scratch or contextlib.nullcontext():
         checkpoint, done = latest_checkpoint(outputDir)
         if not resume and checkpoint is not None:
@@ -192,7 +192,7 @@ def train_alexnet(
             log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {modelPath}")
             with replicas.scope():
                 model = load_model(checkpoint)
-                save_model(network_of(model), written[1], stored_label_names(trainPath))
+                save_model(network_of(model), savedPath, stored_label_names(trainPath))
             return None
 
         log(f"[INFO] training with {describe()}, {replicas.describe()}")
@@ -225,7 +225,7 @@ def train_alexnet(
             inMemory=mode != "none",
             shardIndex=replicas.processIndex,
             shardCount=replicas.processCount,
-            padTo=replicas.localDevices if replicas.strategy else 1,
+            padTo=replicas.localDevices,
         )
         batchOfProcess = batchSize * replicas.localDevices
         # "device" reads the split into RAM once, to copy it to the accelerator
@@ -294,7 +294,7 @@ def train_alexnet(
                     startAt=done,
                 )
             ] if replicas.isChief else []  # fmt: skip
-            callbacks.append(EpochCheckpoint(written[0], startAt=done))
+            callbacks.append(EpochCheckpoint(checkpointDir, startAt=done))
             options = dict(epochs=epochs, initial_epoch=done, verbose=verbose)
             if mode == "device":
                 history = model.fit(
@@ -311,7 +311,7 @@ def train_alexnet(
                     trainGen, validation_data=valGen, shuffle=False, callbacks=callbacks, **options
                 )
             log(f"[INFO] serializing model to {modelPath}...")
-            save_model(network, written[1], labelNames)
+            save_model(network, savedPath, labelNames)
         return history
 
 
