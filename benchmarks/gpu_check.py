@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from pyimagesearch.pipeline.distribution import choose_replicas  # noqa: E402
+from pyimagesearch.nn.parallel.replicas import choose_replicas  # noqa: E402
 from pyimagesearch.pipeline.training import AUGMENTATION  # noqa: E402
 
 
@@ -46,6 +46,7 @@ def make_data(folder, count, size=256):
         for start in range(0, count, 256):
             labels = rng.integers(0, 2, min(256, count - start))
             writer.add(np.stack([aap.preprocess(draw_animal(int(k), rng)) for k in labels]), labels)
+        writer.storeClassLabels(["cat", "dog"])
     return path
 
 
@@ -58,52 +59,73 @@ def images_per_second(function, count):
 MEANS = (125.0, 116.0, 106.0)
 
 
-def compiled(model):
+def alexnet_for(feed, mixed):
+    """The compiled training model of `feed` around a new AlexNet with the
+    book's augmentation."""
     import keras
 
-    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(1e-3))
+    from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.preprocessing import ImageAugmenter
+
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
+    model = feed.training_model(
+        AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
     return model
 
 
+def feed_rate(cache, path, batch, steps, workers, mixed, replicas):
+    """images/s of AlexNet training steps fed by the training's own feed
+    for `cache` (`pyimagesearch.pipeline.feeds`), `batch` images per device."""
+    from pyimagesearch.pipeline.feeds import FEEDS
+    from pyimagesearch.preprocessing import MeanPreprocessor
+
+    means = MeanPreprocessor(*MEANS)
+    with (
+        replicas.scope(),
+        FEEDS[cache](path, path, means, 227, batch, 1, workers, replicas=replicas) as feed,
+    ):
+        model = alexnet_for(feed, mixed)
+        data = feed.fit_arguments(model)["x"]
+        model.fit(data, epochs=1, steps_per_epoch=2, shuffle=False, verbose=0)  # compile, warm up
+        used = min(steps, len(data))
+        return images_per_second(
+            lambda: model.fit(data, epochs=1, steps_per_epoch=used, shuffle=False, verbose=0),
+            used * batch * replicas.devices,
+        )
+
+
 def training(path, batch, steps, workers, mixed):
-    """images/s of AlexNet training steps with each way of feeding it:
-    'none' (HDF5 -> patch -> mean on CPU threads, augmentation in the model),
-    'memory' (the same from RAM), 'device' (uint8 split on the accelerator;
-    gather, patch, mean and augmentation in the compiled step) and
-    'host_arrays' (float32 patches in RAM, sliced by Keras) and 'synthetic'
-    (float32 patches already on the device: the upper bound)."""
-    import h5py
+    """images/s of AlexNet training steps with each way of feeding it
+    ('none', 'memory', 'device': the training's feeds; 'device' again
+    data-parallel over every device), against 'host_arrays' (float32
+    patches in RAM, sliced by Keras) and 'synthetic' (float32 patches
+    already on the device: the upper bound)."""
     import keras
 
-    from pyimagesearch.io import HDF5DatasetGenerator
     from pyimagesearch.io.devicerows import DeviceRows
     from pyimagesearch.nn.conv import AlexNet
-    from pyimagesearch.pipeline.training import training_model
-    from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor, PatchPreprocessor
+    from pyimagesearch.nn.trainingmodel import TrainingModel
+    from pyimagesearch.pipeline.feeds import MemoryFeed
+    from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor
 
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
-    rates = {}
-    count = steps * batch
-    model = compiled(
-        training_model(AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)])
+    one = choose_replicas("none")
+    rates = {
+        cache: feed_rate(cache, path, batch, steps, workers, mixed, one)
+        for cache in ("none", "memory", "device")
+    }
+    # the same on every device the backend sees, through the data-parallel path
+    parallel = choose_replicas("data-parallel")
+    rates["device_data_parallel"] = feed_rate(
+        "device", path, batch, steps, workers, mixed, parallel
     )
-    mean = MeanPreprocessor(*MEANS)
-    for cache in ("none", "memory"):
-        gen = HDF5DatasetGenerator(
-            path,
-            batch,
-            [PatchPreprocessor(227, 227), mean],
-            shuffle=True,
-            seed=1,
-            workers=workers,
-            inMemory=cache == "memory",
-        )
-        model.fit(gen, epochs=1, steps_per_epoch=2, verbose=0)  # compile and warm up
-        rates[cache] = images_per_second(
-            lambda: model.fit(gen, epochs=1, steps_per_epoch=min(steps, len(gen)), verbose=0),
-            min(steps, len(gen)) * batch,
-        )
-    x = np.concatenate([gen[i][0] for i in range(min(4, len(gen)))])
+    rates["data_parallel_devices"] = parallel.devices
+
+    with MemoryFeed(path, path, MeanPreprocessor(*MEANS), 227, batch, 1, workers, one) as feed:
+        x = np.concatenate([feed.trainGen[i][0] for i in range(min(4, len(feed.trainGen)))])
+        model = alexnet_for(feed, mixed)
+    count = steps * batch
     x = np.concatenate([x] * max(1, count // len(x)))[:count]
     y = np.eye(2, dtype="float32")[np.arange(len(x)) % 2]
     model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
@@ -111,70 +133,23 @@ def training(path, batch, steps, workers, mixed):
         lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), len(x)
     )
     # the upper bound: mean-subtracted float32 patches already on the device
-    synthetic = compiled(
-        keras.Sequential(
-            [
-                keras.Input((1,), dtype="int32"),
-                DeviceRows(x),
-                training_model(
-                    AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
-                ),
-            ]
-        )
+    synthetic = TrainingModel(
+        [
+            keras.Input((1,), dtype="int32"),
+            DeviceRows(x),
+            ImageAugmenter(**AUGMENTATION, seed=1),
+            AlexNet.build(227, 227, 3, 2),
+        ]
     )
+    synthetic.compile(optimizer=keras.optimizers.Adam(1e-3))
     patches = np.arange(len(x), dtype="int32")[:, None]
     synthetic.fit(patches[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
     rates["synthetic"] = images_per_second(
         lambda: synthetic.fit(patches, y, batch_size=batch, epochs=1, shuffle=True, verbose=0),
         len(x),
     )
-
-    with h5py.File(path, "r") as db:
-        rows, labels = db["images"][:], db["labels"][:]
-    used = min(len(rows), count)
-    rates["device"] = device_rate(rows[:used], labels[:used], batch, choose_replicas("none"))
-    # the same on every device the backend sees, through the data-parallel path
-    parallel = choose_replicas("data-parallel")
-    rates["device_data_parallel"] = device_rate(rows[:used], labels[:used], batch, parallel)
-    rates["data_parallel_devices"] = parallel.devices
     keras.mixed_precision.set_global_policy("float32")
     return rates
-
-
-def device_rate(rows, labels, batch, replicas):
-    """images/s of AlexNet trained with `--cache device` on `replicas`'
-    devices, `batch` images per device."""
-    import keras
-
-    from pyimagesearch.io.devicerows import DeviceRows
-    from pyimagesearch.nn.conv import AlexNet
-    from pyimagesearch.pipeline.training import device_rows, training_model
-    from pyimagesearch.preprocessing import ImageAugmenter
-    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
-    from pyimagesearch.preprocessing.randompatch import RandomPatch
-
-    step = batch * replicas.devices
-    data = device_rows(labels, 2, replicas.localDevices)
-    with replicas.scope():
-        model = compiled(
-            keras.Sequential(
-                [
-                    keras.Input((1,), dtype="int32"),
-                    DeviceRows(rows),
-                    RandomPatch(227, 227, seed=1),
-                    MeanSubtraction(*MEANS),
-                    training_model(
-                        AlexNet.build(227, 227, 3, 2), [ImageAugmenter(**AUGMENTATION, seed=1)]
-                    ),
-                ]
-            )
-        )
-        warmup = {key: value[: 2 * step] for (key, value) in data.items()}
-        model.fit(**warmup, batch_size=step, epochs=1, verbose=0)
-        return images_per_second(
-            lambda: model.fit(**data, batch_size=step, epochs=1, shuffle=True, verbose=0),
-            len(rows),
-        )
 
 
 def ten_crops(path, book_images, our_images, batch=64):
@@ -251,7 +226,7 @@ def main():
         if args.quick
         else dict(images=4096, batch=128, steps=30, workers=12, book=100, crops=1024, features=1024)
     )
-    from pyimagesearch.utils.devices import describe
+    from pyimagesearch.nn.parallel.devices import describe
 
     results = {"backend": keras.backend.backend(), "devices": describe(), "sizes": sizes}
     print(describe(), flush=True)

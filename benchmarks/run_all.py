@@ -290,7 +290,8 @@ def bench_input_paths(path, means, steps=6, batch=128):
     import keras
 
     from pyimagesearch.io import HDF5DatasetGenerator
-    from pyimagesearch.pipeline.training import device_feeder
+    from pyimagesearch.nn.parallel.replicas import Replicas
+    from pyimagesearch.pipeline.feeds import DeviceFeed
     from pyimagesearch.preprocessing import MeanPreprocessor, PatchPreprocessor
 
     mp = MeanPreprocessor(means["R"], means["G"], means["B"])
@@ -307,11 +308,9 @@ def bench_input_paths(path, means, steps=6, batch=128):
         gen[0]
         seconds, _ = timed(lambda: [gen[i % len(gen)] for i in range(steps)])
         rates[cache] = steps * batch / seconds
-    with h5py.File(path, "r") as db:
-        rows = db["images"][:]
-    feeder = keras.Sequential(
-        [keras.Input((1,), dtype="int32"), *device_feeder(rows, 227, mp, seed=1)]
-    )
+    with DeviceFeed(path, path, mp, 227, batch, 1, 1, Replicas()) as feed:
+        rows = feed.trainGen.data
+        feeder = keras.Sequential(feed.input_layers())  # the training's own input layers
     # compiled, as in a training step (inference mode: centre patches, the
     # same gather as random ones)
     indices = np.random.default_rng(0).integers(0, len(rows), (steps * batch, 1)).astype("int32")

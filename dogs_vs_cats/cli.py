@@ -70,7 +70,7 @@ def positive_float(text):
 
 def add_distribute_option(parser, work):
     """--distribute: where `work` ("split each batch", ...) runs."""
-    from pyimagesearch.pipeline.distribution import DISTRIBUTE_MODES
+    from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES
 
     parser.add_argument(
         "--distribute",
@@ -116,10 +116,27 @@ def terminate(signum, frame):
     raise Terminated()
 
 
-def run(main, parser, argv=None):
+def import_backend_quietly():
+    """Import Keras and its backend with stderr sent to /dev/null: TensorFlow
+    writes C++ start-up lines there while it loads, whatever
+    TF_CPP_MIN_LOG_LEVEL says."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def run(main, parser, argv=None, backend=False):
     """Parse `argv` with `parser` and call `main(args)`. A user error exits
     with status 2 and one line on stderr (the traceback with --debug);
-    Ctrl-C exits with status 130 and SIGTERM with 143, after cleaning up."""
+    Ctrl-C exits with status 130 and SIGTERM with 143, after cleaning up.
+    `backend`: `main` computes with Keras, whose start-up lines are hidden
+    unless --debug."""
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, terminate)
@@ -127,6 +144,8 @@ def run(main, parser, argv=None):
         # Before TensorFlow is imported (the scripts import it lazily).
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
+        if backend and not args.debug:
+            import_backend_quietly()
         main(args)
     except KeyboardInterrupt as interrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)

@@ -60,7 +60,7 @@ def evaluate(args):
 
 
 def main(argv=None):
-    run(evaluate, make_parser(), argv)
+    run(evaluate, make_parser(), argv, backend=True)
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def extract(args):
 
 
 def main(argv=None):
-    run(extract, make_parser(), argv)
+    run(extract, make_parser(), argv, backend=True)
 
 
 if __name__ == "__main__":

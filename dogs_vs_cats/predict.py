@@ -93,7 +93,7 @@ def predict(args):
 
 
 def main(argv=None):
-    run(predict, make_parser(), argv)
+    run(predict, make_parser(), argv, backend=True)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def make_parser():
 
 
 def train(args):
-    from pyimagesearch.pipeline.distribution import join_processes
+    from pyimagesearch.nn.parallel.replicas import join_processes
     from pyimagesearch.pipeline.training import train_alexnet
 
     flags = (args.coordinator, args.num_processes, args.process_id)
@@ -131,7 +131,7 @@ def train(args):
 
 
 def main(argv=None):
-    run(train, make_parser(), argv)
+    run(train, make_parser(), argv, backend=True)
 
 
 if __name__ == "__main__":

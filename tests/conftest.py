@@ -1,6 +1,8 @@
+import importlib.util
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -13,6 +15,28 @@ SCRIPTS = os.path.join(ROOT, "dogs_vs_cats")
 # Small enough for a CPU: 72 x 72 stored photos, 64 x 64 AlexNet input.
 STORED_SIZE = 72
 INPUT_SIZE = 64
+
+
+# run first in a child process: two logical devices, whichever the backend
+TWO_DEVICES = """
+import os
+if os.environ["KERAS_BACKEND"] == "tensorflow":
+    import tensorflow as tf
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="jax is not installed"))]  # fmt: skip
+
+
+def run_on_two_devices(backend, script, timeout=600):
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", TWO_DEVICES + textwrap.dedent(script)],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=SCRIPTS,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
 
 
 def build_args(images, out, *extra):

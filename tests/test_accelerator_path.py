@@ -103,8 +103,8 @@ def test_device_rows_gather_and_are_not_saved(tmp_path):
 
 
 def test_auto_crops_are_the_graph_with_an_accelerator_and_the_cpu_without(monkeypatch):
+    from pyimagesearch.nn.parallel import devices
     from pyimagesearch.pipeline.evaluation import crop_path
-    from pyimagesearch.utils import devices
 
     monkeypatch.setattr(devices, "accelerators", lambda: ["gpu:0"])
     assert crop_path("auto") == "graph" and crop_path("cpu") == "cpu"
@@ -113,8 +113,8 @@ def test_auto_crops_are_the_graph_with_an_accelerator_and_the_cpu_without(monkey
 
 
 def test_auto_cache_prefers_the_device_then_ram_then_streaming(monkeypatch):
+    from pyimagesearch.nn.parallel import devices
     from pyimagesearch.pipeline import cache
-    from pyimagesearch.utils import devices
 
     def machine(gpus, gpu_free, ram_free):
         monkeypatch.setattr(devices, "accelerators", lambda: gpus)

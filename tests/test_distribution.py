@@ -5,7 +5,6 @@ device, and two processes training together over 127.0.0.1 (JAX).
 Keras picks its backend and TensorFlow its devices once per process, so
 every multi-device run is a process of its own."""
 
-import importlib.util
 import json
 import os
 import socket
@@ -17,36 +16,15 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, ROOT, SCRIPTS, build_args, call_main
+from conftest import BACKENDS, INPUT_SIZE, ROOT, SCRIPTS, build_args, call_main, run_on_two_devices
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io import HDF5DatasetGenerator, HDF5DatasetWriter
-from pyimagesearch.pipeline.distribution import (
+from pyimagesearch.nn.parallel.replicas import (
     Replicas,
     choose_replicas,
     scaled_learning_rate,
 )
 from pyimagesearch.preprocessing import PatchPreprocessor
-
-# run first in a child process: two logical devices, whichever the backend
-TWO_DEVICES = """
-import os
-if os.environ["KERAS_BACKEND"] == "tensorflow":
-    import tensorflow as tf
-    tf.config.set_logical_device_configuration(
-        tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-"""
-BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None, reason="jax is not installed"))]  # fmt: skip
-
-
-def run_on_two_devices(backend, script, timeout=600):
-    env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT)
-    result = subprocess.run(
-        [sys.executable, "-c", TWO_DEVICES + textwrap.dedent(script)],
-        env=env, capture_output=True, text=True, timeout=timeout, cwd=SCRIPTS,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def write_numbered(path, n):
@@ -282,7 +260,7 @@ def test_two_processes_train_one_epoch_together(built, tmp_path):
     address = f"127.0.0.1:{free_port()}"
     script = textwrap.dedent(f"""
         import sys, numpy as np
-        from pyimagesearch.pipeline.distribution import join_processes
+        from pyimagesearch.nn.parallel.replicas import join_processes
         from pyimagesearch.pipeline.training import train_alexnet
 
         process = int(sys.argv[1])

@@ -8,11 +8,13 @@ from pyimagesearch.utils.lazy import lazy_getattr
 if TYPE_CHECKING:  # what IDEs and type checkers see; imported lazily at run time
     from pyimagesearch.callbacks.epochcheckpoint import EpochCheckpoint as EpochCheckpoint
     from pyimagesearch.callbacks.epochcheckpoint import latest_checkpoint as latest_checkpoint
+    from pyimagesearch.callbacks.epochseeds import EpochSeeds as EpochSeeds
     from pyimagesearch.callbacks.hostvalidation import HostValidation as HostValidation
     from pyimagesearch.callbacks.trainingmonitor import TrainingMonitor as TrainingMonitor
 
 _MODULES = {
     "EpochCheckpoint": "epochcheckpoint",
+    "EpochSeeds": "epochseeds",
     "HostValidation": "hostvalidation",
     "TrainingMonitor": "trainingmonitor",
     "latest_checkpoint": "epochcheckpoint",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import threading
 from collections.abc import Iterator
@@ -12,9 +11,9 @@ import keras
 import numpy as np
 
 from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
+from pyimagesearch.nn.parallel.batchplan import BatchPlan, padded_rows
 from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
 from pyimagesearch.utils.checks import check_positive_int
-from pyimagesearch.utils.padding import padded_rows, round_up
 
 
 def takes_rng(preprocessor):
@@ -48,12 +47,9 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         inMemory: read the whole data set into RAM once (N x row bytes),
             so that no batch reads the file.
         shardIndex, shardCount: yield shard `shardIndex` of `shardCount`
-            (one per process of a multi-process run): batch `b` of the
-            whole run spans `batchSize * shardCount` consecutive rows and
-            this shard gets its `shardIndex`-th equal part. The shards
-            cover every row exactly once per pass, and all have the same
-            number of batches of the same sizes; each reads only its own
-            rows (`inMemory` holds only those).
+            (one per process of a multi-process run), as
+            `pyimagesearch.nn.parallel.batchplan.BatchPlan` cuts them; each
+            reads only its own rows (`inMemory` holds only those).
         padTo: pad every batch of this shard with copies of its own rows,
             weighted 0, to a multiple of `padTo` rows (the devices the
             batch is split among must get equal parts). With a `batchSize`
@@ -127,7 +123,8 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
                 raise ValueError(
                     f"{dbPath} holds {self.numImages} rows, too few for {shardCount} shard(s)"
                 )
-            self.parts = [self.part(batch) for batch in range(len(self))]
+            self.plan = BatchPlan(self.numImages, batchSize, shardIndex, shardCount, padTo)
+            self.parts = [self.plan.part(batch) for batch in range(len(self.plan))]
             self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
             self.data = self._read_shard(rows) if inMemory else None
         if binarize and (self.labels.min() < 0 or self.labels.max() >= classes):
@@ -182,27 +179,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             )
 
     def __len__(self) -> int:
-        return math.ceil(self.numImages / (self.batchSize * self.shardCount))
-
-    def span(self, batch: int) -> tuple[int, int]:
-        """(first row, rows) of the run's batch `batch`, all shards together
-        (in file order)."""
-        run = self.batchSize * self.shardCount
-        return batch * run, min(run, self.numImages - batch * run)
-
-    def part(self, batch: int) -> tuple[int, int]:
-        """This shard's (start, end) rows of the run's batch `batch`: an
-        equal share, give or take a row."""
-        (start, size) = self.span(batch)
-        return (
-            start + self.shardIndex * size // self.shardCount,
-            start + (self.shardIndex + 1) * size // self.shardCount,
-        )
-
-    def padded_size(self, batch: int) -> int:
-        """The rows every shard yields for the run's batch `batch`: the
-        largest share, rounded up to a multiple of `padTo`."""
-        return round_up(math.ceil(self.span(batch)[1] / self.shardCount), self.padTo)
+        return len(self.plan)
 
     def rows(self, index: int) -> tuple[int, int]:
         """The (start, end) rows of batch `index` of the current order."""
@@ -217,7 +194,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
         batch = int(self.order[index])
-        size = self.padded_size(batch)
+        size = self.plan.padded_size(batch)
         (start, end) = self.parts[batch]
         real = end - start
         if real == 0:  # a short last batch left this shard nothing: copy its first row

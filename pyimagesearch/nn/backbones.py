@@ -9,7 +9,7 @@ import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
-from pyimagesearch.pipeline.distribution import predict_batch
+from pyimagesearch.nn.parallel.replicas import predict_batch
 from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
 
 # Input sizes of the networks that are not trained at 224 x 224.
@@ -61,7 +61,7 @@ class FeatureExtractor:
     photo first (in the decoding workers).
     `extract(images)`: (N, S, S, 3) BGR -> (N, D) float32.
     `replicas`: the devices `extract` splits its batches among (a
-    `pyimagesearch.pipeline.distribution.Replicas`; None: one device).
+    `pyimagesearch.nn.parallel.replicas.Replicas`; None: one device).
     """
 
     def __init__(self, model, inputSize, preprocess, name):

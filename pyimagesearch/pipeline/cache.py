@@ -26,7 +26,11 @@ def choose_cache(cache: str, splitBytes: int) -> tuple[str, str]:
     half its free memory, else "memory" when it fits in half the RAM
     available now, else "none".
     """
-    from pyimagesearch.utils.devices import accelerators, free_accelerator_bytes, free_host_bytes
+    from pyimagesearch.nn.parallel.devices import (
+        accelerators,
+        free_accelerator_bytes,
+        free_host_bytes,
+    )
 
     if cache not in CACHE_MODES:
         raise ArgumentError("cache", f"{cache!r} is not one of {', '.join(CACHE_MODES)}")

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.pipeline.distribution import choose_replicas, predict_batch
-from pyimagesearch.utils.padding import round_up
+from pyimagesearch.nn.parallel.batchplan import round_up
+from pyimagesearch.nn.parallel.replicas import choose_replicas, predict_batch
 from pyimagesearch.utils.parallel import map_ranges
 
 
@@ -31,7 +31,7 @@ def predict_ten_crops(model, batches, cropper, progress=None, workers=None, repl
             per image and is bound by memory bandwidth, which more cores
             share out; OpenCV and NumPy release the GIL while they copy.
         replicas: the devices each batch of crops is split among
-            (`pyimagesearch.pipeline.distribution`; None: one device).
+            (`pyimagesearch.nn.parallel.replicas`; None: one device).
 
     Returns (N, classes) averaged probabilities, in the order of the images.
     Raises ValueError if the model returns NaN or infinite values.
@@ -79,7 +79,7 @@ def crop_path(crops: str) -> str:
         raise ArgumentError("crops", f"{crops!r} is not one of {', '.join(CROP_PATHS)}")
     if crops != "auto":
         return crops
-    from pyimagesearch.utils.devices import accelerators
+    from pyimagesearch.nn.parallel.devices import accelerators
 
     return "graph" if accelerators() else "cpu"
 
@@ -103,7 +103,7 @@ def crop_accuracy(
             `CropPreprocessor` on this machine's threads; "auto" picks the
             graph when an accelerator is visible.
         distribute: the devices the batches are split among
-            (`pyimagesearch.pipeline.distribution.choose_replicas`);
+            (`pyimagesearch.nn.parallel.replicas.choose_replicas`);
             `batchSize` is rounded up to a multiple of them.
         progress: a callable(total) returning a progress bar, or None.
 

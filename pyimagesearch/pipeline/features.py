@@ -35,7 +35,7 @@ def extract_backbone_features(
     are split among the devices `distribute` chooses (`choose_replicas`).
     `options` are `extract_features`'s."""
     from pyimagesearch.nn.backbones import feature_extractor
-    from pyimagesearch.pipeline.distribution import choose_replicas
+    from pyimagesearch.nn.parallel.replicas import choose_replicas
 
     refuse_existing([outputPath], overwrite)
     replicas = choose_replicas(distribute)

@@ -1,14 +1,17 @@
 """Train AlexNet the book's way (chapter 9): random 227x227 patches, mean
 subtraction and augmentation for training; resize and mean subtraction for
 validation; Adam, L2 weight decay, categorical cross-entropy; a checkpoint
-every epoch, so that a killed run resumes on the same curve -- on one
-device, or data-parallel over several devices and processes
-(`pyimagesearch.pipeline.distribution`).
+every epoch -- on one device, or data-parallel over several devices and
+processes (`pyimagesearch.nn.parallel.replicas`).
 
-The training split is streamed from HDF5, held in RAM, or held on the
-accelerator (`cache`, see `pyimagesearch.pipeline.cache`): with "device"
-each step receives a batch of row indices and gathers, patches, subtracts
-the mean and augments inside the compiled step.
+A killed run resumes on the same curve: the checkpoint holds the weights
+and the optimizer, the batch order and the random patches of epoch `e`
+come from (seed, e), and `EpochSeeds` sets Keras's random layers (dropout,
+augmentation) from (seed, e) too.
+
+How the training split reaches the network is a feed
+(`pyimagesearch.pipeline.feeds`): streamed from HDF5, held in RAM, or held
+on the accelerator.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ import os
 import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 
@@ -37,44 +38,6 @@ AUGMENTATION = dict(
     fill_mode="nearest",
 )
 SMALLEST_INPUT = 57  # AlexNet's convolutions and pools need at least this
-
-
-def training_model(network: keras.Model, augmentation: list[keras.Layer]) -> keras.Sequential:
-    """`network` behind the augmentation layers, as one `keras.Sequential`.
-
-    The augmentation runs inside the model -- on the GPU when there is one,
-    and only while training. Any Keras layers work (`ImageAugmenter`,
-    `keras.layers.RandomFlip`, ...). Save `network` itself, the last layer,
-    for inference.
-    """
-    import keras
-
-    return keras.Sequential(
-        [keras.Input(network.input_shape[1:]), *augmentation, network],
-        name=f"{network.name}_training",
-    )
-
-
-def device_feeder(rows, inputSize, means, seed):
-    """The layers that turn a batch of row indices into mean-subtracted
-    random patches on the device: `DeviceRows`, `RandomPatch`,
-    `MeanSubtraction`."""
-    from pyimagesearch.io.devicerows import DeviceRows
-    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
-    from pyimagesearch.preprocessing.randompatch import RandomPatch
-
-    return [
-        DeviceRows(rows),
-        RandomPatch(inputSize, inputSize, seed=seed),
-        MeanSubtraction(means.rMean, means.gMean, means.bMean),
-    ]
-
-
-def network_of(model: keras.Model) -> keras.Model:
-    """The trained network inside a training model: its last layer, or the
-    last layer of the training model that a device-fed model ends with."""
-    last = model.layers[-1]
-    return network_of(last) if last.name.endswith("_training") else last
 
 
 def train_alexnet(
@@ -119,7 +82,8 @@ def train_alexnet(
         seed: seeds the weights, the patches, the augmentation and the
             batch order.
         resume: continue from the newest checkpoint in `outputDir` (with
-            the cache mode it was trained with: "device" or not).
+            the cache mode it was trained with: "device" or not, and the
+            same `seed`); its optimizer takes the learning rate given here.
         workers: threads that prepare batches (cache "none" and "memory").
         mixedPrecision: compute in float16 (the softmax stays float32).
         cache: "none" (stream from HDF5), "memory" (the uint8 split in RAM),
@@ -131,7 +95,7 @@ def train_alexnet(
             where its variables belong (on every device of the run);
             default: AlexNet with L2 `reg`.
         distribute: "none", "data-parallel" or "auto"
-            (`pyimagesearch.pipeline.distribution.choose_replicas`). With
+            (`pyimagesearch.nn.parallel.replicas.choose_replicas`). With
             several processes (`join_processes` first), each reads its own
             shard of the splits and only process 0 writes files.
         log: called with each progress message.
@@ -141,23 +105,13 @@ def train_alexnet(
     """
     import keras
 
-    from pyimagesearch.callbacks import EpochCheckpoint, TrainingMonitor, latest_checkpoint
-    from pyimagesearch.callbacks.hostvalidation import HostValidation
-    from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
-    from pyimagesearch.io.hdf5files import open_hdf5, stored_label_names
-    from pyimagesearch.nn.conv import AlexNet
-    from pyimagesearch.nn.modelfiles import check_keras_path, load_model, save_model
-    from pyimagesearch.pipeline.cache import choose_cache, split_bytes
-    from pyimagesearch.pipeline.distribution import choose_replicas, scaled_learning_rate
-    from pyimagesearch.preprocessing import (
-        ImageAugmenter,
-        MeanPreprocessor,
-        PatchPreprocessor,
-        SimplePreprocessor,
-    )
-    from pyimagesearch.utils.devices import describe
+    from pyimagesearch.callbacks import EpochSeeds
+    from pyimagesearch.nn.modelfiles import check_keras_path
+    from pyimagesearch.nn.parallel.devices import describe
+    from pyimagesearch.nn.parallel.replicas import choose_replicas, scaled_learning_rate
+    from pyimagesearch.pipeline.feeds import make_feed
+    from pyimagesearch.preprocessing import MeanPreprocessor
     from pyimagesearch.utils.files import check_writable
-    from pyimagesearch.utils.locks import output_lock
 
     if inputSize < SMALLEST_INPUT:
         raise ArgumentError(
@@ -166,165 +120,162 @@ def train_alexnet(
     check_keras_path(modelPath)  # before hours of training, not after
     check_writable(modelPath)
     replicas = choose_replicas(distribute)
-    # processes other than 0 save into a folder of their own that is then
-    # deleted: saving a model gathers its variables, which all must join
-    scratch = None if replicas.isChief else tempfile.TemporaryDirectory()
-    (checkpointDir, savedPath) = (
-        (outputDir, modelPath)
-        if scratch is None
-        else (scratch.name, os.path.join(scratch.name, "model.keras"))
-    )
-    lock = output_lock(outputDir, modelPath) if scratch is None else contextlib.nullcontext()
-    with lock, scratch or contextlib.nullcontext():
-        checkpoint, done = latest_checkpoint(outputDir)
-        if not resume and checkpoint is not None:
-            raise ArgumentError(
-                "resume", f"{checkpoint} exists: resume that run, or write to another output folder"
-            )
-        if resume and checkpoint is None:
-            raise FileNotFoundError(f"no checkpoint-epoch-*.keras in {outputDir} to resume from")
-        if done >= epochs and os.path.exists(modelPath):
-            raise ArgumentError(
-                "epochs", f"{checkpoint} has already trained {done} epochs: ask for more"
-            )
+    with RunOutputs(outputDir, modelPath, replicas.isChief) as outputs:
+        (checkpoint, done) = outputs.checkpoint(resume, epochs)
         if done >= epochs:
             # the run finished, but its final save did not: write it now
             log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {modelPath}")
-            with replicas.scope():
-                model = load_model(checkpoint)
-                save_model(network_of(model), savedPath, stored_label_names(trainPath))
+            outputs.save_network(checkpoint, replicas, trainPath)
             return None
 
         log(f"[INFO] training with {describe()}, {replicas.describe()}")
         if scaleLearningRate:
             learningRate = scaled_learning_rate(learningRate, replicas.devices)
-        log(
-            f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
-            f"{replicas.devices * batchSize} per step; learning rate {learningRate:.6g}"
-        )
         keras.utils.set_random_seed(seed)
         keras.mixed_precision.set_global_policy("mixed_float16" if mixedPrecision else "float32")
-
         means = MeanPreprocessor.from_json(meanPath)
-        labelNames = stored_label_names(trainPath)
-        with open_hdf5(trainPath) as db:
-            (count, *shape) = db["images"].shape if "images" in db else (0,)
-        (mode, reason) = choose_cache(cache, split_bytes(shape, count))
-        if mode == "device" and replicas.processCount > 1:
-            if cache == "device":
-                raise ArgumentError(
-                    "cache",
-                    "device holds the whole split on every device, which processes "
-                    "reading shards cannot: use memory or none",
-                )
-            (mode, reason) = ("memory", f"{reason}; but each process holds only its shard")
-        log(f"[INFO] cache: {mode} -- {reason}")
-        split = dict(
-            classes=len(labelNames),
-            workers=workers,
-            inMemory=mode != "none",
-            shardIndex=replicas.processIndex,
-            shardCount=replicas.processCount,
-            padTo=replicas.localDevices,
-        )
-        batchOfProcess = batchSize * replicas.localDevices
-        # "device" reads the split into RAM once, to copy it to the accelerator
-        trainGen = HDF5DatasetGenerator(
-            trainPath,
-            batchOfProcess,
-            [PatchPreprocessor(inputSize, inputSize), means],
-            shuffle=True,
-            seed=seed,
-            **split,
-        )
-        valGen = HDF5DatasetGenerator(
-            valPath,
-            batchOfProcess,
-            [SimplePreprocessor(inputSize, inputSize), means],
-            seed=seed,
-            **split,
-        )
-        with trainGen, valGen, replicas.scope():
-            trainGen.check_image_size(inputSize)
-            valGen.check_image_size(inputSize)
-            trainGen.epoch = done  # the batches a run killed after `done` epochs would have seen
-            rows = trainGen.data
-            if checkpoint is not None:
-                log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
-                model = load_model(checkpoint)
-                onDevice = type(model.layers[0]).__name__ == "DeviceRows"
-                if onDevice != (mode == "device"):
-                    raise ArgumentError(
-                        "cache",
-                        f"{checkpoint} was trained with the cache "
-                        f"{'device' if onDevice else 'none or memory'}; "
-                        "resume with the same",
-                    )
-                if onDevice:
-                    model.layers[0].assign(rows)
-            else:
+        (feed, reason) = make_feed(
+            cache, trainPath, valPath, means, inputSize, batchSize, seed, workers,
+            replicas=replicas,
+        )  # fmt: skip
+        log(f"[INFO] cache: {feed.mode} -- {reason}")
+        with feed, replicas.scope():
+            if checkpoint is None:
                 log("[INFO] compiling model...")
                 if buildNetwork is None:
-                    network = AlexNet.build(inputSize, inputSize, 3, len(labelNames), reg=reg)
+                    network = alexnet(inputSize, len(feed.labelNames), reg)
                 else:
-                    network = buildNetwork(inputSize, len(labelNames))
+                    network = buildNetwork(inputSize, len(feed.labelNames))
                 if augmentation is None:
-                    augmentation = [ImageAugmenter(**AUGMENTATION, seed=seed)]
-                model = training_model(network, augmentation)
-                if mode == "device":
-                    model = keras.Sequential(
-                        [
-                            keras.Input((1,), dtype="int32"),
-                            *device_feeder(rows, inputSize, means, seed),
-                            model,
-                        ],
-                        name="alexnet_device",
-                    )
-                model.compile(
-                    # the mean over the rows of weight 1: padding rows count for nothing
-                    loss=keras.losses.CategoricalCrossentropy(reduction="mean_with_sample_weight"),
-                    optimizer=keras.optimizers.Adam(learning_rate=learningRate),
-                    metrics=["accuracy"],
-                )
-            network = network_of(model)
-            callbacks = [
-                TrainingMonitor(
-                    os.path.join(outputDir, "alexnet.png"),
-                    jsonPath=os.path.join(outputDir, "alexnet.json"),
-                    startAt=done,
-                )
-            ] if replicas.isChief else []  # fmt: skip
-            callbacks.append(EpochCheckpoint(checkpointDir, startAt=done))
-            options = dict(epochs=epochs, initial_epoch=done, verbose=verbose)
-            if mode == "device":
-                history = model.fit(
-                    **device_rows(trainGen.labels, len(labelNames), split["padTo"]),
-                    batch_size=batchOfProcess,
-                    shuffle=True,
-                    callbacks=[HostValidation(network, valGen), *callbacks],
-                    **options,
-                )
+                    augmentation = [default_augmentation(seed)]
+                model = feed.training_model(network, augmentation)
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learningRate))
             else:
-                # the generator orders its batches by the seed: Keras's own
-                # shuffle would reorder them with Python's `random`
-                history = model.fit(
-                    trainGen, validation_data=valGen, shuffle=False, callbacks=callbacks, **options
-                )
+                log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
+                model = outputs.load(checkpoint)
+                feed.check(model, checkpoint)
+                model.optimizer.learning_rate.assign(learningRate)
+            log(
+                f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
+                f"{replicas.devices * batchSize} per step; learning rate "
+                f"{float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)):.6g}"
+            )
+            feed.start_at(done)
+            fitArguments = feed.fit_arguments(model)
+            callbacks = [
+                *fitArguments.pop("callbacks"),
+                EpochSeeds(seed),
+                *outputs.callbacks(done),
+            ]
+            history = model.fit(
+                **fitArguments,
+                epochs=epochs,
+                initial_epoch=done,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
             log(f"[INFO] serializing model to {modelPath}...")
-            save_model(network, savedPath, labelNames)
+            outputs.save(model.layers[-1], feed.labelNames)
         return history
 
 
-def device_rows(labels, classes, padTo):
-    """`fit`'s x (row indices), y (one-hot labels) and, when `padTo` > 1,
-    sample_weight for a split held on the device: padded to a multiple of
-    `padTo` rows with weight-0 copies, so that every batch of a multiple of
-    `padTo` rows splits evenly among the devices."""
-    from pyimagesearch.utils.padding import padded_rows, round_up
+def alexnet(inputSize, classes, reg):
+    """The book's AlexNet for inputSize x inputSize x 3 images."""
+    from pyimagesearch.nn.conv import AlexNet
 
-    indices = np.arange(len(labels), dtype="int32")[:, None]
-    onehot = np.eye(classes, dtype="float32")[labels]
-    if padTo == 1:
-        return dict(x=indices, y=onehot)
-    (copies, weights) = padded_rows(len(labels), round_up(len(labels), padTo))
-    return dict(x=indices[copies], y=onehot[copies], sample_weight=weights)
+    return AlexNet.build(inputSize, inputSize, 3, classes, reg=reg)
+
+
+def default_augmentation(seed):
+    """`ImageAugmenter` with the book's parameters."""
+    from pyimagesearch.preprocessing import ImageAugmenter
+
+    return ImageAugmenter(**AUGMENTATION, seed=seed)
+
+
+class RunOutputs:
+    """The files of a training run: checkpoints, plot and history in
+    `outputDir`, the network at `modelPath`, locked while it runs.
+
+    Only process 0 (`isChief`) writes them. The other processes of a run
+    save into a scratch folder deleted at the end: saving a model gathers
+    its variables, which every process must join.
+    """
+
+    def __init__(self, outputDir, modelPath, isChief):
+        self.outputDir = outputDir
+        self.modelPath = modelPath
+        self.isChief = isChief
+        self.scratch = None if isChief else tempfile.TemporaryDirectory()
+        self.checkpointDir = outputDir if isChief else self.scratch.name
+        self.savedPath = modelPath if isChief else os.path.join(self.scratch.name, "model.keras")
+        self.stack = contextlib.ExitStack()
+
+    def __enter__(self):
+        from pyimagesearch.utils.locks import output_lock
+
+        if self.isChief:
+            self.stack.enter_context(output_lock(self.outputDir, self.modelPath))
+        else:
+            self.stack.enter_context(self.scratch)
+        return self
+
+    def __exit__(self, *exc_info):
+        return self.stack.__exit__(*exc_info)
+
+    def checkpoint(self, resume, epochs):
+        """(the newest checkpoint or None, the epochs it trained), checked
+        against `resume` and the total `epochs` asked for."""
+        from pyimagesearch.callbacks import latest_checkpoint
+
+        (checkpoint, done) = latest_checkpoint(self.outputDir)
+        if not resume and checkpoint is not None:
+            raise ArgumentError(
+                "resume", f"{checkpoint} exists: resume that run, or write to another output folder"
+            )
+        if resume and checkpoint is None:
+            raise FileNotFoundError(
+                f"no checkpoint-epoch-*.keras in {self.outputDir} to resume from"
+            )
+        if done >= epochs and os.path.exists(self.modelPath):
+            raise ArgumentError(
+                "epochs", f"{checkpoint} has already trained {done} epochs: ask for more"
+            )
+        return checkpoint, done
+
+    def load(self, checkpoint):
+        """The training model saved in `checkpoint`."""
+        from pyimagesearch.nn.modelfiles import load_model
+        from pyimagesearch.nn.trainingmodel import TrainingModel
+
+        model = load_model(checkpoint)
+        if not isinstance(model, TrainingModel):
+            raise ArgumentError(
+                "resume", f"{checkpoint} was not written by this release's training: start anew"
+            )
+        return model
+
+    def callbacks(self, done):
+        """The checkpoint every epoch, and on process 0 the plot and history."""
+        from pyimagesearch.callbacks import EpochCheckpoint, TrainingMonitor
+
+        monitor = [
+            TrainingMonitor(
+                os.path.join(self.outputDir, "alexnet.png"),
+                jsonPath=os.path.join(self.outputDir, "alexnet.json"),
+                startAt=done,
+            )
+        ] if self.isChief else []  # fmt: skip
+        return [*monitor, EpochCheckpoint(self.checkpointDir, startAt=done)]
+
+    def save(self, network, labelNames):
+        from pyimagesearch.nn.modelfiles import save_model
+
+        save_model(network, self.savedPath, labelNames)
+
+    def save_network(self, checkpoint, replicas, trainPath):
+        """Write the network of a finished run's last checkpoint."""
+        from pyimagesearch.io.hdf5files import stored_label_names
+
+        with replicas.scope():
+            self.save(self.load(checkpoint).layers[-1], stored_label_names(trainPath))

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.utils.padding import padded_rows, round_up
+from pyimagesearch.nn.parallel.batchplan import pad_batch
 
 DISTRIBUTE_MODES = ("auto", "none", "data-parallel")
 
@@ -160,6 +160,5 @@ def predict_batch(model, batch: np.ndarray, replicas: Replicas | None = None) ->
     evenly is padded with copies of its rows, whose outputs are dropped."""
     if replicas is None or replicas.strategy is None:
         return np.asarray(model.predict_on_batch(batch))
-    size = round_up(len(batch), replicas.localDevices)
-    padded = batch if size == len(batch) else batch[padded_rows(len(batch), size)[0]]
-    return np.asarray(model.predict(padded, batch_size=size, verbose=0))[: len(batch)]
+    padded = pad_batch(batch, replicas.localDevices)
+    return np.asarray(model.predict(padded, batch_size=len(padded), verbose=0))[: len(batch)]

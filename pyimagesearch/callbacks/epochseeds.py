@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def seed_generators(layer: keras.Layer) -> list[keras.random.SeedGenerator]:
+    """Every `keras.random.SeedGenerator` of `layer` and of the layers inside
+    it, in a fixed order (`Dropout`'s, `RandomPatch`'s, `ImageAugmenter`'s)."""
+    found = [
+        value for value in vars(layer).values() if isinstance(value, keras.random.SeedGenerator)
+    ]
+    for inner in getattr(layer, "layers", []):
+        found += seed_generators(inner)
+    return found
+
+
+class EpochSeeds(keras.callbacks.Callback):
+    """At the start of each epoch, set the state of every random layer of
+    the model from (`seed`, the layer's place, the epoch).
+
+    Keras's random layers keep a running state that a saved model does not
+    restore, so a resumed run would replay the draws of its first epoch;
+    with this callback, epoch `e` draws the same random numbers whether the
+    run got there straight or resumed from a checkpoint.
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for place, generator in enumerate(seed_generators(self.model)):
+            start = np.random.SeedSequence([self.seed, place, epoch]).generate_state(1)[0]
+            state = np.array([start % 2**31, 0])
+            generator.state.assign(keras.ops.convert_to_tensor(state, generator.state.dtype))

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+def _replicas_in_sync() -> int:
+    """The replicas that each compute a part of a step: TensorFlow's
+    `tf.distribute` replicas, 1 elsewhere (JAX computes every step on the
+    whole, sharded batch)."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _sum_over_replicas(value):
+    """`value` summed over the replicas of a TensorFlow step; itself elsewhere."""
+    if _replicas_in_sync() == 1:
+        return value
+    import tensorflow as tf
+
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
+@keras.saving.register_keras_serializable(package="pyimagesearch")
+class TrainingModel(keras.Sequential):
+    """A `keras.Sequential` classifier (softmax outputs, one-hot labels)
+    whose loss, gradient and logged figures count only the rows of a batch
+    with a sample weight above 0.
+
+    Batches split among several devices are padded with weight-0 copies of
+    their rows (`pyimagesearch.nn.parallel.batchplan`). Keras alone lets
+    those copies leak into what it reports and into the update: `accuracy`
+    counts them (weights reach only `weighted_metrics`), the epoch `loss`
+    averages batches by their padded size, and on TensorFlow each replica's
+    loss is the mean over its own rows, so that the update averages the
+    replicas' means instead of the batch's rows, and the regularization
+    losses are counted once per replica. Here, for each step:
+
+    - loss = sum(weight * cross-entropy) / sum(weight) over the whole step's
+      batch (all replicas together), plus the regularization losses once:
+      on one device, on TensorFlow's replicas and on JAX's sharded batch,
+      the update is the one-device update on the real rows;
+    - "loss" and "accuracy" in the logs are means over the real rows of
+      the pass so far (the loss with the regularization of each step);
+    - the weights say only which rows are real: a row of weight 2 counts
+      as much as a row of weight 1.
+
+    Compile it without a `loss` or `metrics` (they are these); the outputs
+    must be probabilities, as from AlexNet's softmax.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rowLoss = keras.metrics.Mean(name="loss")
+        self.rowAccuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        real = (
+            ops.ones((ops.shape(y_pred)[0],), "float32")
+            if sample_weight is None
+            else ops.cast(ops.reshape(sample_weight, (-1,)) > 0, "float32")
+        )
+        crossentropy = ops.cast(keras.losses.categorical_crossentropy(y, y_pred), "float32")
+        rowsHere = ops.sum(real)
+        lossHere = ops.sum(real * crossentropy)
+        regularization = ops.cast(sum((ops.sum(loss) for loss in self.losses), 0.0), "float32")
+        # each replica's gradient is summed with the others'
+        loss = (
+            ops.divide_no_nan(lossHere, _sum_over_replicas(rowsHere))
+            + regularization / _replicas_in_sync()
+        )
+        self.rowLoss.update_state(
+            ops.divide_no_nan(lossHere, rowsHere) + regularization, sample_weight=rowsHere
+        )
+        self.rowAccuracy.update_state(y, y_pred, sample_weight=real)
+        return loss
+
+    @property
+    def metrics(self):
+        return [self.rowLoss, self.rowAccuracy]

@@ -1,0 +1,217 @@
+"""How the training split reaches the network: one object per `cache`
+mode, each wrapping the network in its `TrainingModel`, supplying `fit`'s
+data and validation, and checking a resumed model.
+
+- `StreamFeed` ("none"): rows read from HDF5 per batch; random 227x227
+  patches and the mean on CPU threads; augmentation in the model.
+- `MemoryFeed` ("memory"): the same, with the split read into RAM once.
+- `DeviceFeed` ("device"): the uint8 split held on the accelerator; each
+  step receives row indices and gathers, patches, subtracts the mean and
+  augments inside the compiled step.
+
+Validation is host-fed in every mode (resized with the book's INTER_AREA
+on the CPU) and scored by the same `TrainingModel` loss and accuracy.
+`make_feed` picks the feed for a `cache` mode.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
+from pyimagesearch.io.hdf5files import open_hdf5, stored_label_names
+from pyimagesearch.nn.parallel.replicas import Replicas
+from pyimagesearch.nn.trainingmodel import TrainingModel
+from pyimagesearch.pipeline.cache import choose_cache, split_bytes
+from pyimagesearch.preprocessing import MeanPreprocessor, PatchPreprocessor, SimplePreprocessor
+
+
+class StreamFeed:
+    """The training split streamed from its HDF5 file (`cache` "none").
+
+    Args:
+        trainPath, valPath: the HDF5 splits.
+        means: the training split's `MeanPreprocessor`.
+        inputSize: the network's input is inputSize x inputSize.
+        batchSize: images per device in a step.
+        seed: the patches, the augmentation and the batch order.
+        workers: threads that prepare batches.
+        replicas: the devices and processes of the run; each process reads
+            its own shard, and batches are padded to a multiple of its
+            devices.
+    """
+
+    mode = "none"
+    inMemory = False
+
+    def __init__(
+        self,
+        trainPath: str | os.PathLike,
+        valPath: str | os.PathLike,
+        means: MeanPreprocessor,
+        inputSize: int,
+        batchSize: int,
+        seed: int,
+        workers: int,
+        replicas: Replicas,
+    ) -> None:
+        self.means = means
+        self.inputSize = inputSize
+        self.seed = seed
+        self.labelNames = stored_label_names(trainPath)
+        split = dict(
+            classes=len(self.labelNames),
+            workers=workers,
+            inMemory=self.inMemory,
+            shardIndex=replicas.processIndex,
+            shardCount=replicas.processCount,
+            padTo=replicas.localDevices,
+            seed=seed,
+        )
+        batchOfProcess = batchSize * replicas.localDevices
+        self.trainGen = HDF5DatasetGenerator(
+            trainPath,
+            batchOfProcess,
+            [PatchPreprocessor(inputSize, inputSize), means],
+            shuffle=True,
+            **split,
+        )
+        self.valGen = HDF5DatasetGenerator(
+            valPath,
+            batchOfProcess,
+            [SimplePreprocessor(inputSize, inputSize), means],
+            **dict(split, inMemory=self.inMemory or self.mode == "device"),
+        )
+        for generator in (self.trainGen, self.valGen):
+            generator.check_image_size(inputSize)
+
+    def input_layers(self) -> list[keras.Layer]:
+        """The layers between the training model's input and the augmentation."""
+        return [keras.Input((self.inputSize, self.inputSize, 3))]
+
+    def training_model(self, network: keras.Model, augmentation: list) -> TrainingModel:
+        """`network` behind this feed's input and the augmentation layers,
+        as one `TrainingModel`; `network` stays its last layer."""
+        return TrainingModel(
+            [*self.input_layers(), *augmentation, network], name=f"{network.name}_training"
+        )
+
+    def check(self, model: keras.Model, path: str | os.PathLike) -> None:
+        """Raise `ArgumentError` unless `model` (loaded from `path`) was
+        trained with this feed; make it ready to train on."""
+        from pyimagesearch.io.devicerows import DeviceRows
+
+        onDevice = isinstance(model.layers[0], DeviceRows)
+        if onDevice != (self.mode == "device"):
+            raise ArgumentError(
+                "cache",
+                f"{path} was trained with the cache {'device' if onDevice else 'none or memory'}; "
+                "resume with the same",
+            )
+
+    def start_at(self, epoch: int) -> None:
+        """Draw the batches of `epoch` next, as a run that trained `epoch`
+        epochs without stopping would."""
+        self.trainGen.epoch = epoch
+
+    def fit_arguments(self, model: TrainingModel) -> dict:
+        """`model.fit`'s data, validation and extra callbacks."""
+        # the generator orders its batches by the seed: Keras's own
+        # shuffle would reorder them with Python's `random`
+        return dict(x=self.trainGen, validation_data=self.valGen, shuffle=False, callbacks=[])
+
+    def close(self) -> None:
+        self.trainGen.close()
+        self.valGen.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+class MemoryFeed(StreamFeed):
+    """The training split read into RAM once (`cache` "memory"); otherwise
+    a `StreamFeed`."""
+
+    mode = "memory"
+    inMemory = True
+
+
+class DeviceFeed(StreamFeed):
+    """The uint8 training split held on the accelerator (`cache` "device"):
+    the training model starts with `DeviceRows` -> `RandomPatch` ->
+    `MeanSubtraction`, and `fit` sends it batches of row indices
+    (`RowIndexBatches`). Each device holds the whole split, so one process
+    only. Validation is scored at each epoch's end by `HostValidation`."""
+
+    mode = "device"
+    inMemory = True  # read into RAM once, to be copied to the accelerator
+
+    def __init__(self, *args, **kwargs) -> None:
+        from pyimagesearch.io.rowindexbatches import RowIndexBatches
+
+        super().__init__(*args, **kwargs)
+        self.rows = RowIndexBatches(
+            self.trainGen.labels,
+            len(self.labelNames),
+            self.trainGen.batchSize,
+            self.seed,
+            padTo=self.trainGen.padTo,
+        )
+
+    def input_layers(self) -> list[keras.Layer]:
+        from pyimagesearch.io.devicerows import DeviceRows
+        from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
+        from pyimagesearch.preprocessing.randompatch import RandomPatch
+
+        means = self.means
+        return [
+            keras.Input((1,), dtype="int32"),
+            DeviceRows(self.trainGen.data),
+            RandomPatch(self.inputSize, self.inputSize, seed=self.seed),
+            MeanSubtraction(means.rMean, means.gMean, means.bMean),
+        ]
+
+    def check(self, model, path):
+        super().check(model, path)
+        model.layers[0].assign(self.trainGen.data)
+
+    def start_at(self, epoch):
+        super().start_at(epoch)
+        self.rows.epoch = epoch
+
+    def fit_arguments(self, model):
+        from pyimagesearch.callbacks.hostvalidation import HostValidation
+
+        network = model.layers[-1]
+        evaluator = TrainingModel([keras.Input(network.input_shape[1:]), network])
+        evaluator.compile()
+        return dict(x=self.rows, shuffle=False, callbacks=[HostValidation(evaluator, self.valGen)])
+
+
+FEEDS = {feed.mode: feed for feed in (StreamFeed, MemoryFeed, DeviceFeed)}
+
+
+def make_feed(cache: str, trainPath: str | os.PathLike, *args, replicas: Replicas, **kwargs):
+    """(the feed for `cache`, why): "auto" resolved by
+    `pyimagesearch.pipeline.cache.choose_cache`; a run of several processes,
+    each holding only its shard, never gets "device". The other arguments
+    are `StreamFeed`'s."""
+    with open_hdf5(trainPath) as db:
+        (count, *shape) = db["images"].shape if "images" in db else (0,)
+    (mode, reason) = choose_cache(cache, split_bytes(shape, count))
+    if mode == "device" and replicas.processCount > 1:
+        if cache == "device":
+            raise ArgumentError(
+                "cache",
+                "device holds the whole split on every device, which processes "
+                "reading shards cannot: use memory or none",
+            )
+        (mode, reason) = ("memory", f"{reason}; but each process holds only its shard")
+    return FEEDS[mode](trainPath, *args, replicas=replicas, **kwargs), reason

@@ -1,0 +1,197 @@
+"""Every figure training prints or saves equals an independent computation
+on the saved model: with the split on the device, on two devices with
+padded batches, and across a resume (which also takes the asked learning
+rate and continues the uninterrupted run's random draws).
+
+The independent computation is a plain `keras.Sequential` compiled with
+Keras's own loss and accuracy, scoring the saved network on the real rows
+in one batch on one device."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import BACKENDS, ROOT, SCRIPTS, STORED_SIZE, build_args, run_on_two_devices
+
+# Runs in this process or a child: trains small networks with
+# train_alexnet and scores them independently.
+HELPERS = textwrap.dedent("""
+    import json, os, h5py, keras, numpy as np
+    from pyimagesearch.nn.modelfiles import load_model
+    from pyimagesearch.pipeline.training import AUGMENTATION, train_alexnet
+    from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor
+
+    def linear(scale=0.05, dropout=0.0):
+        def build(size, classes):
+            return keras.Sequential([
+                keras.Input((size, size, 3)), keras.layers.Flatten(), keras.layers.Dropout(dropout),
+                keras.layers.Dense(classes, activation="softmax", kernel_regularizer="l2",
+                                   kernel_initializer=keras.initializers.RandomNormal(0, scale))])
+        return build
+
+    def train(built, out, epochs, **options):
+        options = dict(dict(epochs=epochs, batchSize=4, inputSize=built["size"], workers=1,
+                            cache="memory", augmentation=[], verbose=0), **options)
+        return train_alexnet(built["train"], built["val"], built["mean"], out,
+                             os.path.join(out, "net.keras"), **options)
+
+    def score(modelPath, split, meanPath):
+        # Keras's own loss and accuracy on every row, one batch, one device
+        network = load_model(modelPath)
+        plain = keras.Sequential([keras.Input(network.input_shape[1:]), network])
+        plain.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+        with h5py.File(split, "r") as db:
+            images, labels = db["images"][:], db["labels"][:]
+        images = MeanPreprocessor.from_json(meanPath).preprocess_batch(images)
+        onehot = np.eye(2, dtype="float32")[labels]
+        return plain.evaluate(images, onehot, batch_size=len(images), verbose=0,
+                              return_dict=True)
+""")  # fmt: skip
+
+
+def helpers():
+    namespace = {}
+    exec(HELPERS, namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def odd(sample, tmp_path_factory):
+    """The sample built at the network's input size (so a training patch
+    is the whole photo) with odd splits: train 37, val 13."""
+    from dogs_vs_cats import build_dogs_vs_cats
+
+    out = tmp_path_factory.mktemp("odd")
+    build_dogs_vs_cats.main([str(a) for a in build_args(sample["train"], out, "--val-size", 13)])
+    paths = {split: str(out / "hdf5" / f"{split}.hdf5") for split in ("train", "val", "test")}
+    with h5py.File(paths["train"], "r") as db:
+        assert len(db["labels"]) == 37
+    return dict(paths, mean=str(out / "mean.json"), size=STORED_SIZE)
+
+
+def test_device_cache_validation_is_kerass_evaluate_on_a_saturated_network(odd, tmp_path):
+    """The device cache scores validation outside fit; its val_loss once came
+    from clipped probabilities (9.23 where Keras's evaluate said 47.01)."""
+    ns = helpers()
+    history = ns["train"](odd, str(tmp_path), 1, cache="device", buildNetwork=ns["linear"](5.0))
+    figures = ns["score"](str(tmp_path / "net.keras"), odd["val"], odd["mean"])
+    assert figures["loss"] > 20  # saturated: far above -log(1e-7) = 16.1
+    assert history.history["val_loss"][0] == pytest.approx(figures["loss"], rel=1e-5)
+    assert history.history["val_accuracy"][0] == pytest.approx(figures["accuracy"], abs=1e-7)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_devices_report_what_the_saved_model_scores_on_the_real_rows(odd, tmp_path, backend):
+    """37 training and 13 validation rows, 2 devices x 4 images: the last
+    batch of each is padded with a weight-0 copy, which Keras counted in
+    accuracy and in the epoch loss. A rate of 1e-12 leaves the network as
+    it was, so the training figures are the saved model's too."""
+    stdout = run_on_two_devices(backend, HELPERS + textwrap.dedent(f"""
+        built = {odd!r}
+        out = r"{tmp_path}"
+        history = train(built, out, 1, learningRate=1e-12, scaleLearningRate=False,
+                        buildNetwork=linear(), distribute="data-parallel")
+        print(json.dumps({{"logs": history.history,
+            "train": score(out + "/net.keras", built["train"], built["mean"]),
+            "val": score(out + "/net.keras", built["val"], built["mean"])}}))
+    """))  # fmt: skip
+    assert "data-parallel over 2 devices" in stdout
+    result = json.loads(stdout.strip().splitlines()[-1])
+    logs = {key: values[0] for key, values in result["logs"].items()}
+    for prefix, split in (("", "train"), ("val_", "val")):
+        assert logs[prefix + "loss"] == pytest.approx(result[split]["loss"], rel=1e-5)
+        assert logs[prefix + "accuracy"] == pytest.approx(result[split]["accuracy"], abs=1e-7)
+    assert round(logs["val_accuracy"] * 13) == pytest.approx(logs["val_accuracy"] * 13, abs=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_padded_step_updates_as_one_device_on_the_real_rows(backend):
+    """3 rows padded to 4 and split 2 + 2, with SGD (whose step shows the
+    gradient's size, which Adam's first step hides) and L2: the same
+    weights and figures as one device on the 3 rows. Keras alone averaged
+    the replicas' means (one row counting 1/2, not 1/3) and counted the
+    regularization once per replica."""
+    stdout = run_on_two_devices(backend, """
+        import json, keras, numpy as np
+        from pyimagesearch.nn.parallel.batchplan import padded_rows
+        from pyimagesearch.nn.parallel.replicas import choose_replicas
+        from pyimagesearch.nn.trainingmodel import TrainingModel
+
+        x = np.random.default_rng(0).normal(size=(3, 5)).astype("float32")
+        y = np.eye(2, dtype="float32")[[0, 1, 1]]
+        (copies, weights) = padded_rows(3, 4)
+        runs = []
+        for mode in ("none", "data-parallel"):
+            keras.utils.set_random_seed(1)
+            replicas = choose_replicas(mode)
+            with replicas.scope():
+                model = TrainingModel([keras.Input((5,)), keras.layers.Dense(
+                    2, activation="softmax", kernel_regularizer=keras.regularizers.l2(0.05))])
+                model.compile(optimizer=keras.optimizers.SGD(0.5))
+                data = (dict(x=x, y=y, batch_size=3) if mode == "none" else
+                        dict(x=x[copies], y=y[copies], sample_weight=weights, batch_size=4))
+                history = model.fit(**data, epochs=2, shuffle=False, verbose=0)
+            runs.append((history.history, [np.asarray(w) for w in model.get_weights()]))
+        print(json.dumps({"logs": [r[0] for r in runs], "diff": max(
+            float(np.abs(a - b).max()) for a, b in zip(runs[0][1], runs[1][1]))}))
+    """)  # fmt: skip
+    result = json.loads(stdout.strip().splitlines()[-1])
+    (one, two) = result["logs"]
+    for key in ("loss", "accuracy"):
+        assert two[key] == pytest.approx(one[key], rel=1e-6), key
+    assert result["diff"] < 1e-6
+
+
+def test_resume_takes_the_asked_learning_rate_and_prints_it(odd, tmp_path):
+    ns = helpers()
+    lines = []
+    ns["train"](odd, str(tmp_path), 1, buildNetwork=ns["linear"](), log=lines.append)
+    assert any(line.endswith("learning rate 0.001") for line in lines)
+    os.remove(tmp_path / "net.keras")
+    lines.clear()
+    ns["train"](odd, str(tmp_path), 2, learningRate=1e-5, scaleLearningRate=False, resume=True,
+                log=lines.append)  # fmt: skip
+    assert any(line.endswith("learning rate 1e-05") for line in lines), lines
+    checkpoint = ns["load_model"](str(tmp_path / "checkpoint-epoch-002.keras"))
+    assert float(np.asarray(checkpoint.optimizer.learning_rate)) == pytest.approx(1e-5)
+
+
+RESUME = (
+    HELPERS
+    + """
+import shutil, sys
+(built, out, cache) = (json.loads(sys.argv[1]), sys.argv[2], sys.argv[3])
+options = dict(cache=cache, augmentation=[ImageAugmenter(**AUGMENTATION, seed=3)],
+               buildNetwork=linear(dropout=0.5), inputSize=64, learningRate=0.01)
+train(built, out + "/straight", 2, **options)
+train(built, out + "/resumed", 1, **options)
+os.remove(out + "/resumed/net.keras")
+options["augmentation"] = [ImageAugmenter(**AUGMENTATION, seed=3)]
+train(built, out + "/resumed", 2, resume=True, **options)
+(a, b) = (load_model(out + f"/{run}/net.keras").get_weights() for run in ("straight", "resumed"))
+print(json.dumps({"diff": max(float(np.abs(x - y).max()) for x, y in zip(a, b)),
+                  "moved": float(np.abs(a[0]).mean())}))
+"""
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("cache", ["memory", "device"])
+def test_two_epochs_straight_equal_one_and_a_resume(odd, tmp_path, backend, cache):
+    """With the book's augmentation and dropout, whose random state a
+    checkpoint does not hold: the resumed run replayed the first epoch's
+    draws until every random layer was seeded from (seed, epoch)."""
+    result = subprocess.run(
+        [sys.executable, "-c", RESUME, json.dumps(odd), str(tmp_path), cache],
+        env=dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT),
+        capture_output=True, text=True, timeout=600, cwd=SCRIPTS,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["moved"] > 0 and figures["diff"] < 1e-6
