@@ -24,7 +24,10 @@ def make_parser():
     parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
     parser.add_argument("--model", default=config.MODEL_PATH, help="the trained .keras model")
     parser.add_argument(
-        "--batch-size", type=positive_int, default=64, help="test images per step (10 crops each)"
+        "--batch-size",
+        type=positive_int,
+        default=64,
+        help="test images per device per step (10 crops each)",
     )
     parser.add_argument(
         "--crops",

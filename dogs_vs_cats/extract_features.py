@@ -35,7 +35,7 @@ def make_parser():
         "--batch-size",
         type=positive_int,
         default=config.FEATURE_BATCH_SIZE,
-        help="images per forward pass",
+        help="images per device per forward pass",
     )
     parser.add_argument(
         "-s",

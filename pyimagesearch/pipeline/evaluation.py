@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.nn.parallel.batchplan import round_up
 from pyimagesearch.nn.parallel.replicas import choose_replicas, predict_batch
 from pyimagesearch.utils.parallel import map_ranges
 
@@ -104,7 +103,7 @@ def crop_accuracy(
             graph when an accelerator is visible.
         distribute: the devices the batches are split among
             (`pyimagesearch.nn.parallel.replicas.choose_replicas`);
-            `batchSize` is rounded up to a multiple of them.
+            `batchSize` images go to each device.
         progress: a callable(total) returning a progress bar, or None.
 
     Returns {"images", "rank1", "rank1_10_crops", "crops", "model", "test"}.
@@ -123,9 +122,9 @@ def crop_accuracy(
         check_image_classifier(model, modelPath, load_label_names(modelPath))
         (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
         padTo = replicas.localDevices
-        # a batch of a multiple of the devices: only the last one is padded,
-        # at its end, so the outputs of the file's rows come first
-        batchSize = round_up(batchSize, padTo)
+        # per device: only the last batch is padded, at its end, so the
+        # outputs of the file's rows come first
+        batchSize = batchSize * padTo
         split = dict(classes=int(model.output_shape[-1]), padTo=padTo)
         resized = HDF5DatasetGenerator(
             testPath, batchSize, [SimplePreprocessor(width, height), means], **split

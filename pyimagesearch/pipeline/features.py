@@ -32,8 +32,8 @@ def extract_backbone_features(
 ):
     """`extract_features` with the extractor named as `feature_extractor`
     takes it; the output is checked before the network is loaded. Batches
-    are split among the devices `distribute` chooses (`choose_replicas`).
-    `options` are `extract_features`'s."""
+    are split among the devices `distribute` chooses (`choose_replicas`),
+    `batchSize` photos to each. `options` are `extract_features`'s."""
     from pyimagesearch.nn.backbones import feature_extractor
     from pyimagesearch.nn.parallel.replicas import choose_replicas
 
@@ -43,7 +43,10 @@ def extract_backbone_features(
     with replicas.scope():
         extractor = feature_extractor(backbone, weights, layer, meanPath)
         extractor.replicas = replicas
-        report = extract_features(images, outputPath, extractor, overwrite=overwrite, **options)
+        batchSize = options.pop("batchSize", 16) * replicas.localDevices
+        report = extract_features(
+            images, outputPath, extractor, batchSize, overwrite=overwrite, **options
+        )
     report["dim"] = extractor.dim
     return report
 

@@ -2,15 +2,11 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from pyimagesearch.utils.files import read_json, write_json
-
-if TYPE_CHECKING:
-    from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
 
 
 class DatasetMean:
@@ -19,8 +15,8 @@ class DatasetMean:
     `partial_fit(images)` adds (N, H, W, 3) or (H, W, 3) BGR images; after
     it, `mean_` is {"R": ..., "G": ..., "B": ...}: each channel's mean over
     every pixel seen. `save(path)` writes `mean_` as JSON (the book's
-    format), `load(path)` reads it back, `preprocessor()` gives the
-    `MeanPreprocessor` that subtracts it.
+    format), `load(path)` reads it back, and
+    `MeanPreprocessor.from_json(path)` subtracts it.
     """
 
     def __init__(self) -> None:
@@ -65,8 +61,3 @@ class DatasetMean:
         fitted = cls()
         fitted.mean_ = dict(zip("RGB", map(float, values)))
         return fitted
-
-    def preprocessor(self) -> MeanPreprocessor:
-        from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
-
-        return MeanPreprocessor(self.mean_["R"], self.mean_["G"], self.mean_["B"])

@@ -5,6 +5,7 @@ import os
 import cv2
 import numpy as np
 
+from pyimagesearch.preprocessing.datasetmean import DatasetMean
 from pyimagesearch.utils.parallel import map_ranges
 
 # Below this many values a batch is not worth splitting among threads.
@@ -33,9 +34,8 @@ class MeanPreprocessor:
     def from_json(cls, path: str | os.PathLike) -> MeanPreprocessor:
         """Read the means from a JSON file {"R": ..., "G": ..., "B": ...}, as
         build_dogs_vs_cats.py writes it."""
-        from pyimagesearch.preprocessing.datasetmean import DatasetMean
-
-        return DatasetMean.load(path).preprocessor()
+        means = DatasetMean.load(path).mean_
+        return cls(means["R"], means["G"], means["B"])
 
     def _subtract(self, images):
         if images.shape[-1] != 3:
