@@ -66,15 +66,17 @@ class TrainingModel(keras.Sequential):
         crossentropy = ops.cast(keras.losses.categorical_crossentropy(y, y_pred), "float32")
         rowsHere = ops.sum(real)
         lossHere = ops.sum(real * crossentropy)
-        regularization = ops.cast(sum((ops.sum(loss) for loss in self.losses), 0.0), "float32")
+        # one reduction, as Keras sums them: a chain of Python additions made
+        # TensorFlow's results differ by a float32 ulp from run to run
+        regularization = ops.sum(
+            [ops.cast(ops.sum(loss), "float32") for loss in self.losses] or [0.0]
+        )
         # each replica's gradient is summed with the others'
         loss = (
             ops.divide_no_nan(lossHere, _sum_over_replicas(rowsHere))
             + regularization / _replicas_in_sync()
         )
-        self.rowLoss.update_state(
-            ops.divide_no_nan(lossHere, rowsHere) + regularization, sample_weight=rowsHere
-        )
+        self.rowLoss.update_state(crossentropy + regularization, sample_weight=real)
         self.rowAccuracy.update_state(y, y_pred, sample_weight=real)
         return loss
 
