@@ -27,6 +27,7 @@ def extract_backbone_features(
     meanPath=None,
     overwrite=False,
     distribute="auto",
+    batchSize=16,
     log=print,
     **options,
 ):
@@ -43,9 +44,13 @@ def extract_backbone_features(
     with replicas.scope():
         extractor = feature_extractor(backbone, weights, layer, meanPath)
         extractor.replicas = replicas
-        batchSize = options.pop("batchSize", 16) * replicas.localDevices
         report = extract_features(
-            images, outputPath, extractor, batchSize, overwrite=overwrite, **options
+            images,
+            outputPath,
+            extractor,
+            batchSize * replicas.localDevices,
+            overwrite=overwrite,
+            **options,
         )
     report["dim"] = extractor.dim
     return report

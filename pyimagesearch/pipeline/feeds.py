@@ -83,7 +83,7 @@ class StreamFeed:
             valPath,
             batchOfProcess,
             [SimplePreprocessor(inputSize, inputSize), means],
-            **dict(split, inMemory=self.inMemory or self.mode == "device"),
+            **split,
         )
         for generator in (self.trainGen, self.valGen):
             generator.check_image_size(inputSize)
