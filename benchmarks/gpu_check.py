@@ -21,15 +21,17 @@ $OUT/gpu_check.json when OUT is set, else benchmarks/results/gpu_check.json.
 """
 
 import argparse
+import contextlib
 import json
 import os
+import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from benchmarks.interleave import Ratio, interleaved, rate  # noqa: E402
 from pyimagesearch.nn.parallel.replicas import choose_replicas  # noqa: E402
 from pyimagesearch.pipeline.training import AUGMENTATION  # noqa: E402
 
@@ -48,12 +50,6 @@ def make_data(folder, count, size=256):
             writer.add(np.stack([aap.preprocess(draw_animal(int(k), rng)) for k in labels]), labels)
         writer.storeClassLabels(["cat", "dog"])
     return path
-
-
-def images_per_second(function, count):
-    start = time.perf_counter()
-    function()
-    return count / (time.perf_counter() - start)
 
 
 MEANS = (125.0, 116.0, 106.0)
@@ -75,33 +71,35 @@ def alexnet_for(feed, mixed):
     return model
 
 
-def feed_rate(cache, path, batch, steps, workers, mixed, replicas):
-    """images/s of AlexNet training steps fed by the training's own feed
-    for `cache` (`pyimagesearch.pipeline.feeds`), `batch` images per device."""
+def feed_measure(stack, cache, path, batch, steps, workers, mixed, replicas):
+    """A function returning the images/s of `steps` AlexNet training steps
+    fed by the training's own feed for `cache` (`pyimagesearch.pipeline.feeds`),
+    `batch` images per device; the feed stays open in `stack`."""
     from pyimagesearch.pipeline.feeds import FEEDS
     from pyimagesearch.preprocessing import MeanPreprocessor
 
-    means = MeanPreprocessor(*MEANS)
-    with (
-        replicas.scope(),
-        FEEDS[cache](path, path, means, 227, batch, 1, workers, replicas=replicas) as feed,
-    ):
+    feed = stack.enter_context(
+        FEEDS[cache](path, path, MeanPreprocessor(*MEANS), 227, batch, 1, workers, replicas)
+    )
+    with replicas.scope():
         model = alexnet_for(feed, mixed)
         data = feed.fit_arguments(model)["x"]
-        model.fit(data, epochs=1, steps_per_epoch=2, shuffle=False, verbose=0)  # compile, warm up
-        used = min(steps, len(data))
-        return images_per_second(
-            lambda: model.fit(data, epochs=1, steps_per_epoch=used, shuffle=False, verbose=0),
-            used * batch * replicas.devices,
-        )
+    used = min(steps, len(data))
+
+    def measure():
+        with replicas.scope():
+            return rate(
+                lambda: model.fit(data, epochs=1, steps_per_epoch=used, shuffle=False, verbose=0),
+                used * batch * replicas.devices,
+            )
+
+    return measure
 
 
-def training(path, batch, steps, workers, mixed):
-    """images/s of AlexNet training steps with each way of feeding it
-    ('none', 'memory', 'device': the training's feeds; 'device' again
-    data-parallel over every device), against 'host_arrays' (float32
-    patches in RAM, sliced by Keras) and 'synthetic' (float32 patches
-    already on the device: the upper bound)."""
+def upper_bound_measures(path, batch, steps, workers, mixed):
+    """{"host_arrays": float32 patches in RAM, sliced by Keras,
+    "synthetic": float32 patches already on the device}: functions
+    returning the images/s of `steps` AlexNet training steps fed that way."""
     import keras
 
     from pyimagesearch.io.devicerows import DeviceRows
@@ -111,28 +109,12 @@ def training(path, batch, steps, workers, mixed):
     from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor
 
     one = choose_replicas("none")
-    rates = {
-        cache: feed_rate(cache, path, batch, steps, workers, mixed, one)
-        for cache in ("none", "memory", "device")
-    }
-    # the same on every device the backend sees, through the data-parallel path
-    parallel = choose_replicas("data-parallel")
-    rates["device_data_parallel"] = feed_rate(
-        "device", path, batch, steps, workers, mixed, parallel
-    )
-    rates["data_parallel_devices"] = parallel.devices
-
     with MemoryFeed(path, path, MeanPreprocessor(*MEANS), 227, batch, 1, workers, one) as feed:
         x = np.concatenate([feed.trainGen[i][0] for i in range(min(4, len(feed.trainGen)))])
         model = alexnet_for(feed, mixed)
     count = steps * batch
     x = np.concatenate([x] * max(1, count // len(x)))[:count]
     y = np.eye(2, dtype="float32")[np.arange(len(x)) % 2]
-    model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
-    rates["host_arrays"] = images_per_second(
-        lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), len(x)
-    )
-    # the upper bound: mean-subtracted float32 patches already on the device
     synthetic = TrainingModel(
         [
             keras.Input((1,), dtype="int32"),
@@ -143,18 +125,45 @@ def training(path, batch, steps, workers, mixed):
     )
     synthetic.compile(optimizer=keras.optimizers.Adam(1e-3))
     patches = np.arange(len(x), dtype="int32")[:, None]
-    synthetic.fit(patches[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
-    rates["synthetic"] = images_per_second(
-        lambda: synthetic.fit(patches, y, batch_size=batch, epochs=1, shuffle=True, verbose=0),
-        len(x),
-    )
+    return {
+        "host_arrays": lambda: rate(
+            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), len(x)
+        ),
+        "synthetic": lambda: rate(
+            lambda: synthetic.fit(patches, y, batch_size=batch, epochs=1, verbose=0), len(x)
+        ),
+    }
+
+
+def training(path, batch, steps, workers, mixed, rounds=3):
+    """({way: [images/s of each round]}, the devices of the data-parallel
+    run) for AlexNet training fed each way, measured interleaved: 'none',
+    'memory', 'device' (the training's feeds), 'device_data_parallel'
+    ('device' over every device the backend sees), and the upper bounds
+    'host_arrays' and 'synthetic' (`upper_bound_measures`)."""
+    import keras
+
+    one = choose_replicas("none")
+    parallel = choose_replicas("data-parallel")
+    with contextlib.ExitStack() as stack:
+        measures = {
+            cache: feed_measure(stack, cache, path, batch, steps, workers, mixed, one)
+            for cache in ("none", "memory", "device")
+        }
+        measures["device_data_parallel"] = feed_measure(
+            stack, "device", path, batch, steps, workers, mixed, parallel
+        )
+        measures.update(upper_bound_measures(path, batch, steps, workers, mixed))
+        rates = interleaved(measures, rounds)
     keras.mixed_precision.set_global_policy("float32")
-    return rates
+    return rates, parallel.devices
 
 
-def ten_crops(path, book_images, our_images, batch=64):
-    """images/s of 10-crop evaluation: the book's one predict per image, our
-    CPU crops batched, and the crops cut in the graph (`ten_crop_model`)."""
+def ten_crops(path, book_images, our_images, batch=64, rounds=3):
+    """10-crop evaluation, measured interleaved: {"book", "cpu", "graph":
+    [images/s of each round]} for the book's one predict per image, our CPU
+    crops batched and the crops cut in the graph (`ten_crop_model`), and
+    "max_probability_difference" between the graph and the CPU crops."""
     import h5py
 
     from benchmarks import book
@@ -168,10 +177,6 @@ def ten_crops(path, book_images, our_images, batch=64):
     mp = MeanPreprocessor(*MEANS)
     with h5py.File(path, "r") as db:
         images = db["images"][:our_images]
-    book.ten_crop_predictions(model, images[:2], means)
-    book_rate = images_per_second(
-        lambda: book.ten_crop_predictions(model, images[:book_images], means), book_images
-    )
 
     def cpu():
         return predict_ten_crops(
@@ -180,24 +185,23 @@ def ten_crops(path, book_images, our_images, batch=64):
             CropPreprocessor(227, 227),
         )
 
-    cpu()
-    cpu_rate = images_per_second(cpu, len(images))
     graph = ten_crop_model(model, mp, images.shape[1:])
-    graph.predict(images[:batch], batch_size=batch, verbose=0)
-    graph_rate = images_per_second(
-        lambda: graph.predict(images, batch_size=batch, verbose=0), len(images)
+    results = interleaved(
+        {
+            "book": lambda: rate(
+                lambda: book.ten_crop_predictions(model, images[:book_images], means), book_images
+            ),
+            "cpu": lambda: rate(cpu, len(images)),
+            "graph": lambda: rate(
+                lambda: graph.predict(images, batch_size=batch, verbose=0), len(images)
+            ),
+        },
+        rounds,
     )
-    difference = float(
+    results["max_probability_difference"] = float(
         np.abs(graph.predict(images[:batch], batch_size=batch, verbose=0) - cpu()[:batch]).max()
     )
-    return {
-        "book_img_s": book_rate,
-        "cpu_crops_img_s": cpu_rate,
-        "in_graph_img_s": graph_rate,
-        "cpu_ratio": cpu_rate / book_rate,
-        "in_graph_ratio": graph_rate / book_rate,
-        "max_probability_difference": difference,
-    }
+    return results
 
 
 def features(path, count):
@@ -209,7 +213,7 @@ def features(path, count):
     with h5py.File(path, "r") as db:
         images = np.stack([extractor.resizer.preprocess(i) for i in db["images"][:count]])
     extractor.extract(images[:64])
-    return images_per_second(
+    return rate(
         lambda: [extractor.extract(images[i : i + 64]) for i in range(0, len(images), 64)],
         len(images),
     )
@@ -222,9 +226,18 @@ def main():
     import keras
 
     sizes = (
-        dict(images=64, batch=8, steps=2, workers=2, book=2, crops=8, features=16)
+        dict(images=64, batch=8, steps=2, workers=2, book=2, crops=8, features=16, rounds=1)
         if args.quick
-        else dict(images=4096, batch=128, steps=30, workers=12, book=100, crops=1024, features=1024)
+        else dict(
+            images=4096,
+            batch=128,
+            steps=30,
+            workers=12,
+            book=100,
+            crops=1024,
+            features=1024,
+            rounds=3,
+        )
     )
     from pyimagesearch.nn.parallel.devices import describe
 
@@ -235,32 +248,35 @@ def main():
         # float16 is emulated, and very slow, on a CPU
         for mixed in (False,) if args.quick else (False, True):
             key = "mixed_float16" if mixed else "float32"
-            rates = training(path, sizes["batch"], sizes["steps"], sizes["workers"], mixed)
-            results[f"training_{key}"] = rates
+            (rates, devices) = training(
+                path, sizes["batch"], sizes["steps"], sizes["workers"], mixed, sizes["rounds"]
+            )
+            results[f"training_{key}"] = dict(rates, data_parallel_devices=devices)
             for cache in ("none", "memory", "device", "device_data_parallel", "host_arrays",
                           "synthetic"):  # fmt: skip
                 print(
-                    f"AlexNet training {key:<14} cache={cache:<9} {rates[cache]:9.1f} img/s "
-                    f"({100 * rates[cache] / rates['synthetic']:.0f}% of synthetic)",
+                    f"AlexNet training {key:<14} cache={cache:<20} "
+                    f"{statistics.median(rates[cache]):9.1f} img/s, of synthetic: "
+                    f"{Ratio(rates[cache], rates['synthetic'])}",
                     flush=True,
                 )
             print(
-                f"data-parallel over {rates['data_parallel_devices']} device(s): "
-                f"{rates['device_data_parallel'] / rates['device']:.3f}x one device",
+                f"data-parallel over {devices} device(s) vs one device: "
+                f"{Ratio(rates['device_data_parallel'], rates['device'])}",
                 flush=True,
             )
-        crops = ten_crops(path, sizes["book"], sizes["crops"])
+        crops = ten_crops(path, sizes["book"], sizes["crops"], rounds=sizes["rounds"])
         results["ten_crops"] = crops
         print(
-            f"10-crop evaluation: book {crops['book_img_s']:.1f} img/s, CPU crops "
-            f"{crops['cpu_crops_img_s']:.1f} (x{crops['cpu_ratio']:.1f}), in the graph "
-            f"{crops['in_graph_img_s']:.1f} (x{crops['in_graph_ratio']:.1f}); largest "
-            f"probability difference {crops['max_probability_difference']:.2e}",
+            f"10-crop evaluation: book {statistics.median(crops['book']):.1f} img/s; CPU crops "
+            f"{Ratio(crops['cpu'], crops['book'])}, in the graph "
+            f"{Ratio(crops['graph'], crops['book'])} the book; largest probability "
+            f"difference {crops['max_probability_difference']:.2e}",
             flush=True,
         )
-        rate = features(path, sizes["features"])
-        results["resnet50_features_img_s"] = rate
-        print(f"ResNet50 features (weights none): {rate:.1f} img/s", flush=True)
+        featureRate = features(path, sizes["features"])
+        results["resnet50_features_img_s"] = featureRate
+        print(f"ResNet50 features (weights none): {featureRate:.1f} img/s", flush=True)
     output = (
         os.path.join(os.environ["OUT"], "gpu_check.json")
         if os.environ.get("OUT")

@@ -8,10 +8,12 @@ Uses the real Kaggle photos in ../shared/data/kaggle_sample/train when they
 are there, generated pictures otherwise, and says which."""
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,16 +25,11 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import book  # noqa: E402
+from benchmarks.interleave import Ratio, interleaved, rate  # noqa: E402
 from pyimagesearch.pipeline.training import AUGMENTATION  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KAGGLE = os.path.join(ROOT, "..", "shared", "data", "kaggle_sample", "train")
-
-
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return time.perf_counter() - start, result
 
 
 def photos(workdir, count):
@@ -73,27 +70,34 @@ def peak_rss_mb(command):
     return float(out[0]), float(out[1])
 
 
-def bench_build(workdir, folder, count):
+def bench_build(workdir, folder, count, rounds):
+    """Build `count` photos the book's way and ours, interleaved: (rates,
+    the book's HDF5 file, our outputs), rates {"book", "ours": [photos/s]}."""
     from pyimagesearch.pipeline.build import build_dataset, split_paths
 
     paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder))][:count]
     labels = [int(os.path.basename(p).startswith("dog")) for p in paths]
-    book_seconds, _ = timed(book.build, paths, labels, os.path.join(workdir, "book_build.hdf5"))
     subset = os.path.join(workdir, f"build_{count}")
     os.makedirs(subset)
     for p in paths:
         os.link(p, os.path.join(subset, os.path.basename(p)))
-    folder = os.path.join(workdir, "ours_build")
-    ours_seconds, _ = timed(
-        build_dataset,
-        subset,
-        folder,
-        os.path.join(folder, "mean.json"),
-        {"test": 100, "val": 100},
-        workers=2,
+    bookPath = os.path.join(workdir, "book_build.hdf5")
+    ours = os.path.join(workdir, "ours_build")
+
+    def book_build():
+        if os.path.exists(bookPath):
+            os.remove(bookPath)
+        book.build(paths, labels, bookPath)
+
+    def our_build():
+        shutil.rmtree(ours, ignore_errors=True)
+        build_dataset(subset, ours, os.path.join(ours, "mean.json"), {"test": 100, "val": 100},
+                      workers=2)  # fmt: skip
+
+    rates = interleaved(
+        {"book": lambda: rate(book_build, count), "ours": lambda: rate(our_build, count)}, rounds
     )
-    outputs = dict(split_paths(folder), mean=os.path.join(folder, "mean.json"))
-    return book_seconds, ours_seconds, os.path.join(workdir, "book_build.hdf5"), outputs
+    return rates, bookPath, dict(split_paths(ours), mean=os.path.join(ours, "mean.json"))
 
 
 def bench_memory(workdir, folder_1000, folder_4000):
@@ -123,6 +127,7 @@ def bench_memory(workdir, folder_1000, folder_4000):
 
 
 def training_batches_book(path, means, batches):
+    """images/s of the book's training batches: patch, mean, augmentation."""
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
     aug = ImageDataGenerator(**AUGMENTATION)
@@ -133,62 +138,68 @@ def training_batches_book(path, means, batches):
     ]
     gen = book.HDF5DatasetGenerator(path, 128, preprocessors=preprocessors, aug=aug)
     stream = gen.generator()
-    start = time.perf_counter()
-    count = sum(len(next(stream)[0]) for _ in range(batches))
-    return count / (time.perf_counter() - start)
+    return rate(lambda: [next(stream) for _ in range(batches)], 128 * batches)
 
 
-def training_batches_ours(path, means, batches, augment=True):
+def our_training_batches(path, means, augment=True):
+    """Our training generator over `path` (patch, mean, and the book's
+    augmentation unless `augment` is False)."""
     from pyimagesearch.io import HDF5DatasetGenerator
     from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor, PatchPreprocessor
 
-    aug = ImageAugmenter(**AUGMENTATION, seed=1) if augment else None
-    gen = HDF5DatasetGenerator(
+    return HDF5DatasetGenerator(
         path,
         128,
         [PatchPreprocessor(227, 227, seed=1), MeanPreprocessor(means["R"], means["G"], means["B"])],
-        aug=aug,
+        aug=ImageAugmenter(**AUGMENTATION, seed=1) if augment else None,
         shuffle=True,
         seed=1,
     )
-    gen[0]
-    start = time.perf_counter()
-    count = sum(len(gen[i % len(gen)][0]) for i in range(batches))
-    seconds = time.perf_counter() - start
+
+
+def batches_rate(gen, batches):
+    """images/s of `batches` batches of a generator with `len` and `[i]`."""
+    return rate(lambda: [gen[i % len(gen)] for i in range(batches)], gen.batchSize * batches)
+
+
+def read_share(gen, batches):
+    """The share of a batch's time that reading its rows from HDF5 takes."""
+    seconds = gen.batchSize * batches / batches_rate(gen, batches)
     start = time.perf_counter()
     for i in range(batches):
         (a, b) = gen.rows(i % len(gen))
         gen.db["images"][a:b]
-    read_share = (time.perf_counter() - start) / seconds
-    return count / seconds, read_share
+    return (time.perf_counter() - start) / seconds
 
 
-def validation_batches(path, means, batches, ours):
+def validation_rates(path, means, batches, rounds):
+    """{"book", "ours": [images/s]} of validation batches (resize, mean),
+    interleaved."""
     from pyimagesearch.io import HDF5DatasetGenerator
     from pyimagesearch.preprocessing import MeanPreprocessor, SimplePreprocessor
 
-    if ours:
-        gen = HDF5DatasetGenerator(
-            path,
-            128,
-            [SimplePreprocessor(227, 227), MeanPreprocessor(means["R"], means["G"], means["B"])],
-        )
-        fetch = (gen[i % len(gen)] for i in range(batches))
-    else:
-        gen = book.HDF5DatasetGenerator(
-            path,
-            128,
-            preprocessors=[
-                book.SimplePreprocessor(227, 227),
-                book.MeanPreprocessor(means["R"], means["G"], means["B"]),
-                book.ImageToArrayPreprocessor(),
-            ],
-        )
-        stream = gen.generator()
-        fetch = (next(stream) for _ in range(batches))
-    start = time.perf_counter()
-    count = sum(len(x) for x, _ in fetch)
-    return count / (time.perf_counter() - start)
+    ours = HDF5DatasetGenerator(
+        path,
+        128,
+        [SimplePreprocessor(227, 227), MeanPreprocessor(means["R"], means["G"], means["B"])],
+    )
+    theirs = book.HDF5DatasetGenerator(
+        path,
+        128,
+        preprocessors=[
+            book.SimplePreprocessor(227, 227),
+            book.MeanPreprocessor(means["R"], means["G"], means["B"]),
+            book.ImageToArrayPreprocessor(),
+        ],
+    )
+    stream = theirs.generator()
+    return interleaved(
+        {
+            "book": lambda: rate(lambda: [next(stream) for _ in range(batches)], 128 * batches),
+            "ours": lambda: batches_rate(ours, batches),
+        },
+        rounds,
+    )
 
 
 def bench_storage(workdir, images):
@@ -210,28 +221,34 @@ def bench_storage(workdir, images):
     return storage, (os.path.getsize(book_path), os.path.getsize(ours_path)), identical
 
 
-def bench_crops(images, means):
+def bench_crops(images, means, rounds):
+    """10-crop evaluation of `images` by one AlexNet, interleaved: "book",
+    "ours" (CPU crops), "graph" [images/s]; and crop construction alone:
+    "crop_book", "crop_ours", "crop_graph" [images/s]; and the largest
+    differences of our predictions from the book's."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import keras
 
     from pyimagesearch.nn.conv import AlexNet
     from pyimagesearch.pipeline.evaluation import predict_ten_crops
     from pyimagesearch.preprocessing import CropPreprocessor, MeanPreprocessor
+    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
+    from pyimagesearch.preprocessing.tencrop import TenCrop, ten_crop_model
 
     keras.utils.set_random_seed(1)
     model = AlexNet.build(227, 227, 3, 2)
-    model.predict(np.zeros((10, 227, 227, 3), "float32"), verbose=0)
-    model.predict_on_batch(np.zeros((80, 227, 227, 3), "float32"))
-    book_seconds, book_preds = timed(book.ten_crop_predictions, model, images, means)
     mp = MeanPreprocessor(means["R"], means["G"], means["B"])
     batches = [mp.preprocess_batch(images[i : i + 8]) for i in range(0, len(images), 8)]
-    ours_seconds, ours_preds = timed(predict_ten_crops, model, batches, CropPreprocessor(227, 227))
-    difference = float(np.abs(book_preds - ours_preds).max())
+    graph = ten_crop_model(model, mp, images.shape[1:])
+    count = len(images)
+
+    def ours():
+        return predict_ten_crops(model, batches, CropPreprocessor(227, 227))
 
     float_images = mp.preprocess_batch(images)
     cp_book, iap = book.CropPreprocessor(227, 227), book.ImageToArrayPreprocessor()
     # as predict_ten_crops does it: one reused buffer, the batch shared out among threads
-    from concurrent.futures import ThreadPoolExecutor
-
     cp, buffer = CropPreprocessor(227, 227), np.empty((32, 10, 227, 227, 3), "float32")
     pool = ThreadPoolExecutor(os.cpu_count())
 
@@ -246,102 +263,95 @@ def bench_crops(images, means):
             )
         )
 
-    book_crops(), our_crops()  # warm up: imports, first touch of the buffer
-    crop_book = min(timed(book_crops)[0] for _ in range(3))
-    crop_ours = min(timed(our_crops)[0] for _ in range(3))
-
-    # in the graph: uint8 images in, mean and crops (and the model) compiled
-    import keras
-
-    from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
-    from pyimagesearch.preprocessing.tencrop import TenCrop, ten_crop_model
-
-    graph = ten_crop_model(model, mp, images.shape[1:])
-    graph.predict(images[:8], batch_size=8, verbose=0)
-    graph_seconds, graph_preds = timed(graph.predict, images, batch_size=8, verbose=0)
+    # in the graph: uint8 images in, mean and crops compiled; out comes a
+    # mean per crop, not 6 MB of crops per image
     cutter = keras.Sequential(
         [
             keras.Input(images.shape[1:], dtype="uint8"),
             MeanSubtraction(means["R"], means["G"], means["B"]),
             TenCrop(227, 227),
-            # the crops stay in the graph, as in ten_crop_model: out comes a
-            # mean per crop, not 6 MB of crops per image
             keras.layers.GlobalAveragePooling2D(),
         ]
     )
-    cutter.predict(images[:8], batch_size=8, verbose=0)
-    crop_graph = min(timed(cutter.predict, images, batch_size=8, verbose=0)[0] for _ in range(3))
-    return {
-        "count": len(images),
-        "book": book_seconds,
-        "ours": ours_seconds,
-        "difference": difference,
-        "crop_book": crop_book,
-        "crop_ours": crop_ours,
-        "graph": graph_seconds,
-        "graph_difference": float(np.abs(graph_preds - book_preds).max()),
-        "crop_graph": crop_graph,
-    }
-
-
-def bench_input_paths(path, means, steps=6, batch=128):
-    """Per-step input work with the model left out: streaming from HDF5,
-    from RAM, and on the device (gather, patch, mean compiled)."""
-    import keras
-
-    from pyimagesearch.io import HDF5DatasetGenerator
-    from pyimagesearch.nn.parallel.replicas import Replicas
-    from pyimagesearch.pipeline.feeds import DeviceFeed
-    from pyimagesearch.preprocessing import MeanPreprocessor, PatchPreprocessor
-
-    mp = MeanPreprocessor(means["R"], means["G"], means["B"])
-    rates = {}
-    for cache in ("none", "memory"):
-        gen = HDF5DatasetGenerator(
-            path,
-            batch,
-            [PatchPreprocessor(227, 227), mp],
-            shuffle=True,
-            seed=1,
-            inMemory=cache == "memory",
-        )
-        gen[0]
-        seconds, _ = timed(lambda: [gen[i % len(gen)] for i in range(steps)])
-        rates[cache] = steps * batch / seconds
-    with DeviceFeed(path, path, mp, 227, batch, 1, 1, Replicas()) as feed:
-        rows = feed.trainGen.data
-        feeder = keras.Sequential(feed.input_layers())  # the training's own input layers
-    # compiled, as in a training step (inference mode: centre patches, the
-    # same gather as random ones)
-    indices = np.random.default_rng(0).integers(0, len(rows), (steps * batch, 1)).astype("int32")
-    feeder.predict(indices[:batch], batch_size=batch, verbose=0)
-    seconds, _ = timed(feeder.predict, indices, batch_size=batch, verbose=0)
-    rates["device"] = steps * batch / seconds
+    rates = interleaved(
+        {
+            "book": lambda: rate(lambda: book.ten_crop_predictions(model, images, means), count),
+            "ours": lambda: rate(ours, count),
+            "graph": lambda: rate(lambda: graph.predict(images, batch_size=8, verbose=0), count),
+            "crop_book": lambda: rate(book_crops, count),
+            "crop_ours": lambda: rate(our_crops, count),
+            "crop_graph": lambda: rate(
+                lambda: cutter.predict(images, batch_size=8, verbose=0), count
+            ),
+        },
+        rounds,
+    )
+    book_preds = book.ten_crop_predictions(model, images, means)
+    rates["difference"] = float(np.abs(book_preds - ours()).max())
+    rates["graph_difference"] = float(
+        np.abs(book_preds - graph.predict(images, batch_size=8, verbose=0)).max()
+    )
     return rates
 
 
-def bench_features(workdir, folder, count):
+def bench_input_paths(path, means, rounds, steps=6, batch=128):
+    """Per-step input work with the model left out, interleaved, through the
+    training's own feeds: {"none", "memory", "device": [images/s]}
+    (device: gather, patch and mean compiled)."""
+    import keras
+
+    from pyimagesearch.nn.parallel.replicas import Replicas
+    from pyimagesearch.pipeline.feeds import FEEDS
+    from pyimagesearch.preprocessing import MeanPreprocessor
+
+    mp = MeanPreprocessor(means["R"], means["G"], means["B"])
+    with contextlib.ExitStack() as stack:
+        feeds = {
+            cache: stack.enter_context(FEEDS[cache](path, path, mp, 227, batch, 1, 1, Replicas()))
+            for cache in ("none", "memory", "device")
+        }
+        # compiled, as in a training step (inference mode: centre patches,
+        # the same gather as random ones)
+        feeder = keras.Sequential(feeds["device"].input_layers())
+        rows = len(feeds["device"].trainGen.labels)
+        indices = np.random.default_rng(0).integers(0, rows, (steps * batch, 1)).astype("int32")
+        return interleaved(
+            {
+                "none": lambda: batches_rate(feeds["none"].trainGen, steps),
+                "memory": lambda: batches_rate(feeds["memory"].trainGen, steps),
+                "device": lambda: rate(
+                    lambda: feeder.predict(indices, batch_size=batch, verbose=0), steps * batch
+                ),
+            },
+            rounds,
+        )
+
+
+def bench_features(workdir, folder, count, rounds):
+    """ResNet50 (weights none) features of `count` photos, interleaved:
+    {"book", "ours": [photos/s]}."""
     from pyimagesearch.nn.backbones import application_extractor
     from pyimagesearch.pipeline.features import extract_features
 
     extractor = application_extractor("resnet50", "none")
-    extractor.model.predict_on_batch(np.zeros((16, 224, 224, 3), "float32"))
     subset = os.path.join(workdir, "features_photos")
     os.makedirs(subset)
     names = sorted(os.listdir(folder))[:count]
     for name in names:
         os.link(os.path.join(folder, name), os.path.join(subset, name))
     paths = [os.path.join(subset, n) for n in names]
-    book_seconds, _ = timed(book.extract_features, extractor.model, paths)
-    ours_seconds, _ = timed(
-        extract_features,
-        subset,
-        os.path.join(workdir, "features.hdf5"),
-        extractor,
-        batchSize=16,
-        workers=2,
+    output = os.path.join(workdir, "features.hdf5")
+
+    def ours():
+        extract_features(subset, output, extractor, batchSize=16, workers=2, overwrite=True)
+
+    return interleaved(
+        {
+            "book": lambda: rate(lambda: book.extract_features(extractor.model, paths), count),
+            "ours": lambda: rate(ours, count),
+        },
+        rounds,
     )
-    return count, book_seconds, ours_seconds
 
 
 def main():
@@ -349,45 +359,49 @@ def main():
     parser.add_argument(
         "--output", default=os.path.join(ROOT, "benchmarks", "results", "bench.json")
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of each measurement"
+    )
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="bench-")
     rows = []
 
-    def row(what, book_value, ours_value, unit, target, higher_is_better=True):
-        ratio = ours_value / book_value if higher_is_better else book_value / ours_value
+    def row(what, book_values, our_values, unit, target, higher_is_better=True):
+        """One line of the table: the medians, and our gain over the book
+        (the median of the rounds' ratios, with their spread)."""
+        ratio = (
+            Ratio(our_values, book_values) if higher_is_better else Ratio(book_values, our_values)
+        )
+        (book_value, our_value) = (statistics.median(book_values), statistics.median(our_values))
         rows.append(
             {
                 "what": what,
                 "book": book_value,
-                "ours": ours_value,
+                "ours": our_value,
                 "unit": unit,
-                "ratio": ratio,
+                "ratio": ratio.median,
+                "ratio_spread": [ratio.low, ratio.high],
                 "target": target,
             }
         )
         print(
-            f"{what:<48} book {book_value:>10.2f}  ours {ours_value:>10.2f} {unit:<10} "
-            f"x{ratio:.2f} (target {target})",
+            f"{what:<48} book {book_value:>10.2f}  ours {our_value:>10.2f} {unit:<7} "
+            f"{ratio} (target {target})",
             flush=True,
         )
 
+    rounds = args.rounds
     try:
         source, folder = photos(workdir, 1000)
         _, folder_4000 = photos(workdir, 4000)
         print(
-            f"[INFO] data: {source}; machine: {platform.machine()}, {os.cpu_count()} cores",
+            f"[INFO] data: {source}; machine: {platform.machine()}, {os.cpu_count()} cores; "
+            f"{rounds} interleaved rounds after a warm-up, medians",
             flush=True,
         )
 
-        book_s, ours_s, book_file, ours_files = bench_build(workdir, folder, 1000)
-        row(
-            "build 1,000 photos, wall seconds (2 workers)",
-            book_s,
-            ours_s,
-            "s",
-            ">= 1.7",
-            higher_is_better=False,
-        )
+        (build, book_file, ours_files) = bench_build(workdir, folder, 1000, rounds)
+        row("build 1,000 photos (2 workers)", build["book"], build["ours"], "img/s", ">= 1.7")
         memory = bench_memory(workdir, folder, folder_4000)
         growth = memory[4000][1] / memory[1000][1]
         print(
@@ -399,20 +413,38 @@ def main():
         with open(ours_files["mean"]) as f:
             means = json.load(f)
         ours_file = ours_files["train"]
-        book_rate = max(training_batches_book(book_file, means, 3) for _ in range(2))
-        ours_rate, read_share = max(training_batches_ours(ours_file, means, 8) for _ in range(2))
-        row("training input path (patch, mean, aug), img/s", book_rate, ours_rate, "img/s", ">= 10")
-        print(f"{'  share of our time in the HDF5 read':<48} {read_share * 100:.1f}%", flush=True)
-        cpu_side, _ = training_batches_ours(ours_file, means, 12, augment=False)
-        print(
-            f"{'  CPU side of train_alexnet.py (aug on the GPU)':<48} {cpu_side:.0f} img/s "
-            f"(patch and mean only: x{cpu_side / book_rate:.1f} the book's full path)",
-            flush=True,
+        augmenting = our_training_batches(ours_file, means)
+        plain = our_training_batches(ours_file, means, augment=False)
+        training = interleaved(
+            {
+                "book": lambda: training_batches_book(book_file, means, 3),
+                "ours": lambda: batches_rate(augmenting, 8),
+                "ours_without_augmentation": lambda: batches_rate(plain, 12),
+            },
+            rounds,
         )
         row(
-            "validation input path (resize, mean), img/s",
-            max(validation_batches(book_file, means, 4, ours=False) for _ in range(3)),
-            max(validation_batches(ours_file, means, 4, ours=True) for _ in range(3)),
+            "training input path (patch, mean, aug)",
+            training["book"],
+            training["ours"],
+            "img/s",
+            ">= 10",
+        )
+        readShare = read_share(augmenting, 8)
+        print(f"{'  share of our time in the HDF5 read':<48} {readShare * 100:.1f}%", flush=True)
+        cpu_side = statistics.median(training["ours_without_augmentation"])
+        print(
+            f"{'  CPU side of train_alexnet.py (aug on the GPU)':<48} {cpu_side:.0f} img/s "
+            f"(patch and mean only: "
+            f"{Ratio(training['ours_without_augmentation'], training['book'])} the book's "
+            "full path)",
+            flush=True,
+        )
+        validation = validation_rates(ours_file, means, 4, rounds)
+        row(
+            "validation input path (resize, mean)",
+            validation["book"],
+            validation["ours"],
             "img/s",
             ">= 3",
         )
@@ -422,8 +454,8 @@ def main():
         storage, on_disk, identical = bench_storage(workdir, images)
         row(
             "HDF5 bytes for 300 photos (image data)",
-            storage[0],
-            storage[1],
+            [storage[0]],
+            [storage[1]],
             "bytes",
             "= 8",
             higher_is_better=False,
@@ -434,44 +466,23 @@ def main():
             flush=True,
         )
 
-        crops = bench_crops(images[:32], means)
-        count = crops["count"]
-        row(
-            f"10-crop evaluation of {count} images, CPU crops",
-            count / crops["book"],
-            count / crops["ours"],
-            "img/s",
-            ">= 1 (CPU)",
-        )
-        row(
-            f"10-crop evaluation of {count} images, in the graph",
-            count / crops["book"],
-            count / crops["graph"],
-            "img/s",
-            ">= 2.5",
-        )
+        crops = bench_crops(images[:32], means, rounds)
+        row("10-crop evaluation of 32 images, CPU crops", crops["book"], crops["ours"], "img/s",
+            ">= 1 (CPU)")  # fmt: skip
+        row("10-crop evaluation of 32 images, in the graph", crops["book"], crops["graph"],
+            "img/s", ">= 2.5")  # fmt: skip
         print(
             f"{'  largest difference in predictions':<48} CPU crops "
             f"{crops['difference']:.2e}, graph {crops['graph_difference']:.2e} "
             "(targets <= 1e-5, <= 1e-3)",
             flush=True,
         )
-        row(
-            "  crop construction alone, CPU crops",
-            count / crops["crop_book"],
-            count / crops["crop_ours"],
-            "img/s",
-            "",
-        )
-        row(
-            "  crop construction alone, in the graph",
-            count / crops["crop_book"],
-            count / crops["crop_graph"],
-            "img/s",
-            ">= 10",
-        )
+        row("  crop construction alone, CPU crops", crops["crop_book"], crops["crop_ours"],
+            "img/s", "")  # fmt: skip
+        row("  crop construction alone, in the graph", crops["crop_book"], crops["crop_graph"],
+            "img/s", ">= 10")  # fmt: skip
 
-        inputs = bench_input_paths(ours_file, means)
+        inputs = bench_input_paths(ours_file, means, rounds)
         for cache in ("memory", "device"):
             row(
                 f"training input per step, cache {cache} vs none",
@@ -480,27 +491,26 @@ def main():
                 "img/s",
                 "> 1",
             )
-        from benchmarks.gpu_check import training
+        from benchmarks.gpu_check import training as alexnet_training
 
-        busy = training(ours_file, 32, 3, 2, mixed=False)
+        (busy, _) = alexnet_training(ours_file, 32, 3, 2, mixed=False, rounds=rounds)
         # the upper bound: the same model fed 227x227 patches already in
-        # memory, as numpy arrays or as a variable -- whichever is faster here
-        bound = max(busy["host_arrays"], busy["synthetic"])
+        # memory, as numpy arrays or as a variable -- whichever is faster
+        # in each round
+        bound = [max(pair) for pair in zip(busy["host_arrays"], busy["synthetic"])]
         for cache in ("none", "memory", "device", "host_arrays", "synthetic"):
+            share = Ratio(busy[cache], bound)
             print(
-                f"{'  AlexNet training, ' + cache:<48} {busy[cache]:.1f} img/s = "
-                f"{100 * busy[cache] / bound:.0f}% of the upper bound ({bound:.1f} img/s)",
+                f"{'  AlexNet training, ' + cache:<48} {statistics.median(busy[cache]):.1f} "
+                f"img/s = {100 * share.median:.0f}% of the upper bound (rounds "
+                f"{100 * share.low:.0f}-{100 * share.high:.0f}%; bound "
+                f"{statistics.median(bound):.1f} img/s)",
                 flush=True,
             )
 
-        count, book_s, ours_s = bench_features(workdir, folder, 160)
-        row(
-            f"ResNet50 features (weights none), {count} photos, img/s",
-            count / book_s,
-            count / ours_s,
-            "img/s",
-            ">= 1",
-        )
+        features = bench_features(workdir, folder, 160, rounds)
+        row("ResNet50 features (weights none), 160 photos", features["book"], features["ours"],
+            "img/s", ">= 1")  # fmt: skip
 
         os.makedirs(os.path.dirname(args.output), exist_ok=True)
         with open(args.output, "w") as f:
@@ -509,9 +519,10 @@ def main():
                     "data": source,
                     "machine": platform.platform(),
                     "cores": os.cpu_count(),
+                    "rounds": rounds,
                     "rows": rows,
                     "build_peak_memory_mb": {k: v[1] for k, v in memory.items()},
-                    "hdf5_read_share": read_share,
+                    "hdf5_read_share": readShare,
                     "training_cpu_side_without_augmentation_img_s": cpu_side,
                     "crop_prediction_difference": crops["difference"],
                     "graph_crop_prediction_difference": crops["graph_difference"],
