@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, ROOT, SCRIPTS, STORED_SIZE
+from conftest import INPUT_SIZE, ROOT, SCRIPTS, STORED_SIZE, call_main
 
 pytest.importorskip("jax")
 
@@ -53,33 +53,51 @@ def test_the_library_layers_compute_the_same_on_jax():
     assert run_on("jax", sys.executable, "-c", script).stdout.strip().endswith("ok")
 
 
+def chain(built, sample, model, out, prefix):
+    """The argument lists of crop_accuracy, extract_features and predict
+    for `model`, writing `out`/`prefix`.json, .hdf5 and .csv."""
+    return {
+        "crop_accuracy": ["--test", built["test"], "--mean", built["mean"], "--model", model,
+                          "--crops", "graph", "--output", out / f"{prefix}.json"],
+        "extract_features": ["--dataset", sample["train"], "--output", out / f"{prefix}.hdf5",
+                             "--backbone", model, "--mean", built["mean"]],
+        "predict": ["--images", sample["test"], "--model", model, "--mean", built["mean"],
+                    "--size", STORED_SIZE, "--output", out / f"{prefix}.csv"],
+    }  # fmt: skip
+
+
 @pytest.mark.slow
-def test_one_chain_on_jax_gives_tensorflows_figures_for_the_same_model(built, sample, tmp_path):
+def test_one_chain_on_jax_gives_tensorflows_figures_for_the_same_model(built, sample, tmp_path,
+                                                                       capsys):  # fmt: skip
     """Train on JAX; then both backends score the JAX-trained model with 10
     crops in the graph, extract its features and write a submission: the
-    same rank-1, and features and probabilities within 1e-4."""
+    same rank-1, and features and probabilities within 1e-4. The JAX side
+    runs the scripts' main() in one process of its own, the TensorFlow side
+    in this one."""
+    import importlib
+
     out = tmp_path / "jax"
-    run_on("jax", sys.executable, "train_alexnet.py", "--train", str(built["train"]), "--val",
-           str(built["val"]), "--mean", str(built["mean"]), "--output-dir", str(out),
-           "--model", str(out / "alexnet.keras"), "--epochs", "1", "--batch-size", "16",
-           "--input-size", str(INPUT_SIZE), "--workers", "1", cwd=SCRIPTS)  # fmt: skip
+    model = out / "alexnet.keras"
+    stages = {"train_alexnet": ["--train", built["train"], "--val", built["val"], "--mean",
+                                built["mean"], "--output-dir", out, "--model", model,
+                                "--epochs", 1, "--batch-size", 16, "--input-size", INPUT_SIZE,
+                                "--workers", 1],
+              **chain(built, sample, model, tmp_path, "jax")}  # fmt: skip
+    calls = "".join(
+        f"from dogs_vs_cats import {name}\n{name}.main({[str(a) for a in argv]!r})\n"
+        for name, argv in stages.items()
+    )
+    run_on("jax", sys.executable, "-c", calls, cwd=SCRIPTS)
     assert len(json.loads((out / "alexnet.json").read_text())["loss"]) == 1
+    for name, argv in chain(built, sample, model, tmp_path, "tensorflow").items():
+        (code, _, err) = call_main(importlib.import_module(f"dogs_vs_cats.{name}"), argv, capsys)
+        assert code == 0, err
     figures, features, submissions = {}, {}, {}
     for backend in ("jax", "tensorflow"):
-        run_on(backend, sys.executable, "crop_accuracy.py", "--test", str(built["test"]),
-               "--mean", str(built["mean"]), "--model", str(out / "alexnet.keras"), "--crops",
-               "graph", "--output", str(tmp_path / f"{backend}.json"), cwd=SCRIPTS)  # fmt: skip
         figures[backend] = json.loads((tmp_path / f"{backend}.json").read_text())
-        run_on(backend, sys.executable, "extract_features.py", "--dataset", str(sample["train"]),
-               "--output", str(tmp_path / f"{backend}.hdf5"), "--backbone",
-               str(out / "alexnet.keras"), "--mean", str(built["mean"]), cwd=SCRIPTS)  # fmt: skip
         with h5py.File(tmp_path / f"{backend}.hdf5", "r") as db:
             features[backend] = (db["features"][:], db["labels"][:])
-        csv = tmp_path / f"{backend}.csv"
-        run_on(backend, sys.executable, "predict.py", "--images", str(sample["test"]), "--model",
-               str(out / "alexnet.keras"), "--mean", str(built["mean"]), "--size",
-               str(STORED_SIZE), "--output", str(csv), cwd=SCRIPTS)  # fmt: skip
-        submissions[backend] = np.loadtxt(csv, delimiter=",", skiprows=1)
+        submissions[backend] = np.loadtxt(tmp_path / f"{backend}.csv", delimiter=",", skiprows=1)
     assert len(submissions["jax"]) == 12
     assert np.array_equal(submissions["jax"][:, 0], submissions["tensorflow"][:, 0])
     assert np.abs(submissions["jax"][:, 1] - submissions["tensorflow"][:, 1]).max() < 1e-4
