@@ -38,10 +38,11 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def flag(self, argument):
         """The option string that sets the library argument `argument`
-        (`inputSize` -> `--input-size`), or None."""
+        (`inputSize` -> `--input-size`, `meanPath` -> `--mean`), or None."""
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in argument)
+        names = (argument, snake, argument.removesuffix("Path"))
         for action in self._actions:
-            if action.dest in (argument, snake) and action.option_strings:
+            if action.dest in names and action.option_strings:
                 return action.option_strings[-1]
         return None
 

@@ -11,6 +11,19 @@ class OutputExistsError(FileExistsError):
         self.path = path
 
 
+class NotRegularFileError(FileExistsError):
+    """An output path holds something other than a regular file (a link, a
+    device, a FIFO, a folder), which is never replaced, even when replacing
+    an existing output was asked for."""
+
+    def __init__(self, path, kind):
+        super().__init__(
+            f"{path} is a {kind}, not a regular file: refusing to replace it "
+            "(remove it, or write elsewhere)"
+        )
+        self.path = path
+
+
 class ArgumentError(ValueError):
     """The value given for the argument named `argument` is not usable."""
 

@@ -72,9 +72,11 @@ def test_writer_leaves_no_final_file_until_closed_and_none_on_error(tmp_path):
     writer = HDF5DatasetWriter((4, 2), str(path))
     writer.add(np.zeros((4, 2), np.uint8), [0, 1, 0, 1])
     writer.flush()
-    assert not path.exists() and (tmp_path / ".x.partial.hdf5").exists()
+    partial = writer.partialPath  # in a private folder beside the output
+    assert not path.exists() and os.path.isfile(partial)
+    assert os.path.dirname(os.path.dirname(partial)) == str(tmp_path)
     writer.close()
-    assert path.exists() and not (tmp_path / ".x.partial.hdf5").exists()
+    assert path.exists() and os.listdir(tmp_path) == ["x.hdf5"]
     with pytest.raises(RuntimeError):
         with HDF5DatasetWriter((4, 2), str(tmp_path / "y.hdf5")) as writer:
             writer.add(np.zeros((2, 2), np.uint8), [0, 1])

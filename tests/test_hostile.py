@@ -6,8 +6,10 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import struct
 import subprocess
+import warnings
 import zipfile
 
 import cv2
@@ -21,9 +23,15 @@ from dogs_vs_cats import build_dogs_vs_cats, crop_accuracy, extract_features, pr
 
 
 def snapshot(folder):
-    """{relative path: bytes} of every file under `folder`, but for locks."""
+    """{relative path: bytes} of every regular file under `folder` (the
+    kind of anything else: a FIFO is never opened), but for locks."""
+
+    def content(path):
+        mode = os.lstat(path).st_mode
+        return open(path, "rb").read() if stat.S_ISREG(mode) else stat.S_IFMT(mode)
+
     return {
-        os.path.relpath(os.path.join(d, f), folder): open(os.path.join(d, f), "rb").read()
+        os.path.relpath(os.path.join(d, f), folder): content(os.path.join(d, f))
         for d, _, files in os.walk(folder)
         for f in files
         if not f.endswith(".lock")
@@ -181,7 +189,7 @@ def test_commit_files_puts_all_in_place_or_none(tmp_path, monkeypatch):
         final.write_text("old")
     partials = []
     for final in finals:
-        partial = files.partial_path(str(final))
+        partial = files.new_partial(str(final))
         open(partial, "w").write("new")
         partials.append(partial)
     real_replace, calls = os.replace, []
@@ -198,6 +206,7 @@ def test_commit_files_puts_all_in_place_or_none(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "replace", real_replace)
     assert [f.read_text() for f in finals] == ["old"] * 3
     assert sorted(os.listdir(tmp_path)) == ["a.out", "b.out", "c.out"]
+    partials = [files.new_partial(str(final)) for final in finals]  # the others are gone
     for partial in partials:
         open(partial, "w").write("new")
     files.commit_files(list(zip(partials, map(str, finals))))
@@ -637,3 +646,160 @@ def _write(path, data):
 
 def _mean(folder):
     return _write(folder / "mean.json", {"R": 120.0, "G": 110.0, "B": 100.0})
+
+
+# ---- planted files at output, temporary and lock paths --------------------------
+
+
+def plant(path, kind, victim):
+    """Put a `kind` ("link" to `victim`, "fifo", "device": a character
+    device like /dev/null, root only) at `path`."""
+    if kind == "link":
+        os.symlink(victim, path)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif os.geteuid() == 0:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    else:
+        pytest.skip("making a device node needs root")
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "device"])
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(sample, tmp_path, capsys, kind):
+    """crop_accuracy.py once turned a character device at --output into a
+    regular file, and predict.py --force replaced a link: refused now,
+    --force or not, and the thing planted is left as it was."""
+    from test_alignment import flat_model
+
+    from pyimagesearch.utils.files import write_json
+
+    flat_model(tmp_path / "flat.keras")
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    mean = tmp_path / "mean.json"
+    write_json(mean, {"R": 1.0, "G": 2.0, "B": 3.0})
+    for number, extra in enumerate(([], ["--force"])):
+        output = tmp_path / f"out{number}.csv"
+        plant(output, kind, victim)
+        before = os.lstat(output)
+        argv = predict_args(sample["test"], tmp_path / "flat.keras", mean, output) + extra
+        (code, _, err) = call_main(predict, argv, capsys)
+        one_line_error(code, err, output, "not a regular file: refusing to replace it")
+        after = os.lstat(output)
+        assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        write_json(output, {})
+    assert victim.read_text() == "precious" and not leftovers(tmp_path)
+
+
+def test_links_planted_at_temporary_and_lock_names_are_never_followed(sample, tmp_path, capsys):
+    """The temporary names were predictable (.s.partial.csv, .NAME.probe):
+    a root run wrote through links planted there. Temporaries now live in
+    folders made for them; a link or FIFO at a lock name is refused at
+    once, with one line, instead of being followed or waited on."""
+    from test_alignment import flat_model
+
+    from pyimagesearch.utils.files import check_writable
+
+    flat_model(tmp_path / "flat.keras")
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    mean = tmp_path / "mean.json"
+    mean.write_text('{"R": 1.0, "G": 2.0, "B": 3.0}')
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in (".s.partial.csv", ".s.csv.partial", ".a.partial.keras.probe"):
+        os.symlink(victim, out / name)
+    check_writable(str(out / "a.keras"))
+    argv = predict_args(sample["test"], tmp_path / "flat.keras", mean, out / "s.csv")
+    (code, _, err) = call_main(predict, argv, capsys)
+    assert code == 0, err
+    assert victim.read_text() == "precious" and (out / "s.csv").read_text().startswith("id,")
+    for kind in ("link", "fifo"):
+        lock = out / f".t{kind}.csv.lock"
+        plant(lock, kind, victim)
+        argv = predict_args(sample["test"], tmp_path / "flat.keras", mean, out / f"t{kind}.csv")
+        (code, _, err) = call_main(predict, argv, capsys)  # a FIFO once hung here
+        one_line_error(code, err, lock, "lock file")
+        assert not (out / f"t{kind}.csv").exists()
+    assert victim.read_text() == "precious"
+
+
+def test_a_mean_that_names_a_split_is_refused_and_the_old_build_kept(sample, tmp_path, capsys):
+    """--mean hdf5/train.hdf5 --force made two temporary names collide and
+    left train.hdf5 replaced by the mean's JSON."""
+    (code, _, err) = call_main(build_dogs_vs_cats, build_args(sample["train"], tmp_path), capsys)
+    assert code == 0, err
+    before = snapshot(tmp_path)
+    argv = build_args(sample["train"], tmp_path, "--mean", tmp_path / "hdf5/train.hdf5", "--force")
+    (code, _, err) = call_main(build_dogs_vs_cats, argv, capsys)
+    one_line_error(code, err, tmp_path / "hdf5/train.hdf5", "--mean")
+    assert snapshot(tmp_path) == before
+
+
+def test_a_signal_during_the_commit_waits_until_every_file_is_in_place(tmp_path, monkeypatch):
+    """A SIGTERM right after the first rename once left train.hdf5 missing
+    and its old copy hidden: now it arrives after the commit, which is
+    whole."""
+    from pyimagesearch.utils import files
+
+    finals = [tmp_path / f"{k}.out" for k in "abc"]
+    pairs = []
+    for final in finals:
+        final.write_text("old")
+        partial = files.new_partial(str(final))
+        open(partial, "w").write("new")
+        pairs.append((partial, str(final)))
+    real_replace = os.replace
+
+    def replace_then_signal(source, target):
+        real_replace(source, target)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    monkeypatch.setattr(files.os, "replace", replace_then_signal)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            files.commit_files(pairs)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        monkeypatch.setattr(files.os, "replace", real_replace)
+    assert [f.read_text() for f in finals] == ["new"] * 3
+    assert sorted(os.listdir(tmp_path)) == ["a.out", "b.out", "c.out"]
+
+
+def test_a_zip_replaced_in_a_running_process_is_read_anew(tmp_path):
+    """The open-archive cache was keyed by path alone: a second build in
+    the same process read the archive that had been replaced."""
+    from pyimagesearch.io.imagefiles import list_image_files
+
+    path = tmp_path / "train.zip"
+    for content in (b"first", b"second, longer"):
+        with zipfile.ZipFile(tmp_path / "new.zip", "w") as archive:
+            archive.writestr("cat.1.jpg", content)
+        os.replace(tmp_path / "new.zip", path)
+        (images, _) = list_image_files(str(path))
+        assert images[0].read_bytes() == content
+
+
+def test_duplicate_names_in_an_archive_skip_every_copy_but_the_last(tmp_path):
+    from pyimagesearch.io.imagefiles import list_image_files
+
+    path = tmp_path / "train.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate names
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, content in (("cat.1.jpg", b"a"), ("dog.2.jpg", b"b"), ("cat.1.jpg", b"c"),
+                                  ("cat.1.jpg", b"d"), ("notes.txt", b"e")):  # fmt: skip
+                archive.writestr(name, content)
+    (images, skipped) = list_image_files(str(path))
+    assert [f.name for f in images] == ["cat.1.jpg", "dog.2.jpg"]
+    assert images[0].read_bytes() == b"d"
+    assert sorted((s["file"], s["reason"]) for s in skipped) == [
+        ("cat.1.jpg", "duplicate name in the archive"),
+        ("cat.1.jpg", "duplicate name in the archive"),
+        ("notes.txt", "not an image file"),
+    ]

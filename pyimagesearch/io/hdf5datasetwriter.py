@@ -11,7 +11,13 @@ import h5py
 import numpy as np
 
 from pyimagesearch.utils.checks import check_positive_int
-from pyimagesearch.utils.files import partial_path, refuse_existing
+from pyimagesearch.utils.files import (
+    discard_partial,
+    new_partial,
+    place,
+    refuse_existing,
+    remove_stale_partials,
+)
 
 # Rows are chunked together up to about this many bytes, so that reading a
 # batch of consecutive rows touches few chunks while a single row stays cheap.
@@ -44,8 +50,9 @@ class HDF5DatasetWriter:
             precision in `dtype` (floats into uint8, say) raise a TypeError.
         overwrite: replace an existing `outputPath` instead of refusing it.
 
-    The file is written as `partial_path(outputPath)` and renamed to
-    `outputPath` only by a successful `close()`, so an interrupted run never
+    The file is written as `partialPath`, in a private folder made for it
+    beside `outputPath` (`pyimagesearch.utils.files.new_partial`), and moved
+    to `outputPath` only by a successful `close()`, so an interrupted run never
     leaves a complete-looking file behind. Used as a context manager, an
     exception discards the partial file.
     """
@@ -73,13 +80,12 @@ class HDF5DatasetWriter:
 
         parent = os.path.dirname(os.path.abspath(outputPath))
         os.makedirs(parent, exist_ok=True)
-        self.partialPath = partial_path(outputPath)
-        # A .partial left by a killed run is stale: start again.
+        remove_stale_partials(outputPath)  # left by a killed run
+        self.partialPath = new_partial(outputPath)
         try:
             self.db = h5py.File(self.partialPath, "w")
         except OSError as error:
-            if os.path.exists(self.partialPath):
-                os.remove(self.partialPath)
+            discard_partial(self.partialPath)
             raise OSError(f"{outputPath} cannot be written ({hdf5_reason(error)})") from None
         self.data = None
         self.labels = None
@@ -208,7 +214,7 @@ class HDF5DatasetWriter:
     def close(self) -> None:
         """`finish`, then move the file to `outputPath`."""
         self.finish()
-        os.replace(self.partialPath, self.outputPath)
+        place(self.partialPath, self.outputPath)
 
     def abort(self) -> None:
         """Close and delete the partial file; `outputPath` is not touched.
@@ -223,8 +229,7 @@ class HDF5DatasetWriter:
                 self.db.close()
             except (OSError, RuntimeError):
                 pass  # the file is being deleted: nothing in it matters
-        if os.path.exists(self.partialPath):
-            os.remove(self.partialPath)
+        discard_partial(self.partialPath)
 
     def __enter__(self):
         return self

@@ -12,7 +12,7 @@ import re
 import threading
 import zipfile
 import zlib
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -37,11 +37,18 @@ _open_archives = threading.local()
 
 def _archive(path):
     """This thread's open handle on a .zip archive: its directory is read
-    once, not once per photo, and no handle is shared between threads."""
+    once, not once per photo, and no handle is shared between threads. A
+    file replaced at `path` (another inode, size or time) is opened anew."""
     archives = _open_archives.__dict__
-    if path not in archives:
-        archives[path] = zipfile.ZipFile(path)
-    return archives[path]
+    status = os.stat(path)
+    key = (status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns)
+    (opened, archive) = archives.get(path, (None, None))
+    if opened != key:
+        if archive is not None:
+            archive.close()
+        archive = zipfile.ZipFile(path)
+        archives[path] = (key, archive)
+    return archive
 
 
 @dataclass(frozen=True)
@@ -123,14 +130,22 @@ def list_image_files(source):
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
             names = [info.filename for info in archive.infolist() if not info.is_dir()]
-        repeated = [n for k, n in enumerate(names) if n in names[k + 1 :]]
-        skipped += [{"file": n, "reason": "duplicate name in the archive"} for n in repeated]
-        names = list(dict.fromkeys(names))
+        copies = Counter(names)
+        skipped += [
+            {"file": name, "reason": "duplicate name in the archive"}
+            for name, count in copies.items()
+            for _ in range(count - 1)
+        ]
+        names = list(copies)
     else:
         raise ValueError(f"{source} is neither a folder nor a .zip archive of photos")
     files = [ImageFile(source, name, in_zip) for name in sorted(names)]
     images = [f for f in files if f.name.lower().endswith(IMAGE_EXTENSIONS)]
-    skipped += [_skip(f, "not an image file") for f in files if f not in images]
+    skipped += [
+        _skip(f, "not an image file")
+        for f in files
+        if not f.name.lower().endswith(IMAGE_EXTENSIONS)
+    ]
     if not images:
         raise ValueError(f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)})")
     return images, skipped

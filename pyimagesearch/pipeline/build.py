@@ -10,11 +10,18 @@ from typing import Any
 
 import numpy as np
 
+from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
-from pyimagesearch.utils.files import commit_files, partial_path, refuse_existing, write_json
+from pyimagesearch.utils.files import (
+    commit_files,
+    discard_partial,
+    new_partial,
+    refuse_existing,
+    write_json,
+)
 from pyimagesearch.utils.locks import output_lock
 
 # The held-out splits, in the order their quotas are filled; the remaining
@@ -79,6 +86,10 @@ def build_dataset(
     splitSizes = dict(splitSizes or {name: 2500 for name in SPLITS})
     paths = split_paths(outputDir, splitSizes)
     reportPath = os.path.join(outputDir, "build_report.json")
+    if os.path.abspath(meanPath) in {os.path.abspath(p) for p in [*paths.values(), reportPath]}:
+        raise ArgumentError(
+            "meanPath", f"{meanPath} is also one of the splits or the report: name another file"
+        )
     with output_lock(outputDir, meanPath):
         refuse_existing([*paths.values(), meanPath], overwrite)
 
@@ -157,16 +168,15 @@ def build_dataset(
         # Everything is written beside the outputs first; the splits, the mean
         # and the report then replace any older build together, or not at all.
         pairs = [(writer.partialPath, writer.outputPath) for writer in writers.values()]
-        pairs += [(partial_path(meanPath), meanPath), (partial_path(reportPath), reportPath)]
         try:
             for writer in writers.values():
                 writer.finish()
-            mean.save(partial_path(meanPath))
-            write_json(partial_path(reportPath), report)
+            pairs += [(new_partial(meanPath), meanPath), (new_partial(reportPath), reportPath)]
+            mean.save(pairs[-2][0])
+            write_json(pairs[-1][0], report)
             commit_files(pairs)
         except BaseException:
             for partial, _ in pairs:
-                if os.path.exists(partial):
-                    os.remove(partial)
+                discard_partial(partial)
             raise
         return report

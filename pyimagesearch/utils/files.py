@@ -1,40 +1,112 @@
-"""Write files so that a final path only ever holds a complete file."""
+"""Write files so that a final path only ever holds a complete file, and
+so that nothing someone else planted beside it is followed or replaced.
+
+A file is written first in a folder made for it (`new_partial`): hidden,
+beside the final path, created exclusively with a name no one can guess,
+readable only by its owner. Only a regular file is ever replaced at a
+final path: a link, a device, a FIFO or a folder there is refused
+(`check_replaceable`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
+import signal
+import stat
+import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 
-from pyimagesearch.errors import OutputExistsError
+from pyimagesearch.errors import NotRegularFileError, OutputExistsError
+
+PARTIAL_SUFFIX = ".partial"
+KINDS = {
+    stat.S_IFLNK: "symbolic link",
+    stat.S_IFDIR: "folder",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFSOCK: "socket",
+}
 
 
-def partial_path(path: str | os.PathLike) -> str:
-    """Where `path` is written until it is complete: beside it, hidden, with
-    the extension kept (Keras only saves to '.keras' paths, matplotlib picks
-    the format from it)."""
+def check_replaceable(path: str | os.PathLike) -> None:
+    """Raise `NotRegularFileError` unless `path` is absent or a regular
+    file (a symbolic link counts as a link, wherever it points)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise NotRegularFileError(path, KINDS.get(stat.S_IFMT(mode), "special file"))
+
+
+def new_partial(path: str | os.PathLike) -> str:
+    """A fresh place to write `path` until it is complete: a file of the
+    same name (extension kept: Keras and matplotlib go by it) in a new
+    private folder `.NAME.XXXXXXXX.partial` beside `path`. Move it into
+    place with `place`, or remove it with `discard_partial`."""
     folder, name = os.path.split(os.path.abspath(path))
-    stem, ext = os.path.splitext(name)
-    return os.path.join(folder, f".{stem}.partial{ext}")
+    os.makedirs(folder, exist_ok=True)
+    private = tempfile.mkdtemp(prefix=f".{name}.", suffix=PARTIAL_SUFFIX, dir=folder)
+    return os.path.join(private, name)
+
+
+def discard_partial(partial: str | os.PathLike) -> None:
+    """Remove a partial file and its private folder, whatever is left of them."""
+    shutil.rmtree(os.path.dirname(partial), ignore_errors=True)
+
+
+def place(partial: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Move the complete file `partial` to `path` (refusing to replace
+    anything but a regular file) and remove its private folder."""
+    check_replaceable(path)
+    os.replace(partial, path)
+    discard_partial(partial)
+
+
+def remove_stale_partials(path: str | os.PathLike) -> None:
+    """Remove the private folders a killed run left for `path`: only
+    folders (never links), owned by this user, named as `new_partial`
+    names them. A run writing `path` holds its output lock, so none of
+    them belongs to a live run of this project's scripts."""
+    folder, name = os.path.split(os.path.abspath(path))
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            if (
+                entry.name.startswith(f".{name}.")
+                and entry.name.endswith(PARTIAL_SUFFIX)
+                and entry.is_dir(follow_symlinks=False)
+                and entry.stat(follow_symlinks=False).st_uid == os.geteuid()
+            ):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def refuse_existing(paths: Iterable[str | os.PathLike | None], overwrite: bool = False) -> None:
-    """Raise `OutputExistsError` for the first of `paths` that exists,
-    unless `overwrite`."""
+    """Raise `NotRegularFileError` for the first of `paths` that holds
+    anything but a regular file, and `OutputExistsError` for the first
+    that exists, unless `overwrite`."""
     for path in paths:
-        if not overwrite and path is not None and os.path.exists(path):
+        if path is None:
+            continue
+        check_replaceable(path)
+        if not overwrite and os.path.lexists(path):
             raise OutputExistsError(path)
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Raise OSError naming `path` unless a file can be created beside it
-    (its folder is made if missing): before hours of work, not after."""
-    probe = partial_path(path) + ".probe"
+    """Raise OSError naming `path` unless it can be written: it is absent
+    or a regular file, and a file can be created beside it (its folder is
+    made if missing). Before hours of work, not after."""
+    check_replaceable(path)
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(probe, "w"):
-            pass
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        (handle, probe) = tempfile.mkstemp(prefix=".probe.", dir=folder)
+        os.close(handle)
         os.remove(probe)
     except OSError as error:
         raise OSError(f"{path} cannot be written ({error.strerror})") from None
@@ -42,20 +114,48 @@ def check_writable(path: str | os.PathLike) -> None:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """Yield `partial_path(path)` to write to; on success it is renamed to
-    `path`, on an exception it is deleted. An OSError (a full disk, a
+    """Yield a `new_partial` path to write `path` to; on success it is moved
+    to `path`, on an exception it is deleted. An OSError (a full disk, a
     read-only folder) comes out as one naming `path`."""
-    temporary = partial_path(path)
+    temporary = None
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        check_replaceable(path)
+        remove_stale_partials(path)
+        temporary = new_partial(path)
         yield temporary
-        os.replace(temporary, path)
+        place(temporary, path)
+    except NotRegularFileError:
+        raise
     except OSError as error:
         # a full disk or a read-only folder: say which output it was
         raise OSError(f"{path} cannot be written ({error.strerror or error})") from None
     finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        if temporary is not None:
+            discard_partial(temporary)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block ends, then deliver them
+    to the handlers they had: for steps that must not be cut in two. Python
+    runs signal handlers in the main thread only, so elsewhere this does
+    nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = {
+        number: signal.signal(number, lambda number, frame: received.append(number))
+        for number in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(number) is not None  # a handler Python can put back
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in received:
+            signal.raise_signal(number)
 
 
 def write_json(path: str | os.PathLike, data: object) -> None:
@@ -90,29 +190,32 @@ def commit_files(pairs: list[tuple[str, str]]) -> None:
 
     An existing final file is first moved aside; if any move fails, the
     new files already placed are removed and the old ones put back, so the
-    finals are either all new or all as they were. The partial files are
-    removed either way.
+    finals are either all new or all as they were, whatever signal
+    arrives meanwhile (SIGINT and SIGTERM wait for the end). A final that
+    is not a regular file is refused before anything moves. The partial
+    files are removed either way.
     """
-    placed = []  # (final, its previous version or None)
-    try:
-        for partial, final in pairs:
-            previous = None
-            if os.path.exists(final):
-                previous = partial_path(final) + ".previous"
-                os.replace(final, previous)
-            placed.append((final, previous))
-            os.replace(partial, final)
-    except BaseException:
-        for final, previous in reversed(placed):
-            if previous is not None:
-                os.replace(previous, final)
-            elif os.path.exists(final):
-                os.remove(final)
-        raise
-    finally:
-        for partial, _ in pairs:
-            if os.path.exists(partial):
-                os.remove(partial)
-    for _, previous in placed:
-        if previous is not None:
-            os.remove(previous)
+    moves = []  # (partial, final, where the old final was put, or None)
+    with signals_deferred():
+        try:
+            for _, final in pairs:
+                check_replaceable(final)
+            for partial, final in pairs:
+                aside = new_partial(final) if os.path.lexists(final) else None
+                moves.append((partial, final, aside))
+                if aside is not None:
+                    os.replace(final, aside)
+                os.replace(partial, final)
+        except BaseException:
+            for partial, final, aside in reversed(moves):
+                if aside is not None and os.path.lexists(aside):
+                    os.replace(aside, final)
+                elif not os.path.lexists(partial) and os.path.lexists(final):
+                    os.remove(final)  # new, with nothing old to put back
+            raise
+        finally:
+            for partial, _ in pairs:
+                discard_partial(partial)
+            for _, _, aside in moves:
+                if aside is not None:
+                    discard_partial(aside)

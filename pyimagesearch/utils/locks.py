@@ -1,6 +1,7 @@
 """One run at a time per output: an advisory lock beside each output path.
 
-The lock is `flock` on a hidden `.NAME.lock` file next to the output. The
+The lock is `flock` on a hidden `.NAME.lock` file next to the output,
+opened without following links or waiting on FIFOs planted there. The
 kernel releases it when the process ends, however it ends, so a killed run
 never leaves a stale lock. On a network file system the lock is as good as
 the server's lock support (NFSv4 and SMB honour it between machines; an
@@ -10,8 +11,10 @@ NFSv3 mount without lockd may not).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 
 from pyimagesearch.errors import OutputLockedError
@@ -33,16 +36,30 @@ def output_lock(*paths: str | os.PathLike | None) -> Iterator[None]:
         for path in paths:
             if path is None:
                 continue
-            lock = lock_path(path)
-            os.makedirs(os.path.dirname(lock), exist_ok=True)
-            handle = open(lock, "a")
+            handle = open_lock_file(lock_path(path))
+            handles.append(handle)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                handle.close()
                 raise OutputLockedError(path) from None
-            handles.append(handle)
         yield
     finally:
         for handle in handles:
-            handle.close()  # closing releases the lock
+            os.close(handle)  # closing releases the lock
+
+
+def open_lock_file(lock: str) -> int:
+    """A descriptor of the lock file `lock`, created if missing, without
+    following a link planted there or waiting on a FIFO: OSError naming
+    `lock` unless it is a regular file."""
+    os.makedirs(os.path.dirname(lock), exist_ok=True)
+    flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        handle = os.open(lock, flags, 0o600)
+    except OSError as error:
+        reason = "a symbolic link" if error.errno == errno.ELOOP else error.strerror
+        raise OSError(f"{lock} cannot be used as a lock file ({reason}): remove it") from None
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise OSError(f"{lock} is not a regular file and cannot be a lock file: remove it")
+    return handle
