@@ -24,6 +24,7 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.scale
 
 # Only what this Makefile and run_sample.sh made: never the Kaggle data or
 # models a user keeps under dogs_vs_cats/datasets and dogs_vs_cats/output.

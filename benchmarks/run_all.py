@@ -493,7 +493,7 @@ def main():
             )
         from benchmarks.gpu_check import training as alexnet_training
 
-        (busy, _) = alexnet_training(ours_file, 32, 3, 2, mixed=False, rounds=rounds)
+        (busy, _) = alexnet_training(ours_file, 32, 6, 2, mixed=False, rounds=rounds)
         # the upper bound: the same model fed 227x227 patches already in
         # memory, as numpy arrays or as a variable -- whichever is faster
         # in each round
