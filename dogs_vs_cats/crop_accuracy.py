@@ -39,12 +39,12 @@ def make_parser():
     )
     add_distribute_option(parser, "split each batch")
     parser.add_argument("--output", default=None, help="also write both figures to this JSON file")
+    parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
 
 
 def evaluate(args):
     from pyimagesearch.pipeline.evaluation import crop_accuracy
-    from pyimagesearch.utils.files import write_json
 
     print("[INFO] predicting on test data, without and with 10 crops...")
     result = crop_accuracy(
@@ -55,11 +55,11 @@ def evaluate(args):
         args.crops,
         distribute=args.distribute,
         progress=lambda total: progress(total, "Evaluating"),
+        outputPath=args.output,
+        overwrite=args.force,
     )
     print(f"[INFO] without crops, rank-1: {result['rank1'] * 100:.2f}%")
     print(f"[INFO] with 10 crops, rank-1: {result['rank1_10_crops'] * 100:.2f}%")
-    if args.output:
-        write_json(args.output, result)
 
 
 def main(argv=None):

@@ -34,28 +34,16 @@ def make_parser():
         default=None,
         help="also write the classification report and score to this JSON file",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing classifier or report"
+    )
     return parser
 
 
 def fit(args):
-    from pyimagesearch.pipeline.classifier import (
-        check_json_path,
-        fit_classifier,
-        save_logistic_regression,
-    )
-    from pyimagesearch.utils.files import write_json
+    from pyimagesearch.pipeline.classifier import train_logistic_regression
 
-    check_json_path(args.classifier)
-    print("[INFO] tuning hyperparameters...")
-    model, labelNames, report = fit_classifier(args.db, args.jobs)
-    print(f"[INFO] best hyperparameters: {report['best_params']}")
-    print("[INFO] evaluating...")
-    print(report.pop("text"))
-    print(f"[INFO] score: {report['score']:.4f}")
-    print(f"[INFO] saving the classifier to {args.classifier}...")
-    save_logistic_regression(model, args.classifier, labelNames)
-    if args.report:
-        write_json(args.report, report)
+    train_logistic_regression(args.db, args.classifier, args.report, args.jobs, args.force)
 
 
 def main(argv=None):

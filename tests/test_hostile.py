@@ -803,3 +803,68 @@ def test_duplicate_names_in_an_archive_skip_every_copy_but_the_last(tmp_path):
         ("cat.1.jpg", "duplicate name in the archive"),
         ("notes.txt", "not an image file"),
     ]
+
+
+# ---- every output: --force, a lock, and never one of the run's inputs ------------
+
+
+def write_separable_features(path):
+    from pyimagesearch.io import HDF5DatasetWriter
+
+    labels = np.arange(40) % 2
+    features = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    features[:, 0] += 4 * labels
+    with HDF5DatasetWriter((40, 3), str(path), dataKey="features") as writer:
+        writer.add(features, labels)
+        writer.storeClassLabels(["cat", "dog"])
+
+
+def test_the_classifier_and_its_report_replace_nothing_unasked(tmp_path, capsys):
+    """train_model.py once replaced a .keras model given as --report, and
+    an existing classifier, without --force."""
+    features = tmp_path / "f.hdf5"
+    write_separable_features(features)
+    precious = tmp_path / "alexnet.keras"
+    precious.write_bytes(b"a model")
+    base = ["--db", features, "--jobs", 1]
+    cases = [
+        (["--classifier", tmp_path / "c.json", "--report", precious], precious, "already exists"),
+        (["--classifier", tmp_path / "c.json", "--report", tmp_path / "c.json"],
+         "--report", "another output of this run"),
+        (["--classifier", tmp_path / "c.json", "--report", features], "--report",
+         "an input of this run"),
+    ]  # fmt: skip
+    for extra, named, words in cases:
+        (code, _, err) = call_main(train_model, base + extra, capsys)
+        one_line_error(code, err, named, words)
+    assert precious.read_bytes() == b"a model" and not (tmp_path / "c.json").exists()
+    argv = base + ["--classifier", tmp_path / "c.json", "--report", tmp_path / "r.json"]
+    assert call_main(train_model, argv, capsys)[0] == 0
+    (code, _, err) = call_main(train_model, argv, capsys)
+    one_line_error(code, err, tmp_path / "c.json", "already exists: pass --force")
+    assert call_main(train_model, argv + ["--force"], capsys)[0] == 0
+
+
+def test_crop_accuracy_output_needs_force_and_is_never_an_input(built, trained, tmp_path, capsys):
+    """crop_accuracy.py --output once replaced the mean JSON it had read."""
+    mean = tmp_path / "mean.json"
+    mean.write_bytes(open(built["mean"], "rb").read())
+    base = ["--test", built["test"], "--mean", mean, "--model", trained["model"]]
+    (code, _, err) = call_main(crop_accuracy, base + ["--output", mean, "--force"], capsys)
+    one_line_error(code, err, "--output", mean, "an input of this run")
+    assert mean.read_bytes() == open(built["mean"], "rb").read()
+    output = tmp_path / "figures.json"
+    output.write_text("{}")
+    (code, _, err) = call_main(crop_accuracy, base + ["--output", output], capsys)
+    one_line_error(code, err, output, "already exists: pass --force")
+    assert call_main(crop_accuracy, base + ["--output", output, "--force"], capsys)[0] == 0
+    assert json.loads(output.read_text())["images"] == 10
+
+
+def test_a_mean_in_place_of_the_output_folder_is_refused_not_locked_out(sample, tmp_path, capsys):
+    """--mean equal to --output-dir locked itself out ("being written by
+    another run")."""
+    argv = build_args(sample["train"], tmp_path, "--mean", tmp_path / "hdf5")
+    (code, _, err) = call_main(build_dogs_vs_cats, argv, capsys)
+    one_line_error(code, err, "--mean", "another output of this run")
+    assert not (tmp_path / "hdf5").exists()

@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
 from pyimagesearch.utils.files import (
+    check_distinct,
     commit_files,
     discard_partial,
     new_partial,
@@ -86,10 +86,8 @@ def build_dataset(
     splitSizes = dict(splitSizes or {name: 2500 for name in SPLITS})
     paths = split_paths(outputDir, splitSizes)
     reportPath = os.path.join(outputDir, "build_report.json")
-    if os.path.abspath(meanPath) in {os.path.abspath(p) for p in [*paths.values(), reportPath]}:
-        raise ArgumentError(
-            "meanPath", f"{meanPath} is also one of the splits or the report: name another file"
-        )
+    outputs = [("outputDir", path) for path in (outputDir, *paths.values(), reportPath)]
+    check_distinct([*outputs, ("meanPath", meanPath)], [("images", images)])
     with output_lock(outputDir, meanPath):
         refuse_existing([*paths.values(), meanPath], overwrite)
 

@@ -9,13 +9,16 @@ and the class names, so that a column of `predict_proba` can be named.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
-from pyimagesearch.utils.files import read_json, write_json
+from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
+from pyimagesearch.utils.locks import output_lock
 
 FORMAT = "pyimagesearch.logistic_regression.v1"
 # the book's grid
@@ -87,6 +90,37 @@ def fit_classifier(
         "text": classification_report(labels[i:], preds, **options),
     }
     return search.best_estimator_, labelNames, report
+
+
+def train_logistic_regression(
+    dbPath: str | os.PathLike,
+    classifierPath: str | os.PathLike,
+    reportPath: str | os.PathLike | None = None,
+    jobs: int = -1,
+    overwrite: bool = False,
+    log: Callable[[str], Any] = print,
+) -> dict:
+    """`fit_classifier` on the features in `dbPath`, the classifier saved to
+    `classifierPath` and the report (without its text) to `reportPath`.
+    Existing outputs are replaced only with `overwrite`; outputs that are
+    the same file as each other or as `dbPath` are refused; both are
+    checked, and locked, before the search starts. Returns the report."""
+    check_json_path(classifierPath)
+    check_distinct([("classifierPath", classifierPath), ("reportPath", reportPath)],
+                   [("dbPath", dbPath)])  # fmt: skip
+    with output_lock(classifierPath, reportPath):
+        refuse_existing([classifierPath, reportPath], overwrite)
+        log("[INFO] tuning hyperparameters...")
+        (model, labelNames, report) = fit_classifier(dbPath, jobs)
+        log(f"[INFO] best hyperparameters: {report['best_params']}")
+        log("[INFO] evaluating...")
+        log(report.pop("text"))
+        log(f"[INFO] score: {report['score']:.4f}")
+        log(f"[INFO] saving the classifier to {classifierPath}...")
+        save_logistic_regression(model, classifierPath, labelNames)
+        if reportPath is not None:
+            write_json(reportPath, report)
+    return report
 
 
 def save_logistic_regression(

@@ -91,6 +91,35 @@ def crop_accuracy(
     crops: str = "auto",
     distribute: str = "auto",
     progress: Callable[[int], Any] | None = None,
+    outputPath: str | os.PathLike | None = None,
+    overwrite: bool = False,
+) -> dict:
+    """`rank1_figures`, also written to the JSON file `outputPath` when it is
+    given: an existing one only with `overwrite`, never one of the inputs,
+    never anything but a regular file; checked before any evaluation."""
+    from pyimagesearch.utils.files import check_distinct, refuse_existing, write_json
+    from pyimagesearch.utils.locks import output_lock
+
+    inputs = [("testPath", testPath), ("meanPath", meanPath), ("modelPath", modelPath)]
+    check_distinct([("outputPath", outputPath)], inputs)
+    with output_lock(outputPath):
+        refuse_existing([outputPath], overwrite)
+        figures = rank1_figures(
+            testPath, meanPath, modelPath, batchSize, crops, distribute, progress
+        )
+        if outputPath is not None:
+            write_json(outputPath, figures)
+    return figures
+
+
+def rank1_figures(
+    testPath: str | os.PathLike,
+    meanPath: str | os.PathLike,
+    modelPath: str | os.PathLike,
+    batchSize: int = 64,
+    crops: str = "auto",
+    distribute: str = "auto",
+    progress: Callable[[int], Any] | None = None,
 ) -> dict:
     """Rank-1 accuracy of the .keras model at `modelPath` on the HDF5 test
     split, on images resized to the model's input and with 10 crops.

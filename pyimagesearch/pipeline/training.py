@@ -111,7 +111,7 @@ def train_alexnet(
     from pyimagesearch.nn.parallel.replicas import choose_replicas, scaled_learning_rate
     from pyimagesearch.pipeline.feeds import make_feed
     from pyimagesearch.preprocessing import MeanPreprocessor
-    from pyimagesearch.utils.files import check_writable
+    from pyimagesearch.utils.files import check_distinct, check_writable
 
     if inputSize < SMALLEST_INPUT:
         raise ArgumentError(
@@ -119,6 +119,11 @@ def train_alexnet(
         )
     check_keras_path(modelPath)  # before hours of training, not after
     check_writable(modelPath)
+    written = [os.path.join(outputDir, name) for name in ("alexnet.json", "alexnet.png")]
+    check_distinct(
+        [("modelPath", modelPath), *(("outputDir", path) for path in (outputDir, *written))],
+        [("trainPath", trainPath), ("valPath", valPath), ("meanPath", meanPath)],
+    )
     replicas = choose_replicas(distribute)
     with RunOutputs(outputDir, modelPath, replicas.isChief) as outputs:
         (checkpoint, done) = outputs.checkpoint(resume, epochs)

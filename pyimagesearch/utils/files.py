@@ -20,9 +20,10 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 
-from pyimagesearch.errors import NotRegularFileError, OutputExistsError
+from pyimagesearch.errors import ArgumentError, NotRegularFileError, OutputExistsError
 
 PARTIAL_SUFFIX = ".partial"
+NamedPath = tuple[str, "str | os.PathLike | None"]  # (argument name, path)
 KINDS = {
     stat.S_IFLNK: "symbolic link",
     stat.S_IFDIR: "folder",
@@ -95,6 +96,30 @@ def refuse_existing(paths: Iterable[str | os.PathLike | None], overwrite: bool =
         check_replaceable(path)
         if not overwrite and os.path.lexists(path):
             raise OutputExistsError(path)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (links and `..` resolved; hard links
+    of an existing file too)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return False
+
+
+def check_distinct(outputs: Iterable[NamedPath], inputs: Iterable[NamedPath] = ()) -> None:
+    """Raise `ArgumentError` naming the argument unless every output of a
+    run is a file of its own: no two `outputs` and no output and one of
+    `inputs` the same file. Both are (argument name, path) pairs; None
+    paths are skipped."""
+    outputs = [(name, path) for name, path in outputs if path is not None]
+    inputs = [(name, path) for name, path in inputs if path is not None]
+    for k, (name, path) in enumerate(outputs):
+        if any(same_file(path, other) for _, other in outputs[:k]):
+            raise ArgumentError(name, f"{path} is also another output of this run: name another")
+        if any(same_file(path, other) for _, other in inputs):
+            raise ArgumentError(name, f"{path} is also an input of this run: write elsewhere")
 
 
 def check_writable(path: str | os.PathLike) -> None:
