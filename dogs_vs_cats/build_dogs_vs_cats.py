@@ -14,6 +14,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
     positive_int,
     print_skipped,
     progress,
+    random_seed,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
@@ -52,7 +53,7 @@ def make_parser():
         "--size", type=positive_int, default=config.IMAGE_SIZE, help="stored photos are size x size"
     )
     add_decoding_options(parser)
-    parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the split")
+    parser.add_argument("--seed", type=random_seed, default=config.SEED, help="seed of the split")
     parser.add_argument("--force", action="store_true", help="replace existing outputs")
     return parser
 

@@ -3,6 +3,7 @@ stderr and exit status 2 for a user's mistake instead of a traceback, quiet
 TensorFlow start-up, and progress bars that suit a terminal or a log file."""
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -59,13 +60,24 @@ def positive_int(text):
 
 
 def positive_float(text):
-    """argparse type: a number > 0."""
+    """argparse type: a finite number > 0."""
     try:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def random_seed(text):
+    """argparse type: a random seed, an integer from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
     return value
 
 

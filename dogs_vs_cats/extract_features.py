@@ -14,6 +14,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
     positive_int,
     print_skipped,
     progress,
+    random_seed,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
@@ -68,7 +69,7 @@ def make_parser():
     )
     add_decoding_options(parser)
     add_distribute_option(parser, "split each batch")
-    parser.add_argument("--seed", type=int, default=config.SEED, help="seed of the shuffle")
+    parser.add_argument("--seed", type=random_seed, default=config.SEED, help="seed of the shuffle")
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
 

@@ -14,6 +14,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
     add_distribute_option,
     positive_float,
     positive_int,
+    random_seed,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
@@ -60,7 +61,7 @@ def make_parser():
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=random_seed,
         default=config.SEED,
         help="seeds the weights, patches, augmentation and batch order",
     )

@@ -163,7 +163,9 @@ def test_mean_json_missing_or_malformed(built, trained, tmp_path, capsys):
     one_line_error(code, err, "bad.json is not valid JSON")
     (tmp_path / "keys.json").write_text('{"R": 1, "G": "x"}')
     code, _, err = call_main(crop_accuracy, args + ["--mean", tmp_path / "keys.json"], capsys)
-    one_line_error(code, err, "keys.json must hold finite numbers under the keys R, G and B")
+    one_line_error(
+        code, err, "keys.json must hold pixel means from 0 to 255 under the keys R, G and B"
+    )
 
 
 def test_model_missing_or_not_a_keras_model(built, tmp_path, capsys):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import glob
+import math
 import os
 import re
 
@@ -52,8 +53,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.completed += 1
         completed = self.completed
-        if completed % self.every:
-            return
+        if completed % self.every or not math.isfinite((logs or {}).get("loss", 0.0)):
+            return  # a diverged model is no point to resume from
         path = os.path.join(self.outputPath, f"checkpoint-epoch-{completed:03d}.keras")
         save_model(self.model, path)
         for old in glob.glob(

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import json
+import math
 import os
 
 import keras
 from matplotlib.figure import Figure
 
-from pyimagesearch.utils.files import atomic_path, write_json
+from pyimagesearch.utils.files import atomic_path, read_json, write_json
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -39,13 +39,20 @@ class TrainingMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.H = {}
         if self.jsonPath is not None and self.startAt > 0 and os.path.exists(self.jsonPath):
-            with open(self.jsonPath) as f:
-                history = json.load(f)
+            history = read_json(self.jsonPath, "the training history written by train_alexnet.py")
+            if not isinstance(history, dict) or not all(
+                isinstance(values, list) for values in history.values()
+            ):
+                raise ValueError(
+                    f"{self.jsonPath} is not a training history ({{figure: [one value per "
+                    "epoch]}}): remove it to resume without the earlier epochs' figures"
+                )
             self.H = {key: values[: self.startAt] for key, values in history.items()}
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
-            self.H.setdefault(key, []).append(float(value))
+            # JSON has no NaN: a diverged figure is written as null
+            self.H.setdefault(key, []).append(float(value) if math.isfinite(value) else None)
         if self.jsonPath is not None:
             write_json(self.jsonPath, self.H)
         self.plot()
@@ -60,6 +67,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             for key in (metric, f"val_{metric}"):
                 values = self.H.get(key, [])
                 if len(values) == len(epochs):
+                    values = [math.nan if v is None else v for v in values]
                     panel.plot(epochs, values, marker="o", label=key)
             panel.set_xlabel("epoch")
             panel.set_ylabel(metric)

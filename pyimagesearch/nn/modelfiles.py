@@ -50,8 +50,16 @@ def check_image_classifier(model, path, labelNames=None):
     `labelNames` when they are given: checked before any prediction."""
     inputs = getattr(model, "input_shape", None)
     outputs = getattr(model, "output_shape", None)
-    if not (isinstance(inputs, tuple) and len(inputs) == 4 and inputs[-1] == 3):
-        raise ValueError(f"{path} takes inputs of shape {inputs}; expected (N, H, W, 3) images")
+    if not (
+        isinstance(inputs, tuple)
+        and len(inputs) == 4
+        and inputs[-1] == 3
+        and all(isinstance(size, int) for size in inputs[1:3])
+    ):
+        raise ValueError(
+            f"{path} takes inputs of shape {inputs}; expected (N, H, W, 3) images of a "
+            "fixed height and width"
+        )
     if not (isinstance(outputs, tuple) and len(outputs) == 2 and (outputs[-1] or 0) >= 2):
         raise ValueError(f"{path} returns {outputs}; expected (N, classes) with 2 or more classes")
     if labelNames is not None and outputs[-1] != len(labelNames):

@@ -177,6 +177,8 @@ def load_logistic_regression(
         not isinstance(names, list) or not all(isinstance(n, str) for n in names)
     ):
         refuse("'label_names' must be a list of strings")
+    if names is not None and not all(0 <= c < len(names) for c in classes):
+        refuse(f"'classes' {classes} must be indexes into 'label_names' ({len(names)} names)")
     params = data.get("params")
     if not isinstance(params, dict):
         refuse("'params' must be an object")

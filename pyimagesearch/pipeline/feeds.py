@@ -104,6 +104,13 @@ class StreamFeed:
         trained with this feed; make it ready to train on."""
         from pyimagesearch.io.devicerows import DeviceRows
 
+        trainedAt = tuple(model.layers[-1].input_shape[1:3])
+        if trainedAt != (self.inputSize, self.inputSize):
+            raise ArgumentError(
+                "inputSize",
+                f"{path} was trained at {trainedAt[0]}x{trainedAt[1]}, not "
+                f"{self.inputSize}x{self.inputSize}: resume with the size it was started with",
+            )
         onDevice = isinstance(model.layers[0], DeviceRows)
         if onDevice != (self.mode == "device"):
             raise ArgumentError(

@@ -12,6 +12,7 @@ import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.imagefiles import MAX_PIXELS, list_image_files, usable_batches
+from pyimagesearch.pipeline.evaluation import check_finite
 from pyimagesearch.utils.files import atomic_path, refuse_existing
 from pyimagesearch.utils.locks import output_lock
 
@@ -140,7 +141,7 @@ def write_submission(
         batches = usable_batches(files, preprocessor, batchSize, workers, unusable, maxPixels)
         for usable, done in batches:
             if usable:
-                scores = predict(np.stack([image for _, image in usable]))
+                scores = check_finite(predict(np.stack([image for _, image in usable])))
                 probabilities.update({f.test_id: float(p) for (f, _), p in zip(usable, scores)})
             if bar:
                 bar.update(done)

@@ -17,6 +17,7 @@ on the accelerator.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -169,6 +170,7 @@ def train_alexnet(
             fitArguments = feed.fit_arguments(model)
             callbacks = [
                 *fitArguments.pop("callbacks"),
+                keras.callbacks.TerminateOnNaN(),
                 EpochSeeds(seed),
                 *outputs.callbacks(done),
             ]
@@ -179,9 +181,24 @@ def train_alexnet(
                 callbacks=callbacks,
                 verbose=verbose,
             )
+            check_converged(history, done)
             log(f"[INFO] serializing model to {modelPath}...")
             outputs.save(model.layers[-1], feed.labelNames)
         return history
+
+
+def check_converged(history, done):
+    """Raise `ArgumentError` if the loss of an epoch of `history` (which
+    started after `done` epochs) is NaN or infinite: the network is not
+    saved, and no checkpoint of that epoch was written."""
+    for epoch, loss in enumerate(history.history.get("loss", []), done + 1):
+        if not math.isfinite(loss):
+            raise ArgumentError(
+                "learningRate",
+                f"the loss became NaN or infinite in epoch {epoch}: training stopped, the "
+                f"network was not saved and the last checkpoint is of epoch {epoch - 1}; "
+                "lower the learning rate",
+            )
 
 
 def alexnet(inputSize, classes, reg):

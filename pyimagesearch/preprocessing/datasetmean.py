@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 import os
 
 import cv2
@@ -51,11 +50,13 @@ class DatasetMean:
         means = read_json(path, "the mean JSON written by build_dogs_vs_cats.py")
         values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
         if not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255
             for v in values
         ):
+            # a mean of 8-bit pixels lies in [0, 255]; a finite 1e39 would
+            # still overflow the float32 the images are computed in
             raise ValueError(
-                f"{path} must hold finite numbers under the keys R, G and B, "
+                f"{path} must hold pixel means from 0 to 255 under the keys R, G and B, "
                 'like {"R": 124.96, "G": 115.97, "B": 106.13}'
             )
         fitted = cls()

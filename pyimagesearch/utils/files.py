@@ -11,6 +11,7 @@ final path: a link, a device, a FIFO or a folder there is refused
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -184,11 +185,15 @@ def signals_deferred() -> Iterator[None]:
 
 
 def write_json(path: str | os.PathLike, data: object) -> None:
-    """Write `data` as indented JSON, atomically."""
+    """Write `data` as indented, strict JSON (no NaN or Infinity, which
+    JSON does not have), atomically."""
+    try:
+        text = json.dumps(data, indent=2, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"{path} would hold NaN or infinite numbers: not written") from None
     with atomic_path(path) as temporary:
         with open(temporary, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
+            f.write(text + "\n")
 
 
 def reject_constant(name):
@@ -199,11 +204,15 @@ def read_json(path: str | os.PathLike, what: str) -> object:
     """The JSON in `path`; FileNotFoundError or ValueError naming `path` and
     `what` it should be otherwise."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would never end
+            raise IsADirectoryError(errno.EISDIR, "not a regular file")
         with open(path) as f:
             # a JSON file may hold NaN and Infinity, which no caller accepts
             return json.load(f, parse_constant=reject_constant)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist: expected {what}") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is not a regular file: expected {what}") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"{path} is not valid JSON ({error}): expected {what}") from None
     except RecursionError:

@@ -86,6 +86,8 @@ def join_processes(
             f"{keras.backend.backend()}: TensorFlow's multi-worker strategy does not work "
             "with Keras 3 (keras-team/keras#20585)",
         )
+    if coordinator is not None:
+        check_address(coordinator)
     if numProcesses is not None and processId is not None and not 0 <= processId < numProcesses:
         raise ArgumentError(
             "processId", f"{processId} is not in [0, {numProcesses}) for {numProcesses} processes"
@@ -98,6 +100,22 @@ def join_processes(
             f"give process 0's HOST:PORT, the process count and this process's id "
             f"(or the KERAS_DISTRIBUTION_* variables): {error}",
         ) from None
+
+
+def check_address(coordinator: str) -> None:
+    """Raise `ArgumentError` unless `coordinator` reads as HOST:PORT (an IPv6
+    host in brackets) with a port from 1 to 65535: JAX would otherwise wait
+    minutes on it, or crash."""
+    (host, colon, port) = coordinator.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not (colon and host and "[" not in host and "]" not in host and port.isdigit()
+            and 1 <= int(port) <= 65535):  # fmt: skip
+        raise ArgumentError(
+            "coordinator",
+            f"{coordinator!r} is not HOST:PORT with a port from 1 to 65535 "
+            "(like 10.0.0.1:1234, or [::1]:1234 for IPv6)",
+        )
 
 
 def choose_replicas(distribute: str = "auto") -> Replicas:
