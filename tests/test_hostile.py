@@ -385,18 +385,30 @@ def odd_hdf5(path, case):
             db.create_group("images")
         elif case == "rank":
             db["images"] = np.zeros((20, 72, 72), np.uint8)
+        elif case == "loop":  # a soft link to itself
+            db["images"] = h5py.SoftLink("/images")
+        elif case == "complex":
+            db["images"] = np.zeros((20, 72, 72, 3), np.complex64)
         else:
             db["images"] = np.zeros((20, 72, 72, 3), np.uint8)
-        db["labels"] = {
-            "float": labels.astype("float32"),
-            "nan": np.full(20, np.nan),
-            "bytes": np.array([b"cat", b"dog"] * 10),
-            "onehot": np.eye(2)[labels],
-        }.get(case, labels)
+        if case == "huge":  # a few KB declaring 4 x 10^8 labels (3.2 GB to read)
+            db.create_dataset("labels", shape=(4 * 10**8,), dtype="int64", chunks=(4096,))
+        elif case == "external":  # labels read from another file
+            outside = path.parent / "outside.bin"
+            outside.write_bytes(labels.astype("int64").tobytes())
+            db.create_dataset("labels", (20,), "int64", external=[(str(outside), 0, 160)])
+        else:
+            db["labels"] = {
+                "float": labels.astype("float32"),
+                "nan": np.full(20, np.nan),
+                "bytes": np.array([b"cat", b"dog"] * 10),
+                "onehot": np.eye(2)[labels],
+            }.get(case, labels)
         db["label_names"] = np.array([b"cat", b"dog"])
 
 
-@pytest.mark.parametrize("case", ["group", "rank", "float", "nan", "bytes", "onehot"])
+@pytest.mark.parametrize("case", ["group", "rank", "float", "nan", "bytes", "onehot", "loop",
+                                  "complex", "huge", "external"])  # fmt: skip
 def test_odd_hdf5_files_are_refused_when_opened(built, trained, tmp_path, capsys, case):
     path = tmp_path / f"{case}.hdf5"
     odd_hdf5(path, case)
@@ -868,3 +880,30 @@ def test_a_mean_in_place_of_the_output_folder_is_refused_not_locked_out(sample, 
     (code, _, err) = call_main(build_dogs_vs_cats, argv, capsys)
     one_line_error(code, err, "--mean", "another output of this run")
     assert not (tmp_path / "hdf5").exists()
+
+
+def test_a_model_declaring_a_device_cache_is_refused_before_allocating(sample, tmp_path, capsys):
+    """A 16 KB .keras whose DeviceRows declared [12000, 256, 256, 3] made
+    predict.py allocate 3 GB before refusing it."""
+    import keras
+
+    from pyimagesearch.io.devicerows import DeviceRows
+
+    small = tmp_path / "small.keras"
+    model = keras.Sequential([keras.Input((1,), dtype="int32"),
+                              DeviceRows(np.zeros((2, 12, 12, 3), np.uint8))])  # fmt: skip
+    model.save(small)
+    lying = tmp_path / "lying.keras"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(lying, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "config.json":
+                data = data.replace(b"[2, 12, 12, 3]", b"[12000, 256, 256, 3]")
+                assert b"12000" in data
+            target.writestr(item, data)
+    mean = tmp_path / "mean.json"
+    mean.write_text('{"R": 1.0, "G": 2.0, "B": 3.0}')
+    argv = predict_args(sample["test"], lying, mean, tmp_path / "s.csv")
+    (code, _, err) = call_main(predict, argv, capsys)
+    one_line_error(code, err, lying, "holds a training split (DeviceRows)")
+    assert not (tmp_path / "s.csv").exists()

@@ -25,7 +25,7 @@ def read_label_names(db: h5py.File) -> list[str] | None:
     `str`, or None when the file has none."""
     if "label_names" not in db:
         return None
-    return [name for name in db["label_names"].asstr()[()]]
+    return [name for name in stored_dataset(db, db.filename, "label_names").asstr()[()]]
 
 
 def stored_label_names(dbPath: str | os.PathLike) -> list[str]:
@@ -39,40 +39,67 @@ def stored_label_names(dbPath: str | os.PathLike) -> list[str]:
     return names
 
 
+def stored_dataset(db, dbPath, key):
+    """The data set `key` of an open file, checked as untrusted before any
+    of it is read: a plain data set of this file (no soft or external link,
+    no external or virtual storage that would read other files), of real
+    numbers or strings, storing the bytes its shape declares (a small file
+    declaring billions of rows would make a read allocate them)."""
+    try:
+        link = db.get(key, getlink=True)
+        if link is None:
+            raise ValueError(f"{dbPath} has no '{key}' data set (it has {sorted(db.keys())})")
+        if not isinstance(link, h5py.HardLink):
+            kind = type(link).__name__
+            raise ValueError(f"{dbPath}: '{key}' is a {kind}, not data stored in the file")
+        dataset = db[key]
+    except (RuntimeError, KeyError, OSError) as error:  # link loops, damaged headers
+        raise ValueError(f"{dbPath}: '{key}' cannot be opened ({error})") from None
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(f"{dbPath}: '{key}' is a {type(dataset).__name__}, not a data set")
+    if dataset.external or dataset.is_virtual:
+        raise ValueError(f"{dbPath}: '{key}' keeps its data outside the file: refused")
+    if dataset.dtype.kind not in "uifSOT":
+        raise ValueError(f"{dbPath}: '{key}' holds {dataset.dtype}, not real numbers")
+    declared = dataset.size * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()
+    if declared > 2 * stored + 2**20:
+        raise ValueError(
+            f"{dbPath}: '{key}' declares {dataset.shape} ({declared} bytes) but stores "
+            f"{stored} bytes: damaged, or not written by this project"
+        )
+    return dataset
+
+
 def read_rows_and_labels(db, dbPath, dataKey, rank):
     """(the `dataKey` data set, its labels as a 1-D integer array), checked
-    when the file is opened: a damaged or foreign file is reported here, in
-    one line naming it, not as a failure deep inside training.
+    when the file is opened (`stored_dataset`): a damaged or foreign file is
+    reported here, in one line naming it, not as a failure deep inside
+    training.
 
     Args:
         db: the open file.
         rank: the dimensions each row must have (3 for images, 1 for
             feature vectors), or None for any.
     """
-    for key in (dataKey, "labels"):
-        if key not in db:
-            raise ValueError(f"{dbPath} has no '{key}' data set (it has {sorted(db.keys())})")
-        if not isinstance(db[key], h5py.Dataset):
-            raise ValueError(f"{dbPath}: '{key}' is a {type(db[key]).__name__}, not a data set")
-    rows = db[dataKey]
+    (rows, labels) = (stored_dataset(db, dbPath, key) for key in (dataKey, "labels"))
     wrongRank = rows.ndim < 2 if rank is None else rows.ndim != rank + 1
-    if wrongRank or not np.issubdtype(rows.dtype, np.number):
+    if wrongRank or rows.dtype.kind not in "uif":
         raise ValueError(
             f"{dbPath}: '{dataKey}' holds {rows.dtype} rows of shape {rows.shape[1:]}; "
-            f"expected numbers in rows of {rank or 'one or more'} dimension(s)"
+            f"expected real numbers in rows of {rank or 'one or more'} dimension(s)"
         )
-    labels = db["labels"]
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
             f"{dbPath}: 'labels' holds {labels.dtype} of shape {labels.shape}; expected one "
             "integer class index per row (not one-hot, float or text labels)"
         )
-    try:
-        labels = labels[:]
-    except OSError as error:
-        raise ValueError(f"{dbPath}: 'labels' cannot be read ({error})") from None
     if labels.shape != (rows.shape[0],):
         raise ValueError(
             f"{dbPath} holds {rows.shape[0]} rows of '{dataKey}' but {len(labels)} labels"
         )
+    try:
+        labels = labels[:]
+    except OSError as error:
+        raise ValueError(f"{dbPath}: 'labels' cannot be read ({error})") from None
     return rows, labels

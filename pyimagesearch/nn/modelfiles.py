@@ -26,22 +26,54 @@ def register_layers():
         importlib.import_module(f"pyimagesearch.{module}")
 
 
-def load_model(path: str | os.PathLike) -> keras.Model:
+def load_model(path: str | os.PathLike, training: bool = False) -> keras.Model:
     """Load a `.keras` model in Keras's safe mode: a model file from someone
     else cannot run arbitrary code (no Lambda layers with pickled code).
     The layers of this package are registered when their modules are
-    imported, which `register_layers` does."""
+    imported, which `register_layers` does.
+
+    Unless `training` (a checkpoint to resume), a model holding a
+    `DeviceRows` layer is refused before any of its variables is made: a
+    network for inference never holds one, and its declared shape (the
+    whole split) would be allocated."""
     register_layers()
 
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path} does not exist: train a model first or pass its path")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a Keras 3 .keras model file")
+    if not training and "DeviceRows" in layer_classes(path):
+        raise ValueError(
+            f"{path} holds a training split (DeviceRows): pass the trained network "
+            "(train_alexnet.py's --model), not a checkpoint of a --cache device run"
+        )
     try:
         return keras.models.load_model(path, safe_mode=True)
     except (ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
         message = " ".join(str(error).split())[:300]
         raise ValueError(f"{path} could not be loaded as a Keras model ({message})") from None
+
+
+def layer_classes(path: str | os.PathLike) -> set[str]:
+    """The class names of every layer in a .keras file's configuration,
+    read without building anything ("pyimagesearch>DeviceRows" counts as
+    "DeviceRows")."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (KeyError, ValueError, RecursionError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} has no readable model configuration ({error})") from None
+    found = set()
+    pending = [config]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("class_name"), str):
+                found.add(item["class_name"].split(">")[-1])
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
 
 
 def check_image_classifier(model, path, labelNames=None):

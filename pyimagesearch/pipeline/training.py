@@ -270,7 +270,7 @@ class RunOutputs:
         from pyimagesearch.nn.modelfiles import load_model
         from pyimagesearch.nn.trainingmodel import TrainingModel
 
-        model = load_model(checkpoint)
+        model = load_model(checkpoint, training=True)
         if not isinstance(model, TrainingModel):
             raise ArgumentError(
                 "resume", f"{checkpoint} was not written by this release's training: start anew"
