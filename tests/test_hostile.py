@@ -907,3 +907,23 @@ def test_a_model_declaring_a_device_cache_is_refused_before_allocating(sample, t
     (code, _, err) = call_main(predict, argv, capsys)
     one_line_error(code, err, lying, "holds a training split (DeviceRows)")
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_strip_of_a_photo_is_skipped_before_its_resize_and_size_is_bounded(sample, tmp_path,
+                                                                             capsys):  # fmt: skip
+    """A 3 KB PNG of 1 x 1,000,000 pixels (1% of --max-pixels) made the
+    aspect-aware resize ask for 15.5 GB; --size 100000 was a traceback."""
+    import shutil
+
+    photos = tmp_path / "photos"
+    shutil.copytree(sample["train"], photos)
+    strip = cv2.imencode(".png", np.zeros((1, 1_000_000, 3), np.uint8))[1].tobytes()
+    (photos / "cat.999.png").write_bytes(strip)
+    assert len(strip) < 10_000
+    (code, out, err) = call_main(build_dogs_vs_cats, build_args(photos, tmp_path), capsys)
+    assert code == 0, err
+    assert "cat.999.png: too large (1000000 x 1 pixels: resizing it needs" in out
+    argv = build_args(photos, tmp_path / "big", "--size", 100000)
+    (code, _, err) = call_main(build_dogs_vs_cats, argv, capsys)
+    one_line_error(code, err, "--size", "100000 is not from 1 to 2048")
+    assert not (tmp_path / "big").exists()

@@ -245,6 +245,13 @@ def _load(image_file, preprocessor, maxPixels):
     image = decode_image(data, maxPixels)
     if isinstance(image, str):
         return None, image
+    measure = getattr(preprocessor, "intermediate_pixels", None)
+    if measure is not None and measure(*image.shape[:2]) > maxPixels:
+        (height, width) = image.shape[:2]
+        return None, (
+            f"too large ({width} x {height} pixels: resizing it needs "
+            f"{measure(height, width)} pixels, more than the limit of {maxPixels})"
+        )
     if preprocessor is not None:
         image = preprocessor.preprocess(image)
     return image, None

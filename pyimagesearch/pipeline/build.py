@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
@@ -27,6 +28,9 @@ from pyimagesearch.utils.locks import output_lock
 # The held-out splits, in the order their quotas are filled; the remaining
 # photos are the training split. One name here is one more split.
 SPLITS = ("test", "val")
+
+
+LARGEST_SIZE = 2048
 
 
 def stratified_quotas(class_counts: list[int], size: int) -> list[int]:
@@ -83,6 +87,9 @@ def build_dataset(
 
     Returns the report as a dict.
     """
+    if not 1 <= size <= LARGEST_SIZE:
+        # each split buffers 64 rows of size x size x 3 bytes
+        raise ArgumentError("size", f"{size} is not from 1 to {LARGEST_SIZE} pixels")
     splitSizes = dict(splitSizes or {name: 2500 for name in SPLITS})
     paths = split_paths(outputDir, splitSizes)
     reportPath = os.path.join(outputDir, "build_report.json")

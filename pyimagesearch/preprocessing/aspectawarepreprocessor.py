@@ -19,6 +19,14 @@ class AspectAwarePreprocessor(ResizingPreprocessor):
     `preprocess_batch`: (N, H, W, C) -> (N, height, width, C).
     """
 
+    def intermediate_pixels(self, height: int, width: int) -> int:
+        """The pixels of the image resized on its shorter side, before the
+        crop: what resizing a `height` x `width` image allocates (a 1 x
+        1,000,000 strip resized to 256 would be 256 x 256,000,000)."""
+        if width < height:
+            return self.width * (height * self.width // width)
+        return self.height * (width * self.height // height)
+
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         original = image
         (h, w) = image.shape[:2]
