@@ -341,3 +341,18 @@ def test_predict_with_worker_processes_sees_every_row(tmp_path):
     gen[0]  # the parent opens the file first: each worker must open its own handle
     got = model.predict(gen, verbose=0)
     assert np.array_equal(got, images.astype("float32"))
+
+
+def test_a_file_replaced_under_a_reading_generator_stops_it(tmp_path):
+    """With --cache none the labels were read when the generator opened and
+    the images later, by path: a `build --force` in between served 18 of 38
+    rows with the wrong label, silently."""
+    path = tmp_path / "x.hdf5"
+    write(path, 6)
+    gen = HDF5DatasetGenerator(str(path), 3)
+    write(tmp_path / "new.hdf5", 6)
+    os.replace(tmp_path / "new.hdf5", path)  # as build --force puts a new split in place
+    with pytest.raises(ValueError, match="was replaced while this run was reading it"):
+        gen[0]
+    fresh = HDF5DatasetGenerator(str(path), 3)
+    assert len(fresh[0][0]) == 3

@@ -16,6 +16,13 @@ from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
 from pyimagesearch.utils.checks import check_positive_int
 
 
+def file_identity(db: h5py.File) -> tuple[int, int, int]:
+    """(device, inode, modification time) of an open HDF5 file: another
+    file at the same path, or the same file rewritten, differs."""
+    status = os.fstat(db.id.get_vfd_handle())
+    return status.st_dev, status.st_ino, status.st_mtime_ns
+
+
 def takes_rng(preprocessor):
     """Whether `preprocessor.preprocess_batch` draws random numbers from an
     `rng` argument (PatchPreprocessor, ImageAugmenter.augment)."""
@@ -113,6 +120,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self.weighted = shardCount > 1 or padTo > 1
 
         with open_hdf5(dbPath) as db:
+            self.identity = file_identity(db)
             (rows, self.labels) = read_rows_and_labels(db, dbPath, dataKey, rank=None)
             self.numImages = int(rows.shape[0])
             self.shape = tuple(rows.shape[1:])
@@ -156,7 +164,15 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         """The open HDF5 file of this process."""
         with self._lock:
             if self._db is None or self._pid != os.getpid():
-                self._db = h5py.File(self.dbPath, "r")
+                db = h5py.File(self.dbPath, "r")
+                if file_identity(db) != self.identity:
+                    # its labels were read from the file that was there before
+                    db.close()
+                    raise ValueError(
+                        f"{self.dbPath} was replaced while this run was reading it: "
+                        "run again on the new file"
+                    )
+                self._db = db
                 self._pid = os.getpid()
             return self._db
 
