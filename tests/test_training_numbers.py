@@ -86,6 +86,28 @@ def test_device_cache_validation_is_kerass_evaluate_on_a_saturated_network(odd, 
     assert history.history["val_accuracy"][0] == pytest.approx(figures["accuracy"], abs=1e-7)
 
 
+def test_device_cache_validation_is_kerass_evaluate_on_jax_too(odd, tmp_path):
+    """JAX computes the cross-entropy from clipped probabilities in fit and
+    in evaluate alike: the device cache's figures equal evaluate's there too."""
+    pytest.importorskip("jax")
+    script = HELPERS + textwrap.dedent(f"""
+        history = train({odd!r}, r"{tmp_path}", 1, cache="device", buildNetwork=linear(5.0))
+        figures = score(r"{tmp_path}/net.keras", {odd["val"]!r}, {odd["mean"]!r})
+        print(json.dumps({{"logs": history.history, "figures": figures}}))
+    """)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT),
+        capture_output=True, text=True, timeout=600, cwd=SCRIPTS,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+    (logs, figures) = (output["logs"], output["figures"])
+    assert figures["loss"] > 10  # saturated (JAX clips at -log(1e-7) = 16.1)
+    assert logs["val_loss"][0] == pytest.approx(figures["loss"], rel=1e-5)
+    assert logs["val_accuracy"][0] == pytest.approx(figures["accuracy"], abs=1e-7)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_devices_report_what_the_saved_model_scores_on_the_real_rows(odd, tmp_path, backend):
     """37 training and 13 validation rows, 2 devices x 4 images: the last
