@@ -264,11 +264,17 @@ def test_two_processes_train_one_epoch_together(built, tmp_path):
         from pyimagesearch.nn.parallel.replicas import join_processes
         from pyimagesearch.pipeline.training import train_alexnet
 
+        def network(size, classes):  # small: the processes, not AlexNet, are tested here
+            import keras
+            layers = [keras.layers.Dense(8, activation="relu") for _ in range(5)]
+            return keras.Sequential([keras.Input((size, size, 3)), keras.layers.Flatten(),
+                                     *layers, keras.layers.Dense(classes, activation="softmax")])
+
         process = int(sys.argv[1])
         join_processes("{address}", 2, process)
         history = train_alexnet(r"{built['train']}", r"{built['val']}", r"{built['mean']}",
             r"{out}", r"{out}/alexnet.keras", epochs=1, batchSize=8, inputSize={INPUT_SIZE},
-            workers=1, cache="memory", verbose=0)
+            workers=1, cache="memory", buildNetwork=network, verbose=0)
         np.savez(r"{tmp_path}/weights" + str(process), *history.model.get_weights())
     """)  # fmt: skip
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT)
