@@ -179,7 +179,9 @@ def print_skipped(skipped, action="skipped", listedIn=None, shown=20):
     where = f", listed in {listedIn}" if listedIn else ""
     print(f"[WARNING] {action} {len(skipped)} file(s){where}:")
     for item in skipped[:shown]:
-        print(f"    {item['file']}: {item['reason']}")
+        # a name that is not valid UTF-8 is shown with its bytes escaped
+        name = os.fsencode(item["file"]).decode("utf-8", "backslashreplace")
+        print(f"    {name}: {item['reason']}")
     if len(skipped) > shown:
         print(f"    ... and {len(skipped) - shown} more")
 

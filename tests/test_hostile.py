@@ -9,6 +9,7 @@ import signal
 import stat
 import struct
 import subprocess
+import sys
 import warnings
 import zipfile
 
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from test_faults import one_line_error, run_killed_at
 
-from conftest import build_args, call_main, run_script
+from conftest import SCRIPTS, build_args, call_main, run_script
 from dogs_vs_cats import build_dogs_vs_cats, crop_accuracy, extract_features, predict, train_model
 
 
@@ -927,3 +928,35 @@ def test_a_strip_of_a_photo_is_skipped_before_its_resize_and_size_is_bounded(sam
     (code, _, err) = call_main(build_dogs_vs_cats, argv, capsys)
     one_line_error(code, err, "--size", "100000 is not from 1 to 2048")
     assert not (tmp_path / "big").exists()
+
+
+def test_a_photo_name_that_is_not_utf8_is_listed_not_fatal(sample, tmp_path):
+    """A photo named with byte 0xFF, stdout in UTF-8: every output was
+    written, then the listing of skipped files died of a codec error
+    (exit 2)."""
+    import shutil
+
+    photos = tmp_path / "photos"
+    shutil.copytree(sample["train"], photos)
+    (photos / os.fsdecode(b"cat.\xff.jpg")).write_bytes(b"")
+    args = [str(a) for a in build_args(photos, tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "build_dogs_vs_cats.py", *args], cwd=SCRIPTS, capture_output=True,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"), text=True, encoding="utf-8",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "cat.\\xff.jpg: " in result.stdout
+    assert (tmp_path / "hdf5" / "train.hdf5").exists()
+
+
+def test_a_read_only_output_folder_names_the_output_not_its_lock(sample, tmp_path, capsys):
+    """It said "[Errno 30] .../.hdf5.lock"."""
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        try:
+            argv = build_args(sample["train"], disk / "out")
+            (code, _, err) = call_main(build_dogs_vs_cats, argv, capsys)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+    line = one_line_error(code, err, "cannot be written (Read-only file system)")
+    assert ".lock" not in line

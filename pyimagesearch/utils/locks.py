@@ -36,7 +36,7 @@ def output_lock(*paths: str | os.PathLike | None) -> Iterator[None]:
         for path in paths:
             if path is None:
                 continue
-            handle = open_lock_file(lock_path(path))
+            handle = open_lock_file(lock_path(path), path)
             handles.append(handle)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -48,17 +48,19 @@ def output_lock(*paths: str | os.PathLike | None) -> Iterator[None]:
             os.close(handle)  # closing releases the lock
 
 
-def open_lock_file(lock: str) -> int:
-    """A descriptor of the lock file `lock`, created if missing, without
-    following a link planted there or waiting on a FIFO: OSError naming
-    `lock` unless it is a regular file."""
-    os.makedirs(os.path.dirname(lock), exist_ok=True)
+def open_lock_file(lock: str, output: str | os.PathLike) -> int:
+    """A descriptor of the lock file `lock` of `output`, created if missing,
+    without following a link planted there or waiting on a FIFO. OSError
+    naming `lock` when something other than a regular file is there, or
+    naming `output` when its folder cannot be written."""
     flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
         handle = os.open(lock, flags, 0o600)
     except OSError as error:
-        reason = "a symbolic link" if error.errno == errno.ELOOP else error.strerror
-        raise OSError(f"{lock} cannot be used as a lock file ({reason}): remove it") from None
+        if error.errno == errno.ELOOP:
+            raise OSError(f"{lock} is a link and cannot be a lock file: remove it") from None
+        raise OSError(f"{output} cannot be written ({error.strerror})") from None
     if not stat.S_ISREG(os.fstat(handle).st_mode):
         os.close(handle)
         raise OSError(f"{lock} is not a regular file and cannot be a lock file: remove it")
