@@ -3,6 +3,7 @@ stderr and exit status 2 for a user's mistake instead of a traceback, quiet
 TensorFlow start-up, and progress bars that suit a terminal or a log file."""
 
 import argparse
+import logging
 import math
 import os
 import signal
@@ -13,6 +14,7 @@ from pyimagesearch.errors import (
     ArgumentError,
     MissingBackendError,
     OutputExistsError,
+    Terminated,
     is_missing_backend,
 )
 
@@ -120,11 +122,6 @@ def explain(error, parser):
     return message
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that it unwinds as after
-    Ctrl-C: partial files removed, locks released."""
-
-
 def terminate(signum, frame):
     raise Terminated()
 
@@ -132,7 +129,10 @@ def terminate(signum, frame):
 def import_backend_quietly():
     """Import Keras and its backend with stderr sent to /dev/null: TensorFlow
     writes C++ start-up lines there while it loads, whatever
-    TF_CPP_MIN_LOG_LEVEL says."""
+    TF_CPP_MIN_LOG_LEVEL says. TensorFlow's Python warnings (a function
+    traced again for another model of the same run) are left out too."""
+    if "keras" in sys.modules:
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -142,6 +142,7 @@ def import_backend_quietly():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def run(main, parser, argv=None, backend=False):
@@ -151,8 +152,13 @@ def run(main, parser, argv=None, backend=False):
     `backend`: `main` computes with Keras, whose start-up lines are hidden
     unless --debug."""
     args = parser.parse_args(argv)
+    # A program's last words are ours; a caller passing argv keeps its stderr.
+    quiet = argv is None and not args.debug
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, terminate)
+        # Even when started with SIGINT ignored (a background job of a
+        # script): a signal sent to this process by name is meant to stop it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not args.debug:
         # Before TensorFlow is imported (the scripts import it lazily).
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -162,14 +168,25 @@ def run(main, parser, argv=None, backend=False):
         main(args)
     except KeyboardInterrupt as interrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
-        sys.exit(143 if isinstance(interrupt, Terminated) else 130)
+        exit_quietly(143 if isinstance(interrupt, Terminated) else 130, quiet)
     except (*USER_ERRORS, ImportError) as error:
         if isinstance(error, ImportError) and is_missing_backend(error):
             error = MissingBackendError(error)
         elif isinstance(error, ImportError) or args.debug:
             raise
         print(f"{parser.prog}: error: {explain(error, parser)}", file=sys.stderr)
-        sys.exit(2)
+        exit_quietly(2, quiet)
+
+
+def exit_quietly(status, quiet):
+    """Exit with `status` after the line already printed; `quiet`: what the
+    native libraries log while shutting down (JAX's coordination service,
+    for one) goes to /dev/null."""
+    if quiet:
+        sys.stderr.flush()
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+    sys.exit(status)
 
 
 def print_skipped(skipped, action="skipped", listedIn=None, shown=20):

@@ -18,6 +18,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch.nn.parallel.processes import DEFAULT_TIMEOUT  # noqa: E402
 from pyimagesearch.pipeline.cache import CACHE_MODES  # noqa: E402
 
 # set, they make a process join a multi-process run without the flags
@@ -89,6 +90,13 @@ def make_parser():
         help="train across processes (JAX backend): process 0's address",
     )
     parser.add_argument(
+        "--coordinator-timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait for every process to reach the coordinator",
+    )
+    parser.add_argument(
         "--num-processes", type=positive_int, help="the processes training together"
     )
     parser.add_argument(
@@ -103,12 +111,12 @@ def make_parser():
 
 
 def train(args):
-    from pyimagesearch.nn.parallel.replicas import join_processes
+    from pyimagesearch.nn.parallel.processes import join_processes
     from pyimagesearch.pipeline.training import train_alexnet
 
     flags = (args.coordinator, args.num_processes, args.process_id)
     if any(flag is not None for flag in flags) or any(map(os.environ.get, PROCESS_VARIABLES)):
-        join_processes(*flags)
+        join_processes(*flags, coordinatorTimeout=args.coordinator_timeout)
     train_alexnet(
         args.train,
         args.val,

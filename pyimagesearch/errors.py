@@ -61,3 +61,8 @@ class OutputLockedError(OSError):
             f"{path} is being written by another run: wait for it to finish, or write elsewhere"
         )
         self.path = path
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds as after
+    Ctrl-C: partial files removed, locks released."""

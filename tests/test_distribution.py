@@ -7,6 +7,7 @@ every multi-device run is a process of its own."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +17,16 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import BACKENDS, INPUT_SIZE, ROOT, SCRIPTS, build_args, call_main, run_on_two_devices
+from conftest import (
+    BACKENDS,
+    INPUT_SIZE,
+    ROOT,
+    SCRIPTS,
+    build_args,
+    call_main,
+    run_on_two_devices,
+    train_args,
+)
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io import HDF5DatasetGenerator, HDF5DatasetWriter
 from pyimagesearch.nn.parallel.replicas import (
@@ -126,8 +136,6 @@ def test_several_processes_on_tensorflow_are_refused_with_the_reason(built, tmp_
 ])  # fmt: skip
 def test_jax_processes_missing_or_wrong_flags_are_one_line(built, tmp_path, flags, message):
     pytest.importorskip("jax")
-    from conftest import train_args
-
     argv = [str(a) for a in train_args(built, tmp_path)] + flags
     result = subprocess.run(
         [sys.executable, "train_alexnet.py", *argv], cwd=SCRIPTS, capture_output=True,
@@ -261,7 +269,7 @@ def test_two_processes_train_one_epoch_together(built, tmp_path):
     address = f"127.0.0.1:{free_port()}"
     script = textwrap.dedent(f"""
         import sys, numpy as np
-        from pyimagesearch.nn.parallel.replicas import join_processes
+        from pyimagesearch.nn.parallel.processes import join_processes
         from pyimagesearch.pipeline.training import train_alexnet
 
         def network(size, classes):  # small: the processes, not AlexNet, are tested here
@@ -298,3 +306,95 @@ def test_two_processes_train_one_epoch_together(built, tmp_path):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "alexnet.json", "alexnet.keras", "alexnet.png", "checkpoint-epoch-001.keras"]  # fmt: skip
     assert len(json.loads((out / "alexnet.json").read_text())["loss"]) == 1
+
+
+JAX_ENV = dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT)
+# train_alexnet.py as a user runs it, with a small network in place of AlexNet
+TRAIN_SMALL = """
+import functools, sys
+import keras
+from dogs_vs_cats import train_alexnet
+from pyimagesearch.pipeline import training
+
+def network(size, classes):
+    return keras.Sequential([keras.Input((size, size, 3)), keras.layers.Flatten(),
+                             keras.layers.Dense(8, activation="relu"),
+                             keras.layers.Dense(classes, activation="softmax")])
+
+training.train_alexnet = functools.partial(training.train_alexnet, buildNetwork=network)
+train_alexnet.main(sys.argv[1:])
+"""
+
+
+def start_processes(built, out, address, count=2, epochs=1000):
+    """`count` JAX processes of one run of train_alexnet.py (small network)."""
+    env = dict(JAX_ENV, PYTHONUNBUFFERED="1")
+    argv = [*train_args(built, out, epochs=epochs), "--batch-size", 8, "--cache", "memory",
+            "--coordinator", address, "--num-processes", count]  # fmt: skip
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", TRAIN_SMALL, *map(str, argv), "--process-id", str(i)],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=SCRIPTS,
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number,target,status", [
+    (signal.SIGTERM, 0, 143), (signal.SIGINT, 1, 130)])  # fmt: skip
+def test_a_signal_to_one_process_stops_every_process_of_the_run(
+    built, tmp_path, number, target, status
+):
+    """SIGTERM to process 0 or SIGINT to process 1, once training runs: every
+    process stops at the same step with 143 (130), says so in one line, and
+    no final model or partial file is left (a finished epoch's checkpoint
+    may be)."""
+    pytest.importorskip("jax")
+    out = tmp_path / "out"
+    processes = start_processes(built, out, f"127.0.0.1:{free_port()}")
+    lines = []
+    for line in processes[target].stdout:  # training has begun once epoch 2 starts
+        lines.append(line)
+        if line.startswith("Epoch 2/"):
+            break
+    processes[target].send_signal(number)
+    outputs = ["".join(lines) + processes[target].communicate(timeout=120)[0]]
+    outputs.insert(1 - target, processes[1 - target].communicate(timeout=120)[0])
+    assert [p.returncode for p in processes] == [status, status], outputs
+    for output in outputs:
+        assert output.rstrip().endswith(": interrupted")
+        assert "Traceback" not in output
+    left = sorted(p.name for p in out.iterdir())
+    assert "alexnet.keras" not in left and not any("partial" in name for name in left), left
+
+
+def test_a_coordinator_that_never_answers_or_a_busy_port_is_one_line(built, tmp_path):
+    """Process 1 waiting on a port nobody serves gives up after
+    --coordinator-timeout, and process 0 refuses a port already in use:
+    one line each, exit 2, nothing written (JAX alone waits 300 s and aborts
+    with a C++ stack, or crashes on the busy port)."""
+    pytest.importorskip("jax")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases = [
+            (f"127.0.0.1:{free_port()}", 1, ["--coordinator-timeout", "2"],
+             "--coordinator-timeout: the 2 processes did not all reach"),
+            (f"127.0.0.1:{port}", 0, [], f"--coordinator: port {port} of 127.0.0.1:{port} is in"),
+        ]  # fmt: skip
+        for address, process, extra, message in cases:
+            flags = ["--coordinator", address, "--num-processes", 2, "--process-id", process]
+            argv = [*train_args(built, tmp_path / "out"), *flags, *extra]
+            result = subprocess.run(
+                [sys.executable, "train_alexnet.py", *map(str, argv)], cwd=SCRIPTS,
+                capture_output=True, text=True, timeout=120, env=JAX_ENV,
+            )  # fmt: skip
+            assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+            assert result.stderr.startswith("train_alexnet.py: error: " + message)
+    assert not (tmp_path / "out").exists()

@@ -15,7 +15,7 @@ from test_faults import one_line_error
 from conftest import INPUT_SIZE, SCRIPTS, call_main, train_args
 from dogs_vs_cats import crop_accuracy, predict, train_alexnet
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.nn.parallel.replicas import check_address
+from pyimagesearch.nn.parallel.processes import check_address
 
 
 def strict_json(path):

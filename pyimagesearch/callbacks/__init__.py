@@ -10,12 +10,14 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; imported lazily at run tim
     from pyimagesearch.callbacks.epochcheckpoint import latest_checkpoint as latest_checkpoint
     from pyimagesearch.callbacks.epochseeds import EpochSeeds as EpochSeeds
     from pyimagesearch.callbacks.hostvalidation import HostValidation as HostValidation
+    from pyimagesearch.callbacks.stoptogether import StopTogether as StopTogether
     from pyimagesearch.callbacks.trainingmonitor import TrainingMonitor as TrainingMonitor
 
 _MODULES = {
     "EpochCheckpoint": "epochcheckpoint",
     "EpochSeeds": "epochseeds",
     "HostValidation": "hostvalidation",
+    "StopTogether": "stoptogether",
     "TrainingMonitor": "trainingmonitor",
     "latest_checkpoint": "epochcheckpoint",
 }

@@ -106,7 +106,7 @@ def train_alexnet(
     """
     import keras
 
-    from pyimagesearch.callbacks import EpochSeeds
+    from pyimagesearch.callbacks import EpochSeeds, StopTogether
     from pyimagesearch.nn.modelfiles import check_keras_path
     from pyimagesearch.nn.parallel.devices import describe
     from pyimagesearch.nn.parallel.replicas import choose_replicas, scaled_learning_rate
@@ -172,6 +172,7 @@ def train_alexnet(
                 *fitArguments.pop("callbacks"),
                 keras.callbacks.TerminateOnNaN(),
                 EpochSeeds(seed),
+                *([StopTogether()] if replicas.processCount > 1 else []),
                 *outputs.callbacks(done),
             ]
             history = model.fit(

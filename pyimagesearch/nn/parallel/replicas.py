@@ -5,7 +5,7 @@ Keras backend ships (`tf.distribute.MirroredStrategy` on TensorFlow,
 
 One machine: every visible GPU, or every CPU device when there is no GPU
 (logical CPU devices stand in for GPUs in tests). Several machines: JAX
-only, each process joining with `join_processes` before Keras computes
+only, each process joining with `processes.join_processes` before Keras computes
 anything; TensorFlow's `MultiWorkerMirroredStrategy` does not work with
 Keras 3 (keras-team/keras#20585).
 
@@ -65,57 +65,6 @@ def scaled_learning_rate(rate: float, devices: int) -> float:
     """Adam's learning rate for `devices` times the one-device batch:
     `rate` (the one-device rate) times sqrt(devices)."""
     return rate * math.sqrt(devices)
-
-
-def join_processes(
-    coordinator: str | None = None,
-    numProcesses: int | None = None,
-    processId: int | None = None,
-) -> None:
-    """Join a run of several processes (JAX backend): `coordinator` is
-    process 0's HOST:PORT. Arguments left None are read from the
-    environment (KERAS_DISTRIBUTION_JOB_ADDRESSES, ..._NUM_PROCESSES,
-    ..._PROCESS_ID, or a cluster JAX detects). Call before any Keras
-    computation."""
-    import keras
-
-    if keras.backend.backend() != "jax":
-        raise ArgumentError(
-            "coordinator",
-            f"training across processes needs the JAX backend (KERAS_BACKEND=jax), not "
-            f"{keras.backend.backend()}: TensorFlow's multi-worker strategy does not work "
-            "with Keras 3 (keras-team/keras#20585)",
-        )
-    if coordinator is not None:
-        check_address(coordinator)
-    if numProcesses is not None and processId is not None and not 0 <= processId < numProcesses:
-        raise ArgumentError(
-            "processId", f"{processId} is not in [0, {numProcesses}) for {numProcesses} processes"
-        )
-    try:
-        keras.distribution.initialize(coordinator, numProcesses, processId)
-    except ValueError as error:  # JAX found no coordinator, count or id
-        raise ArgumentError(
-            "coordinator",
-            f"give process 0's HOST:PORT, the process count and this process's id "
-            f"(or the KERAS_DISTRIBUTION_* variables): {error}",
-        ) from None
-
-
-def check_address(coordinator: str) -> None:
-    """Raise `ArgumentError` unless `coordinator` reads as HOST:PORT (an IPv6
-    host in brackets) with a port from 1 to 65535: JAX would otherwise wait
-    minutes on it, or crash."""
-    (host, colon, port) = coordinator.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not (colon and host and "[" not in host and "]" not in host and port.isdigit()
-            and 1 <= int(port) <= 65535):  # fmt: skip
-        raise ArgumentError(
-            "coordinator",
-            f"{coordinator!r} is not HOST:PORT with a port from 1 to 65535 "
-            "(like 10.0.0.1:1234, or [::1]:1234 for IPv6)",
-        )
 
 
 def choose_replicas(distribute: str = "auto") -> Replicas:
