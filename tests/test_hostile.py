@@ -96,6 +96,44 @@ def test_a_full_disk_during_the_build_is_one_line_and_leaves_the_old_build(
         assert code == 0, err
 
 
+# A build whose disk another process fills after each look at the free space:
+# every write HDF5 makes can fail, at any point of the file.
+RACED_BUILD = """
+import os, sys
+from dogs_vs_cats import build_dogs_vs_cats
+os.statvfs = lambda path: os.statvfs_result((4096, 4096, 1 << 30, 1 << 30, 1 << 30,
+                                             1 << 20, 1 << 20, 1 << 20, 0, 255))
+build_dogs_vs_cats.main(sys.argv[1:])
+"""
+
+
+def test_a_disk_filled_by_another_process_during_the_build_never_crashes(sample, tmp_path):
+    """The disk fills while HDF5 writes (the free space looked ample when
+    checked): creating the file, in the middle of the splits, or at their
+    close. Each time: exit 2, one line, the old build intact and nothing
+    partial left -- HDF5 once crashed the process at exit (139) when one of
+    its writes failed, leaving its partial files behind."""
+    with small_disk(tmp_path / "disk", "4m") as disk:
+        code = run_raced_build(sample, disk, "--size", 40)
+        assert code.returncode == 0, code.stderr
+        before = snapshot(disk)
+        for leave in (0, 20_000, 120_000, 400_000, 600_000):
+            fill(disk, leave)
+            result = run_raced_build(sample, disk, "--force")
+            assert result.returncode == 2, (leave, result.returncode, result.stderr[-2000:])
+            one_line_error(2, result.stderr, "cannot be written", "No space left on device")
+            assert {k: v for k, v in snapshot(disk).items() if k != "ballast"} == before
+            assert not leftovers(disk) and not [p for p in os.listdir(disk) if "partial" in p]
+            os.remove(disk / "ballast")
+
+
+def run_raced_build(sample, disk, *extra):
+    argv = [str(a) for a in build_args(sample["train"], disk, *extra)]
+    return subprocess.run([sys.executable, "-c", RACED_BUILD, *argv], cwd=SCRIPTS,
+                          env=dict(os.environ, PYTHONPATH=os.path.dirname(SCRIPTS)),
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
 def predict_args(images, model, mean, output):
     """predict.py's arguments: the photos of `images` resized to 16 x 16 for `model`."""
     return ["--images", images, "--model", model, "--mean", mean, "--size", 16, "--output", output]

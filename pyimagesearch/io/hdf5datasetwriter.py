@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import contextlib
-import errno
+import io
 import os
 import re
 from collections.abc import Iterable
@@ -22,8 +22,6 @@ from pyimagesearch.utils.files import (
 # Rows are chunked together up to about this many bytes, so that reading a
 # batch of consecutive rows touches few chunks while a single row stays cheap.
 CHUNK_BYTES = 1 << 20
-# Room kept free beyond the rows written: HDF5's metadata, and the close.
-SPACE_MARGIN = 4 << 20
 
 
 def hdf5_reason(error):
@@ -33,6 +31,65 @@ def hdf5_reason(error):
     if found:
         return found.group(1)
     return getattr(error, "strerror", None) or " ".join(str(error).split())[:200]
+
+
+class WriteTrap(io.RawIOBase):
+    """The new file HDF5 writes through (h5py's file-object driver), which
+    never lets HDF5 see a failed write.
+
+    HDF5 cannot recover from a write the disk refuses (a disk that another
+    process filled meanwhile): it keeps the failure in its caches, and the
+    process crashes when the file is released. Here the first failure is
+    kept in `error` and it and every later write are dropped; the writer
+    raises `error` once HDF5 returns, then discards the file. The file is
+    created exclusively, following no link.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        self.file = io.FileIO(os.open(path, flags, 0o666), "r+")
+        self.error: OSError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self.file.readinto(buffer)
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        written = 0
+        while self.error is None and written < len(view):
+            try:
+                written += self.file.write(view[written:])
+            except OSError as error:
+                self.error = error
+        return len(view)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def truncate(self, size: int | None = None) -> int:
+        if self.error is None:
+            try:
+                return self.file.truncate(size)
+            except OSError as error:
+                self.error = error
+        return self.tell() if size is None else size
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
 
 
 class HDF5DatasetWriter:
@@ -83,9 +140,11 @@ class HDF5DatasetWriter:
         remove_stale_partials(outputPath)  # left by a killed run
         self.partialPath = new_partial(outputPath)
         try:
-            self.db = h5py.File(self.partialPath, "w")
+            self.sink = WriteTrap(self.partialPath)
+            self.db = h5py.File(self.sink, "w")
+            self._raise_trapped()
         except OSError as error:
-            discard_partial(self.partialPath)
+            self.abort()
             raise OSError(f"{outputPath} cannot be written ({hdf5_reason(error)})") from None
         self.data = None
         self.labels = None
@@ -163,40 +222,37 @@ class HDF5DatasetWriter:
             self.data.resize(end, axis=0)
             self.labels.resize(end, axis=0)
         with self._failing_write():
-            rows = np.concatenate(self.buffer["data"])
-            labels = np.concatenate(self.buffer["labels"])
-            self._check_space(rows.nbytes + labels.nbytes)
-            self.data[self.idx : end] = rows
-            self.labels[self.idx : end] = labels
-            # to disk now: a full disk fails here, where it can be handled,
-            # not later inside HDF5's close, which cannot recover from it
+            self.data[self.idx : end] = np.concatenate(self.buffer["data"])
+            self.labels[self.idx : end] = np.concatenate(self.buffer["labels"])
             self.db.flush()
         self.idx = end
         self.buffer = {"data": [], "labels": []}
         self.buffered = 0
 
-    def _check_space(self, size):
-        """Raise ENOSPC before HDF5 would run out of room: a write that fails
-        inside HDF5 leaves its caches in a state that crashes the process
-        when the file is released, so it must not be tried."""
-        disk = os.statvfs(os.path.dirname(os.path.abspath(self.partialPath)))
-        if disk.f_bavail * disk.f_frsize < size + SPACE_MARGIN:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    def _raise_trapped(self):
+        if self.sink.error is not None:
+            raise self.sink.error
 
     @contextlib.contextmanager
     def _failing_write(self):
-        """Turn HDF5's failure to write into OSError naming the output, after
-        releasing the file so that nothing is left behind (see `abort`)."""
+        """Turn a failure to write (the disk's, caught by the `WriteTrap`, or
+        HDF5's) into OSError naming the output, after discarding the file."""
         try:
             yield
+            self._raise_trapped()
         except (OSError, RuntimeError) as error:
             self.abort()
             raise OSError(f"{self.outputPath} cannot be written ({hdf5_reason(error)})") from None
 
     def storeClassLabels(self, classLabels: Iterable[str]) -> None:
         """Store the class names, index i naming label i, as UTF-8 strings."""
-        names = [str(name) for name in classLabels]
-        self.db.create_dataset("label_names", data=names, dtype=h5py.string_dtype("utf-8"))
+        self.storeStrings("label_names", classLabels)
+
+    def storeStrings(self, key: str, values: Iterable[str]) -> None:
+        """Store `values` as the UTF-8 string data set `key` ("image_names":
+        the photo of each row, in row order)."""
+        names = [str(name) for name in values]
+        self.db.create_dataset(key, data=names, dtype=h5py.string_dtype("utf-8"))
 
     def finish(self) -> None:
         """Write what is buffered, trim the file to the rows added and close
@@ -210,6 +266,7 @@ class HDF5DatasetWriter:
             self.labels.resize(self.idx, axis=0)
             self.db.flush()
             self.db.close()
+            self.sink.close()
 
     def close(self) -> None:
         """`finish`, then move the file to `outputPath`."""
@@ -217,18 +274,15 @@ class HDF5DatasetWriter:
         place(self.partialPath, self.outputPath)
 
     def abort(self) -> None:
-        """Close and delete the partial file; `outputPath` is not touched.
-
-        The file is emptied before HDF5 closes it: on a full disk, the close
-        then has room for what it still writes, instead of failing in a way
-        that crashes the process when it exits."""
-        if os.path.exists(self.partialPath):
-            os.truncate(self.partialPath, 0)
-        if self.db.id.valid:
+        """Close and delete the partial file; `outputPath` is not touched."""
+        db = getattr(self, "db", None)
+        if db is not None and db.id.valid:
             try:
-                self.db.close()
+                db.close()
             except (OSError, RuntimeError):
                 pass  # the file is being deleted: nothing in it matters
+        if hasattr(self, "sink"):
+            self.sink.close()
         discard_partial(self.partialPath)
 
     def __enter__(self):
