@@ -187,28 +187,37 @@ def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backen
     assert result["diff"] < 1e-6
 
 
-def test_two_devices_train_alexnet_with_a_one_row_last_batch_and_resume(sample, tmp_path):
-    """AlexNet (dropout, batch norm, L2) on two TensorFlow devices over 41
-    rows in steps of 8: the last step holds one row, which left one replica
-    nothing and made the loss NaN until the generator padded it. Then the
+def test_two_devices_train_with_a_one_row_last_batch_and_resume(sample, tmp_path):
+    """Batch norm, dropout and L2 (AlexNet's kinds of layer, in a network
+    small enough to trace quickly) on two TensorFlow devices over 41 rows in
+    steps of 8: the last step holds one row, which left one replica nothing
+    and made the loss NaN until the generator padded it. Then the
     two-device run resumes from its checkpoint."""
     from dogs_vs_cats import build_dogs_vs_cats
 
     argv = build_args(sample["train"], tmp_path, "--val-size", 9)
     build_dogs_vs_cats.main([str(a) for a in argv])
     out = tmp_path / "out"
-    args = ["--train", tmp_path / "hdf5/train.hdf5", "--val", tmp_path / "hdf5/val.hdf5",
-            "--mean", tmp_path / "mean.json", "--output-dir", out, "--model", out / "a.keras",
-            "--batch-size", 4, "--input-size", INPUT_SIZE, "--workers", 1]  # fmt: skip
     with h5py.File(tmp_path / "hdf5/train.hdf5", "r") as db:
         assert len(db["labels"]) == 41
-    runs = [[str(a) for a in args + ["--epochs", epochs, *extra]]
-            for epochs, extra in ((1, []), (2, ["--resume"]))]  # fmt: skip
-    stdout = run_on_two_devices(
-        "tensorflow",
-        "from dogs_vs_cats import train_alexnet\n"
-        + "".join(f"train_alexnet.main({argv!r})\n" for argv in runs),
-    )
+    stdout = run_on_two_devices("tensorflow", f"""
+        import keras
+        from pyimagesearch.pipeline.training import train_alexnet
+
+        def network(size, classes):
+            l2 = keras.regularizers.L2(0.0002)
+            return keras.Sequential([
+                keras.Input((size, size, 3)), keras.layers.Conv2D(4, 5, strides=4),
+                keras.layers.BatchNormalization(), keras.layers.Flatten(),
+                keras.layers.Dropout(0.5),
+                keras.layers.Dense(classes, activation="softmax", kernel_regularizer=l2)])
+
+        for epochs, resume in ((1, False), (2, True)):
+            train_alexnet(r"{tmp_path}/hdf5/train.hdf5", r"{tmp_path}/hdf5/val.hdf5",
+                          r"{tmp_path}/mean.json", r"{out}", r"{out}/a.keras", epochs=epochs,
+                          batchSize=4, inputSize={INPUT_SIZE}, workers=1, resume=resume,
+                          buildNetwork=network)
+    """)  # fmt: skip
     assert stdout.count("2 device(s) x 4 images = 8 per step; learning rate 0.00141421") == 2
     assert "resuming from" in stdout and "after epoch 1" in stdout
     history = json.loads((out / "alexnet.json").read_text())
@@ -345,32 +354,32 @@ def start_processes(built, out, address, count=2, epochs=1000):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number,target,status", [
-    (signal.SIGTERM, 0, 143), (signal.SIGINT, 1, 130)])  # fmt: skip
-def test_a_signal_to_one_process_stops_every_process_of_the_run(
-    built, tmp_path, number, target, status
-):
-    """SIGTERM to process 0 or SIGINT to process 1, once training runs: every
-    process stops at the same step with 143 (130), says so in one line, and
+def test_a_signal_to_one_process_stops_every_process_of_the_run(built, tmp_path):
+    """Two runs of two processes at once, once training runs: SIGTERM to
+    process 0 of one, SIGINT to process 1 of the other. Every process stops
+    at the same step as its partner with 143 (130), says so in one line, and
     no final model or partial file is left (a finished epoch's checkpoint
-    may be)."""
+    may be). Both used to ignore the signal and train to the end."""
     pytest.importorskip("jax")
-    out = tmp_path / "out"
-    processes = start_processes(built, out, f"127.0.0.1:{free_port()}")
-    lines = []
-    for line in processes[target].stdout:  # training has begun once epoch 2 starts
-        lines.append(line)
-        if line.startswith("Epoch 2/"):
-            break
-    processes[target].send_signal(number)
-    outputs = ["".join(lines) + processes[target].communicate(timeout=120)[0]]
-    outputs.insert(1 - target, processes[1 - target].communicate(timeout=120)[0])
-    assert [p.returncode for p in processes] == [status, status], outputs
-    for output in outputs:
-        assert output.rstrip().endswith(": interrupted")
-        assert "Traceback" not in output
-    left = sorted(p.name for p in out.iterdir())
-    assert "alexnet.keras" not in left and not any("partial" in name for name in left), left
+    runs = [(signal.SIGTERM, 0, 143, tmp_path / "term"), (signal.SIGINT, 1, 130, tmp_path / "int")]
+    started = [start_processes(built, out, f"127.0.0.1:{free_port()}") for *_, out in runs]
+    seen = []
+    for (number, target, _, _), processes in zip(runs, started):
+        lines = []
+        for line in processes[target].stdout:  # training has begun once epoch 2 starts
+            lines.append(line)
+            if line.startswith("Epoch 2/"):
+                break
+        processes[target].send_signal(number)
+        seen.append("".join(lines))
+    for (_, target, status, out), processes, before in zip(runs, started, seen):
+        outputs = [p.communicate(timeout=120)[0] for p in processes]
+        outputs[target] = before + outputs[target]
+        assert [p.returncode for p in processes] == [status, status], outputs
+        for output in outputs:
+            assert output.rstrip().endswith(": interrupted") and "Traceback" not in output
+        left = sorted(p.name for p in out.iterdir())
+        assert "alexnet.keras" not in left and not any("partial" in name for name in left), left
 
 
 def test_a_coordinator_that_never_answers_or_a_busy_port_is_one_line(built, tmp_path):

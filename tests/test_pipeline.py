@@ -12,13 +12,12 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, SCRIPTS, STORED_SIZE, call_main, run_script, train_args
+from conftest import INPUT_SIZE, SCRIPTS, STORED_SIZE, call_main, run_script
 from dogs_vs_cats import (
     build_dogs_vs_cats,
     crop_accuracy,
     extract_features,
     predict,
-    train_alexnet,
     train_model,
 )
 
@@ -69,22 +68,6 @@ def test_train_writes_model_history_plot_and_checkpoint(trained):
 
 
 @pytest.mark.slow
-def test_resume_continues_the_same_curve(built, trained, tmp_path, capsys):
-    import shutil
-
-    out = tmp_path / "run"
-    shutil.copytree(trained["dir"], out)
-    argv = train_args(built, out, epochs=2)
-    code, _, err = call_main(train_alexnet, argv, capsys)
-    assert code == 2 and "--resume: " in err and "checkpoint-epoch-001.keras exists" in err
-    code, out_text, _ = call_main(train_alexnet, argv + ["--resume"], capsys)
-    assert code == 0 and "resuming from" in out_text
-    history = json.loads((out / "alexnet.json").read_text())
-    first = json.loads((trained["dir"] / "alexnet.json").read_text())
-    assert len(history["loss"]) == 2 and history["loss"][0] == first["loss"][0]
-    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-epoch-002.keras"]
-
-
 def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, capsys):
     report = tmp_path / "crops.json"
     code, out, _ = call_main(

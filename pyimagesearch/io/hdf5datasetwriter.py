@@ -182,7 +182,8 @@ class HDF5DatasetWriter:
             dtype = self.dtype
             if dtype is None:
                 dtype = "float32" if np.issubdtype(rows.dtype, np.floating) else rows.dtype
-            self._create(dtype)
+            with self._failing_write():
+                self._create(dtype)
         if not self._fits(rows):
             raise TypeError(
                 f"cannot store {rows.dtype} rows in the {self.dtype} data set of "
@@ -241,8 +242,11 @@ class HDF5DatasetWriter:
             yield
             self._raise_trapped()
         except (OSError, RuntimeError) as error:
+            # after a dropped write HDF5 may fail on what it reads back: the
+            # disk's error is the one to report
+            cause = self.sink.error or error
             self.abort()
-            raise OSError(f"{self.outputPath} cannot be written ({hdf5_reason(error)})") from None
+            raise OSError(f"{self.outputPath} cannot be written ({hdf5_reason(cause)})") from None
 
     def storeClassLabels(self, classLabels: Iterable[str]) -> None:
         """Store the class names, index i naming label i, as UTF-8 strings."""
@@ -252,7 +256,8 @@ class HDF5DatasetWriter:
         """Store `values` as the UTF-8 string data set `key` ("image_names":
         the photo of each row, in row order)."""
         names = [str(name) for name in values]
-        self.db.create_dataset(key, data=names, dtype=h5py.string_dtype("utf-8"))
+        with self._failing_write():
+            self.db.create_dataset(key, data=names, dtype=h5py.string_dtype("utf-8"))
 
     def finish(self) -> None:
         """Write what is buffered, trim the file to the rows added and close

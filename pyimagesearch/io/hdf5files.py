@@ -28,6 +28,14 @@ def read_label_names(db: h5py.File) -> list[str] | None:
     return [name for name in stored_dataset(db, db.filename, "label_names").asstr()[()]]
 
 
+def read_image_names(db: h5py.File) -> list[str] | None:
+    """The photo of each row ("image_names", written by the build and by
+    feature extraction), or None for a file without them."""
+    if "image_names" not in db:
+        return None
+    return list(stored_dataset(db, db.filename, "image_names").asstr()[()])
+
+
 def stored_label_names(dbPath: str | os.PathLike) -> list[str]:
     """The class names of an HDF5 file; ValueError if it has none."""
     with open_hdf5(dbPath) as db:

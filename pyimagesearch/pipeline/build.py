@@ -67,8 +67,9 @@ def build_dataset(
 
     Args:
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
-        outputDir: gets train.hdf5 and one <split>.hdf5 per held-out split,
-            and build_report.json: what was used and skipped.
+        outputDir: gets train.hdf5 and one <split>.hdf5 per held-out split
+            (each row's photo named in "image_names"), and build_report.json:
+            what was used and skipped.
         meanPath: the training split's `DatasetMean`, as JSON.
         splitSizes: {split: count} of the held-out splits, in the order
             they are filled (default: SPLITS' names with 2,500 each); the
@@ -114,16 +115,17 @@ def build_dataset(
         rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
 
         order = np.random.default_rng(seed).permutation(len(labelled))
-        writers = {
-            # a small buffer: memory stays flat however many photos there are
-            name: HDF5DatasetWriter(
-                (rows[name], size, size, 3), path, bufSize=64, dtype="uint8", overwrite=overwrite
-            )
-            for name, path in paths.items()
-        }
+        writers = {}
+        names = {name: [] for name in paths}  # the photo of each row
         mean = DatasetMean()
         bar = progress(len(labelled)) if progress else None
         try:
+            for name, path in paths.items():
+                # a small buffer: memory stays flat however many photos there are
+                writers[name] = HDF5DatasetWriter(
+                    (rows[name], size, size, 3), path, bufSize=64, dtype="uint8",
+                    overwrite=overwrite,
+                )  # fmt: skip
             loaded = load_images(
                 [labelled[i] for i in order],
                 AspectAwarePreprocessor(size, size),
@@ -141,6 +143,7 @@ def build_dataset(
                 else:
                     mean.partial_fit(image)
                 writers[split].add(image[None], [k])
+                names[split].append(image_file.name)
                 if bar:
                     bar.update(done)
             if bar:
@@ -153,8 +156,9 @@ def build_dataset(
                     f"{images}: only {used} of {total} files are usable photos "
                     f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
                 )
-            for writer in writers.values():
+            for split, writer in writers.items():
                 writer.storeClassLabels(classNames)
+                writer.storeStrings("image_names", names[split])
                 writer.flush()
         except BaseException:
             for writer in writers.values():
@@ -176,7 +180,8 @@ def build_dataset(
         try:
             for writer in writers.values():
                 writer.finish()
-            pairs += [(new_partial(meanPath), meanPath), (new_partial(reportPath), reportPath)]
+            for path in (meanPath, reportPath):
+                pairs.append((new_partial(path), path))
             mean.save(pairs[-2][0])
             write_json(pairs[-1][0], report)
             commit_files(pairs)

@@ -66,8 +66,10 @@ def fit_classifier(
     the rest.
 
     Returns (the best `LogisticRegression`, its label names, a report dict
-    with "score", "best_params", "train_rows", "test_rows" and the
-    scikit-learn "classification_report" as a dict and as "text").
+    with "score", "best_params", "train_rows", "test_rows", the
+    scikit-learn "classification_report" as a dict and as "text", and
+    "predictions": {"rows" (the scored rows' indices in the file), "labels",
+    "probabilities"}).
     """
     from sklearn.metrics import accuracy_score, classification_report
     from sklearn.model_selection import GridSearchCV
@@ -77,7 +79,8 @@ def fit_classifier(
     # max_iter: lbfgs's default 100 stops before converging on 2048-d features
     search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": C_VALUES}, cv=3, n_jobs=jobs)
     search.fit(features[:i], labels[:i])
-    preds = search.predict(features[i:])
+    probabilities = search.predict_proba(features[i:])
+    preds = search.best_estimator_.classes_[probabilities.argmax(axis=1)]
     options = dict(labels=list(range(len(labelNames))), target_names=labelNames, zero_division=0)
     report = {
         "score": float(accuracy_score(labels[i:], preds)),
@@ -88,6 +91,11 @@ def fit_classifier(
             labels[i:], preds, output_dict=True, **options
         ),
         "text": classification_report(labels[i:], preds, **options),
+        "predictions": {
+            "rows": list(range(i, len(labels))),
+            "labels": labels[i:].tolist(),
+            "probabilities": probabilities.tolist(),
+        },
     }
     return search.best_estimator_, labelNames, report
 
@@ -99,17 +107,20 @@ def train_logistic_regression(
     jobs: int = -1,
     overwrite: bool = False,
     log: Callable[[str], Any] = print,
+    predictionsPath: str | os.PathLike | None = None,
 ) -> dict:
     """`fit_classifier` on the features in `dbPath`, the classifier saved to
-    `classifierPath` and the report (without its text) to `reportPath`.
-    Existing outputs are replaced only with `overwrite`; outputs that are
-    the same file as each other or as `dbPath` are refused; both are
-    checked, and locked, before the search starts. Returns the report."""
+    `classifierPath`, the report (without its text and predictions) to
+    `reportPath` and the predictions to `predictionsPath`. Existing outputs
+    are replaced only with `overwrite`; outputs that are the same file as
+    each other or as `dbPath` are refused; all are checked, and locked,
+    before the search starts. Returns the report, predictions included."""
     check_json_path(classifierPath)
-    check_distinct([("classifierPath", classifierPath), ("reportPath", reportPath)],
-                   [("dbPath", dbPath)])  # fmt: skip
-    with output_lock(classifierPath, reportPath):
-        refuse_existing([classifierPath, reportPath], overwrite)
+    outputs = [("classifierPath", classifierPath), ("reportPath", reportPath),
+               ("predictionsPath", predictionsPath)]  # fmt: skip
+    check_distinct(outputs, [("dbPath", dbPath)])
+    with output_lock(classifierPath, reportPath, predictionsPath):
+        refuse_existing([classifierPath, reportPath, predictionsPath], overwrite)
         log("[INFO] tuning hyperparameters...")
         (model, labelNames, report) = fit_classifier(dbPath, jobs)
         log(f"[INFO] best hyperparameters: {report['best_params']}")
@@ -118,8 +129,10 @@ def train_logistic_regression(
         log(f"[INFO] score: {report['score']:.4f}")
         log(f"[INFO] saving the classifier to {classifierPath}...")
         save_logistic_regression(model, classifierPath, labelNames)
+        if predictionsPath is not None:
+            write_json(predictionsPath, report["predictions"])
         if reportPath is not None:
-            write_json(reportPath, report)
+            write_json(reportPath, {k: v for k, v in report.items() if k != "predictions"})
     return report
 
 

@@ -93,26 +93,37 @@ def crop_accuracy(
     progress: Callable[[int], Any] | None = None,
     outputPath: str | os.PathLike | None = None,
     overwrite: bool = False,
+    predictionsPath: str | os.PathLike | None = None,
 ) -> dict:
     """`rank1_figures`, also written to the JSON file `outputPath` when it is
-    given: an existing one only with `overwrite`, never one of the inputs,
-    never anything but a regular file; checked before any evaluation."""
+    given, and each test row's probabilities to `predictionsPath` (see
+    `rank1_predictions`): an existing one only with `overwrite`, never one
+    of the inputs, never anything but a regular file; checked before any
+    evaluation."""
     from pyimagesearch.utils.files import check_distinct, refuse_existing, write_json
     from pyimagesearch.utils.locks import output_lock
 
     inputs = [("testPath", testPath), ("meanPath", meanPath), ("modelPath", modelPath)]
-    check_distinct([("outputPath", outputPath)], inputs)
-    with output_lock(outputPath):
-        refuse_existing([outputPath], overwrite)
-        figures = rank1_figures(
+    outputs = [("outputPath", outputPath), ("predictionsPath", predictionsPath)]
+    check_distinct(outputs, inputs)
+    with output_lock(outputPath, predictionsPath):
+        refuse_existing([outputPath, predictionsPath], overwrite)
+        (figures, rows) = rank1_predictions(
             testPath, meanPath, modelPath, batchSize, crops, distribute, progress
         )
+        if predictionsPath is not None:
+            write_json(predictionsPath, rows)
         if outputPath is not None:
             write_json(outputPath, figures)
     return figures
 
 
-def rank1_figures(
+def rank1_figures(*args, **kwargs) -> dict:
+    """The figures of `rank1_predictions` (its arguments), without the rows."""
+    return rank1_predictions(*args, **kwargs)[0]
+
+
+def rank1_predictions(
     testPath: str | os.PathLike,
     meanPath: str | os.PathLike,
     modelPath: str | os.PathLike,
@@ -135,7 +146,11 @@ def rank1_figures(
             `batchSize` images go to each device.
         progress: a callable(total) returning a progress bar, or None.
 
-    Returns {"images", "rank1", "rank1_10_crops", "crops", "model", "test"}.
+    Returns (figures, rows): figures {"images", "rank1", "rank1_10_crops",
+    "confusion", "confusion_10_crops", "crops", "model", "test"}, where
+    confusion[i][j] counts the test photos of class i predicted as class j;
+    rows {"labels", "probabilities", "probabilities_10_crops"}, one entry
+    per row of the test split, in its order.
     """
     from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
     from pyimagesearch.nn.modelfiles import check_image_classifier, load_label_names, load_model
@@ -164,7 +179,8 @@ def rank1_figures(
         with resized, whole:
             resized.check_image_size(max(height, width))
             count = resized.numImages
-            (rank1, _) = rank5_accuracy(model.predict(resized, verbose=0)[:count], resized.labels)
+            probabilities = check_finite(model.predict(resized, verbose=0)[:count])
+            (rank1, _) = rank5_accuracy(probabilities, resized.labels)
             bar = progress(len(whole)) if progress else None
             if crops == "graph":
                 preds = ten_crop_model(model, means, whole.shape).predict(whole, verbose=0)
@@ -180,11 +196,29 @@ def rank1_figures(
             if bar:
                 bar.finish()
             (rank1Crops, _) = rank5_accuracy(preds, whole.labels)
-    return {
+    labels = np.asarray(resized.labels)
+    figures = {
         "images": resized.numImages,
         "rank1": rank1,
         "rank1_10_crops": rank1Crops,
+        "confusion": confusion_matrix(labels, probabilities),
+        "confusion_10_crops": confusion_matrix(labels, preds),
         "crops": crops,
         "model": str(modelPath),
         "test": str(testPath),
     }
+    rows = {
+        "labels": labels.tolist(),
+        "probabilities": probabilities.tolist(),
+        "probabilities_10_crops": preds.tolist(),
+    }
+    return figures, rows
+
+
+def confusion_matrix(labels: np.ndarray, probabilities: np.ndarray) -> list[list[int]]:
+    """counts[i][j]: the rows of class i (`labels`) whose highest
+    probability is class j."""
+    classes = probabilities.shape[1]
+    counts = np.zeros((classes, classes), dtype=int)
+    np.add.at(counts, (labels, probabilities.argmax(axis=1)), 1)
+    return counts.tolist()

@@ -73,7 +73,8 @@ def extract_features(
     Args:
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
         outputPath: the HDF5 file: data set "features" (N, D) float32,
-            "labels" (N,) and "label_names".
+            "labels" (N,), "label_names" and "image_names" (each row's
+            photo).
         extractor: a `pyimagesearch.nn.backbones.FeatureExtractor`.
         batchSize: photos per forward pass.
         seed: the photos are stored in a random order with this seed, so
@@ -101,6 +102,7 @@ def extract_features(
             overwrite=overwrite,
         ) as writer:
             writer.storeClassLabels(classNames)
+            names = []
             batches = usable_batches(
                 labelled, extractor.resizer, batchSize, workers, skipped, maxPixels
             )
@@ -108,6 +110,7 @@ def extract_features(
                 if usable:
                     features = extractor.extract([image for _, image in usable])
                     writer.add(features, [classNames.index(f.label) for f, _ in usable])
+                    names += [f.name for f, _ in usable]
                 if bar:
                     bar.update(done)
             if bar:
@@ -117,4 +120,5 @@ def extract_features(
                 raise ValueError(
                     f"{images}: none of the {len(labelled)} labelled photos is readable"
                 )
+            writer.storeStrings("image_names", names)
         return {"rows": rows, "skipped": skipped}

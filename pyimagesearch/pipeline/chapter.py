@@ -1,0 +1,450 @@
+"""Chapters 9 and 10 in one call: build the HDF5 splits -> train AlexNet ->
+rank-1 with and without 10 crops -> CNN features -> logistic regression ->
+a Kaggle submission, each stage one of the library's own functions.
+
+Every output goes under one folder (`ChapterPaths`). A stage is skipped when
+its outputs are as it left them and its inputs and options are those it
+ran with (both recorded in stages.json); an interrupted training resumes
+from its checkpoint when its options are unchanged. `report.html` is
+rewritten after every stage (`pyimagesearch.pipeline.report`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import glob
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.io.imagefiles import MAX_PIXELS
+from pyimagesearch.utils.files import check_replaceable, read_json, write_json
+from pyimagesearch.utils.locks import output_lock
+
+STAGES = ("build", "train", "crops", "features", "classifier", "submission")
+# The backbone name that means "the AlexNet this chapter trained".
+OWN_ALEXNET = "alexnet"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChapterSettings:
+    """What a chapter run is given: the photos, the output folder and every
+    stage's main options, with the book's defaults."""
+
+    train: str  # Kaggle's train.zip, or its folder
+    outputDir: str
+    test: str | None = None  # Kaggle's test1.zip, or its folder: no submission without
+    size: int = 256
+    valSize: int = 2500
+    testSize: int = 2500
+    epochs: int = 75
+    inputSize: int = 227
+    batchSize: int = 128
+    learningRate: float | None = None  # None: 1e-3, times sqrt(devices)
+    cache: str = "auto"
+    distribute: str = "auto"
+    mixedPrecision: bool = False
+    crops: str = "auto"
+    backbone: str = "resnet50"  # or OWN_ALEXNET, or a .keras file
+    weights: str = "imagenet"  # or "none", or a local weights file
+    layer: str | None = None
+    submitWith: str = "classifier"  # or "alexnet"
+    seed: int = 42
+    workers: int = 1
+    maxPixels: int = MAX_PIXELS
+
+
+class ChapterPaths:
+    """Where each output of a chapter run lives under `outputDir`."""
+
+    def __init__(self, outputDir: str | os.PathLike) -> None:
+        self.outputDir = os.fspath(outputDir)
+        self.hdf5 = self.at("hdf5")
+        self.split = {name: self.at("hdf5", f"{name}.hdf5") for name in ("train", "val", "test")}
+        self.buildReport = self.at("hdf5", "build_report.json")
+        self.mean = self.at("mean.json")
+        self.alexnet = self.at("alexnet")  # history, plot and checkpoints
+        self.model = self.at("alexnet", "alexnet.keras")
+        self.history = self.at("alexnet", "alexnet.json")
+        self.plot = self.at("alexnet", "alexnet.png")
+        self.crops = self.at("crop_accuracy.json")
+        self.cropPredictions = self.at("crop_predictions.json")
+        self.features = self.at("features.hdf5")
+        self.classifier = self.at("logistic_regression.json")
+        self.classifierReport = self.at("train_model.json")
+        self.classifierPredictions = self.at("classifier_predictions.json")
+        self.submission = self.at("submission.csv")
+        self.record = self.at("stages.json")
+        self.report = self.at("report.html")
+
+    def at(self, *parts: str) -> str:
+        return os.path.join(self.outputDir, *parts)
+
+
+def fingerprint(path: str) -> str | None:
+    """What changes when `path` changes: a file's size and modification
+    time; for a folder, those of every file under it. None if absent."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not os.path.isdir(path):
+        return f"{info.st_size}:{info.st_mtime_ns}"
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            entry = os.path.join(folder, name)
+            try:
+                stats = os.stat(entry)
+            except OSError:  # a dangling link: its name is what there is
+                stats = None
+            size = (stats.st_size, stats.st_mtime_ns) if stats else None
+            digest.update(f"{os.path.relpath(entry, path)}\0{size}\n".encode("utf-8", "replace"))
+    return "folder:" + digest.hexdigest()
+
+
+class Stage:
+    """One step of the chapter: what it reads, which settings it uses, what
+    it writes, and how it runs. `run` returns how many images it went
+    through, and may leave facts for the record in `details`."""
+
+    name = ""
+    settingNames: tuple[str, ...] = ()
+
+    def __init__(self, settings: ChapterSettings, paths: ChapterPaths) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.details: dict = {}
+
+    def inputs(self) -> list[str]:
+        raise NotImplementedError
+
+    def outputs(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, log, progress, resume: bool) -> int:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Remove what an earlier run with other inputs or options left that
+        this run could mistake for its own (outputs are replaced anyway)."""
+
+    def signature(self) -> dict:
+        """The options and the state of the inputs this stage would run with."""
+        options = {name: getattr(self.settings, name) for name in self.settingNames}
+        return {"options": options, "inputs": {path: fingerprint(path) for path in self.inputs()}}
+
+
+class BuildStage(Stage):
+    name = "build"
+    settingNames = ("size", "valSize", "testSize", "seed", "maxPixels")
+
+    def inputs(self):
+        return [self.settings.train]
+
+    def outputs(self):
+        p = self.paths
+        return [*p.split.values(), p.buildReport, p.mean]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.build import build_dataset
+
+        s = self.settings
+        report = build_dataset(
+            s.train, self.paths.hdf5, self.paths.mean, {"test": s.testSize, "val": s.valSize},
+            size=s.size, workers=s.workers, seed=s.seed, overwrite=True, maxPixels=s.maxPixels,
+            progress=progress,
+        )  # fmt: skip
+        used = ", ".join(f"{count} {split}" for split, count in report["used"].items())
+        log(f"[INFO] build: photos used: {used}; skipped: {report['skipped_count']}")
+        return sum(report["used"].values())
+
+
+class TrainStage(Stage):
+    name = "train"
+    settingNames = ("epochs", "inputSize", "batchSize", "learningRate", "cache", "distribute",
+                    "mixedPrecision", "seed")  # fmt: skip
+
+    def inputs(self):
+        p = self.paths
+        return [p.split["train"], p.split["val"], p.mean]
+
+    def outputs(self):
+        p = self.paths
+        return [p.model, p.history, p.plot]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.callbacks.epochcheckpoint import latest_checkpoint
+        from pyimagesearch.pipeline.training import train_alexnet
+
+        s, p = self.settings, self.paths
+        (checkpoint, done) = latest_checkpoint(p.alexnet)
+        resume = resume and checkpoint is not None
+
+        def noted(line):
+            # the cache mode and devices the training chose, for the report
+            for key, prefix in (("cache", "[INFO] cache: "), ("devices", "[INFO] training with ")):
+                if line.startswith(prefix):
+                    self.details[key] = line[len(prefix) :]
+            log(line)
+
+        train_alexnet(
+            p.split["train"], p.split["val"], p.mean, p.alexnet, p.model, epochs=s.epochs,
+            batchSize=s.batchSize, learningRate=s.learningRate or 1e-3,
+            scaleLearningRate=s.learningRate is None, inputSize=s.inputSize, seed=s.seed,
+            resume=resume, workers=s.workers, mixedPrecision=s.mixedPrecision, cache=s.cache,
+            distribute=s.distribute, log=noted,
+        )  # fmt: skip
+        return (s.epochs - (done if resume else 0)) * stored_rows(p.split["train"])
+
+    def clear(self):
+        for path in [*self.outputs(), *glob.glob(os.path.join(self.paths.alexnet, "checkpoint-*"))]:
+            remove_regular_file(path)
+
+
+class CropsStage(Stage):
+    name = "crops"
+    settingNames = ("crops", "distribute")
+
+    def inputs(self):
+        p = self.paths
+        return [p.split["test"], p.mean, p.model]
+
+    def outputs(self):
+        return [self.paths.crops, self.paths.cropPredictions]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.evaluation import crop_accuracy
+
+        p = self.paths
+        figures = crop_accuracy(
+            p.split["test"], p.mean, p.model, crops=self.settings.crops,
+            distribute=self.settings.distribute, progress=progress, outputPath=p.crops,
+            overwrite=True, predictionsPath=p.cropPredictions,
+        )  # fmt: skip
+        (one, ten) = (figures["rank1"], figures["rank1_10_crops"])
+        log(f"[INFO] rank-1: {one:.2%}, with 10 crops: {ten:.2%}")
+        return figures["images"]
+
+
+class FeaturesStage(Stage):
+    name = "features"
+    settingNames = ("backbone", "weights", "layer", "distribute", "seed", "maxPixels")
+
+    def inputs(self):
+        return [self.settings.train, self.paths.mean, *backbone_files(self.settings, self.paths)]
+
+    def outputs(self):
+        return [self.paths.features]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.features import extract_backbone_features
+
+        s = self.settings
+        report = extract_backbone_features(
+            s.train, self.paths.features, backbone_path(s, self.paths), s.weights, s.layer,
+            self.paths.mean, overwrite=True, distribute=s.distribute, workers=s.workers,
+            seed=s.seed, maxPixels=s.maxPixels, progress=progress, log=log,
+        )  # fmt: skip
+        return report["rows"]
+
+
+class ClassifierStage(Stage):
+    name = "classifier"
+
+    def inputs(self):
+        return [self.paths.features]
+
+    def outputs(self):
+        p = self.paths
+        return [p.classifier, p.classifierReport, p.classifierPredictions]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.classifier import train_logistic_regression
+
+        p = self.paths
+        report = train_logistic_regression(
+            p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
+            predictionsPath=p.classifierPredictions,
+        )  # fmt: skip
+        return report["train_rows"] + report["test_rows"]
+
+
+class SubmissionStage(Stage):
+    name = "submission"
+    settingNames = ("submitWith", "size", "crops", "maxPixels")
+
+    def inputs(self):
+        s, p = self.settings, self.paths
+        model = [p.classifier, *backbone_files(s, p)] if self.classifier else [p.model]
+        return [s.test, p.mean, *model]
+
+    @property
+    def classifier(self):
+        return self.settings.submitWith == "classifier"
+
+    def outputs(self):
+        return [self.paths.submission]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline import submission
+
+        s, p = self.settings, self.paths
+        if self.classifier:
+            from pyimagesearch.nn.backbones import feature_extractor
+
+            extractor = feature_extractor(backbone_path(s, p), s.weights, s.layer, p.mean)
+            predictor = submission.classifier_predictor(p.classifier, extractor)
+        else:
+            predictor = submission.alexnet_predictor(p.model, p.mean, s.size, crops=s.crops)
+        report = submission.write_submission(
+            s.test, p.submission, predictor, workers=s.workers, overwrite=True,
+            maxPixels=s.maxPixels, progress=progress,
+        )  # fmt: skip
+        log(f"[INFO] submission: {report['rows']} rows -> {p.submission}")
+        return report["rows"]
+
+
+STAGE_CLASSES = (BuildStage, TrainStage, CropsStage, FeaturesStage, ClassifierStage,
+                 SubmissionStage)  # fmt: skip
+
+
+def backbone_path(settings: ChapterSettings, paths: ChapterPaths) -> str:
+    return paths.model if settings.backbone == OWN_ALEXNET else settings.backbone
+
+
+def backbone_files(settings: ChapterSettings, paths: ChapterPaths) -> list[str]:
+    """The files the features' network is read from: a .keras model, a
+    local weights file (none for weights Keras downloads)."""
+    path = backbone_path(settings, paths)
+    found = [path] if path.endswith(".keras") else []
+    return found + ([settings.weights] if os.path.isfile(settings.weights) else [])
+
+
+def stored_rows(path: str) -> int:
+    from pyimagesearch.io.hdf5files import open_hdf5, stored_dataset
+
+    with open_hdf5(path) as db:
+        return len(stored_dataset(db, path, "labels"))
+
+
+def remove_regular_file(path: str) -> None:
+    """Remove `path` if it is a regular file; refuse anything else."""
+    check_replaceable(path)
+    if os.path.lexists(path):
+        os.remove(path)
+
+
+class StageRecords:
+    """stages.json: for each stage, the signature it last started with and,
+    once it finished, its outputs' fingerprints, wall time and images."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stages = read_json(path, "a chapter's stage record") if os.path.exists(path) else {}
+        if not isinstance(self.stages, dict):
+            raise ValueError(f"{path} is not a chapter's stage record: remove it to start anew")
+
+    def up_to_date(self, stage: Stage, signature: dict) -> bool:
+        entry = self.stages.get(stage.name, {})
+        return (
+            entry.get("finished") is not None
+            and entry.get("signature") == signature
+            and entry.get("outputs") == {path: fingerprint(path) for path in stage.outputs()}
+        )
+
+    def started_with(self, stage: Stage, signature: dict) -> bool:
+        return self.stages.get(stage.name, {}).get("signature") == signature
+
+    def start(self, stage: Stage, signature: dict) -> None:
+        self.stages[stage.name] = {"signature": signature, "finished": None}
+        self.save()
+
+    def finish(self, stage: Stage, seconds: float, images: int) -> None:
+        self.stages[stage.name].update(
+            outputs={path: fingerprint(path) for path in stage.outputs()},
+            seconds=seconds,
+            images=images,
+            details=stage.details,
+            finished=datetime.datetime.now().isoformat(timespec="seconds"),
+        )
+        self.save()
+
+    def fail(self, stage: Stage, error: BaseException) -> None:
+        message = " ".join(str(error).split()) or type(error).__name__
+        self.stages[stage.name]["failed"] = message
+        self.save()
+
+    def save(self) -> None:
+        write_json(self.path, self.stages)
+
+
+def run_chapter(
+    settings: ChapterSettings,
+    fromStage: str | None = None,
+    log: Callable[[str], Any] = print,
+    progress: Callable[[str], Callable[[int], Any]] | None = None,
+    beforeStage: Callable[[str], Any] | None = None,
+) -> dict:
+    """Run every stage of the chapter that is not up to date (or every
+    stage from `fromStage` on), writing the report after each. A stage that
+    fails leaves the earlier ones' outputs and a report of what finished,
+    and raises. `progress(stageName)` gives a stage its progress bar maker;
+    `beforeStage(stageName)` is called before a stage runs (to import a
+    backend a certain way, say). Returns the stage record."""
+    if fromStage is not None and fromStage not in STAGES:
+        raise ArgumentError("fromStage", f"{fromStage!r} is not one of {', '.join(STAGES)}")
+    check_settings(settings)
+    from pyimagesearch.pipeline.report import write_report
+
+    paths = ChapterPaths(settings.outputDir)
+    os.makedirs(paths.outputDir, exist_ok=True)
+    with output_lock(paths.record):
+        records = StageRecords(paths.record)
+        forced = False
+        for cls in STAGE_CLASSES:
+            stage = cls(settings, paths)
+            forced = forced or stage.name == fromStage
+            if stage.name == "submission" and settings.test is None:
+                log("[INFO] submission: no test photos given, skipped")
+                continue
+            signature = stage.signature()
+            if not forced and records.up_to_date(stage, signature):
+                log(f"[INFO] {stage.name}: inputs and options unchanged, skipped")
+                continue
+            resume = not forced and records.started_with(stage, signature)
+            if not resume:
+                stage.clear()  # before the record says these options started
+            records.start(stage, signature)
+            log(f"[INFO] {stage.name}: running...")
+            if beforeStage is not None:
+                beforeStage(stage.name)
+            began = time.perf_counter()
+            try:
+                images = stage.run(log, progress(stage.name) if progress else None, resume)
+            except BaseException as error:
+                records.fail(stage, error)
+                write_report(paths, settings, records.stages)
+                raise
+            records.finish(stage, time.perf_counter() - began, images)
+            write_report(paths, settings, records.stages)
+        write_report(paths, settings, records.stages)
+    log(f"[INFO] report: {paths.report}")
+    return records.stages
+
+
+def check_settings(settings: ChapterSettings) -> None:
+    """Raise `ArgumentError` for settings no stage could run with."""
+    if settings.submitWith not in ("classifier", "alexnet"):
+        raise ArgumentError(
+            "submitWith", f"{settings.submitWith!r} is not one of classifier, alexnet"
+        )
+    for name in ("train", "test"):
+        path = getattr(settings, name)
+        if path is not None and not os.path.exists(path):
+            raise ArgumentError(name, f"{path} does not exist: give Kaggle's zip or its folder")

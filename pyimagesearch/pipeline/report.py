@@ -1,0 +1,366 @@
+"""report.html: what a chapter run did, on one self-contained page.
+
+Every figure on the page is read from the files the stages wrote (the
+build report, the history, crop_accuracy.json, train_model.json and the
+two prediction files); every picture is embedded as a data: URI, and the
+page's Content-Security-Policy lets the browser fetch nothing. A section
+whose files do not exist yet (a stage not run, or failed) says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import platform
+import sys
+
+import cv2
+import numpy as np
+
+from pyimagesearch.utils.files import atomic_path
+
+# The book's figures (Practitioner Bundle, chapters 9 and 10).
+BOOK = {"rank1": 0.9260, "rank1_10_crops": 0.9400, "classifier": 0.9869}
+PHOTOS_SHOWN = 8
+THUMBNAIL = 112
+VERSIONED = ("keras", "tensorflow", "jax", "numpy", "h5py", "opencv-python", "scikit-learn")
+STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 1100px; margin: 0 auto;
+       padding: 1em 1.5em; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; }
+td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f3f3f3; } td.name, th.name { text-align: left; }
+.missing { color: #888; font-style: italic; } .failed { color: #b00; }
+.photos { display: flex; flex-wrap: wrap; gap: 0.6em; }
+figure { margin: 0; width: 120px; font-size: 12px; text-align: center; }
+figure img { width: 112px; height: 112px; object-fit: cover; border: 3px solid #b00; }
+figure.right img { border-color: #2a2; }
+.row { display: flex; flex-wrap: wrap; gap: 2em; }
+"""
+# Counts the pictures the browser could decode: a check anyone can read.
+CHECK_IMAGES = """
+addEventListener("load", () => {
+  const all = Array.from(document.images);
+  const ok = all.filter((image) => image.complete && image.naturalWidth > 0);
+  document.body.dataset.imagesLoaded = ok.length + "/" + all.length;
+});
+"""
+
+
+def write_report(paths, settings, stages: dict) -> None:
+    """Write `paths.report` (atomically) from the run's outputs."""
+    page = render_report(paths, settings, stages)
+    with atomic_path(paths.report) as partial, open(partial, "w", encoding="utf-8") as f:
+        f.write(page)
+
+
+def render_report(paths, settings, stages: dict) -> str:
+    """The report page as a string (see the module docstring)."""
+    figures = read_figures(paths)
+    sections = [
+        summary_section(figures),
+        data_section(paths),
+        training_section(paths),
+        confusion_section(figures),
+        photos_section(paths, settings),
+        stages_section(stages),
+        reproduce_section(settings, stages),
+    ]
+    # "</" would end the script element early
+    machine = json.dumps(figures, separators=(",", ":")).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Dogs vs Cats: the chapter's report</title><style>{STYLE}</style>
+<script>{CHECK_IMAGES}</script></head>
+<body><h1>Dogs vs Cats: chapters 9 and 10</h1>
+<p>{escape(settings.train)} &rarr; {escape(paths.outputDir)}</p>
+{"".join(sections)}
+<script type="application/json" id="figures">{machine}</script>
+</body></html>
+"""
+
+
+def read_figures(paths) -> dict:
+    """The headline figures, as the stages wrote them (None where missing)."""
+    crops = read(paths.crops) or {}
+    classifier = read(paths.classifierReport) or {}
+    predictions = read(paths.classifierPredictions)
+    confusion = None
+    if predictions is not None:
+        from pyimagesearch.pipeline.evaluation import confusion_matrix
+
+        labels = np.asarray(predictions["labels"])
+        confusion = confusion_matrix(labels, np.asarray(predictions["probabilities"]))
+    return {
+        "rank1": crops.get("rank1"),
+        "rank1_10_crops": crops.get("rank1_10_crops"),
+        "classifier": classifier.get("score"),
+        "confusion": crops.get("confusion"),
+        "confusion_10_crops": crops.get("confusion_10_crops"),
+        "confusion_classifier": confusion,
+        "label_names": label_names(paths),
+    }
+
+
+def read(path):
+    """A JSON output of a stage, or None when it is not there."""
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def label_names(paths) -> list[str] | None:
+    report = read(paths.buildReport)
+    return report.get("label_names") if report else None
+
+
+def escape(value) -> str:
+    return html.escape(str(value))
+
+
+def missing(what: str) -> str:
+    return f'<p class="missing">{escape(what)}: not run yet.</p>'
+
+
+def percent(value) -> str:
+    return "&ndash;" if value is None else f"{value:.2%}"
+
+
+def table(header: list[str], rows: list[list], firstIsName=True) -> str:
+    def cell(tag, value, index):
+        kind = ' class="name"' if firstIsName and index == 0 else ""
+        return f"<{tag}{kind}>{value}</{tag}>"
+
+    head = "".join(cell("th", escape(h), i) for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(cell("td", value, i) for i, value in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def summary_section(figures: dict) -> str:
+    rows = [
+        ["AlexNet, rank-1", percent(figures["rank1"]), percent(BOOK["rank1"])],
+        ["AlexNet, rank-1 with 10 crops", percent(figures["rank1_10_crops"]),
+         percent(BOOK["rank1_10_crops"])],
+        ["CNN features + logistic regression", percent(figures["classifier"]),
+         percent(BOOK["classifier"])],
+    ]  # fmt: skip
+    return "<h2>Results</h2>" + table(["", "this run", "the book"], rows)
+
+
+def data_section(paths) -> str:
+    report = read(paths.buildReport)
+    if report is None:
+        return "<h2>Data</h2>" + missing("the build")
+    mean = read(paths.mean) or {}
+    used = report["used"]
+    rows = [[escape(split), count] for split, count in used.items()]
+    rows.append(["photos found", report["photos_found"]])
+    rows.append(["skipped", report["skipped_count"]])
+    skipped = "".join(
+        f"<li>{escape(item['file'])}: {escape(item['reason'])}</li>"
+        for item in report["skipped"][:20]
+    )
+    means = ", ".join(f"{k} {mean[k]:.1f}" for k in ("R", "G", "B") if k in mean)
+    return (
+        "<h2>Data</h2>"
+        + f"<p>{escape(report['images'])}, classes {escape(', '.join(report['label_names']))}; "
+        + f"training mean {means}.</p>"
+        + table(["split", "photos"], rows)
+        + (f"<p>Skipped photos (first 20):</p><ul>{skipped}</ul>" if skipped else "")
+    )
+
+
+def training_section(paths) -> str:
+    history = read(paths.history)
+    if history is None:
+        return "<h2>Training</h2>" + missing("AlexNet's training")
+    epochs = len(history["loss"])
+    text = f"<p>{epochs} epochs."
+    if history.get("val_accuracy"):
+        best = int(np.argmax(history["val_accuracy"]))
+        text += (f" Best validation accuracy {history['val_accuracy'][best]:.2%} "
+                 f"at epoch {best + 1}; last {history['val_accuracy'][-1]:.2%}.")  # fmt: skip
+    return "<h2>Training</h2>" + text + "</p>" + image_tag(curves_png(history), "training curves")
+
+
+def curves_png(history: dict) -> bytes:
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(10, 3.6), dpi=100)
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for axis, key in zip(figure.subplots(1, 2), ("loss", "accuracy")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            if history.get(prefix + key):
+                axis.plot(epochs, history[prefix + key], style, marker=".",
+                          label=("validation " if prefix else "training ") + key)  # fmt: skip
+        axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_title(key)
+        axis.legend()
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def image_tag(data: bytes, alt: str, kind="png") -> str:
+    encoded = base64.b64encode(data).decode("ascii")
+    return f'<img alt="{escape(alt)}" src="data:image/{kind};base64,{encoded}">'
+
+
+def confusion_section(figures: dict) -> str:
+    names = figures["label_names"]
+    parts = []
+    for key, title in (("confusion", "AlexNet"), ("confusion_10_crops", "AlexNet, 10 crops"),
+                       ("confusion_classifier", "logistic regression")):  # fmt: skip
+        counts = figures[key]
+        if counts is None or names is None:
+            parts.append(f"<div><h3>{title}</h3>{missing(title)}</div>")
+            continue
+        rows = [[f"true {escape(name)}", *row] for name, row in zip(names, counts)]
+        header = ["", *(f"predicted {name}" for name in names)]
+        parts.append(f"<div><h3>{title}</h3>{table(header, rows)}</div>")
+    return '<h2>Confusion matrices</h2><div class="row">' + "".join(parts) + "</div>"
+
+
+def photos_section(paths, settings) -> str:
+    from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, stored_dataset
+
+    names = label_names(paths)
+    parts = ["<h2>Photos</h2>"]
+    crops = read(paths.cropPredictions)
+    if crops is None or names is None:
+        parts.append(missing("AlexNet's test photos"))
+    else:
+        with open_hdf5(paths.split["test"]) as db:
+            images = stored_dataset(db, paths.split["test"], "images")
+            files = read_image_names(db)
+            parts.append(photo_rows(
+                "AlexNet (10 crops) on the test split", crops["labels"],
+                crops["probabilities_10_crops"], names,
+                lambda row: (images[row], files[row] if files else f"row {row}"),
+            ))  # fmt: skip
+    predictions = read(paths.classifierPredictions)
+    if predictions is None or names is None:
+        parts.append(missing("the logistic regression's held-out photos"))
+    else:
+        with open_hdf5(paths.features) as db:
+            files = read_image_names(db)
+        rows = predictions["rows"]
+        parts.append(photo_rows(
+            "Logistic regression on its held-out features", predictions["labels"],
+            predictions["probabilities"], names,
+            lambda i: (photo(settings.train, files[rows[i]]), files[rows[i]]),
+        ))  # fmt: skip
+    return "".join(parts)
+
+
+def photo_rows(title, labels, probabilities, names, image_of) -> str:
+    """The most confidently wrong and the least confident right photos."""
+    labels = np.asarray(labels)
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    right = np.flatnonzero(predicted == labels)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:PHOTOS_SHOWN]
+    right = right[np.argsort(confidence[right], kind="stable")][:PHOTOS_SHOWN]
+    html_parts = [f"<h3>{escape(title)}</h3>"]
+    for caption, chosen, kind in (("Most confidently wrong", wrong, "wrong"),
+                                  ("Least confident right", right, "right")):  # fmt: skip
+        figures = []
+        for i in chosen:
+            (image, name) = image_of(int(i))
+            label = f"{escape(name)}<br>is a {escape(names[labels[i]])}; "
+            label += f"said {escape(names[predicted[i]])} {confidence[i]:.1%}"
+            figures.append(f'<figure class="{kind}">{thumbnail(image, name)}'
+                           f"<figcaption>{label}</figcaption></figure>")  # fmt: skip
+        body = "".join(figures) or '<p class="missing">none</p>'
+        html_parts.append(f'<p>{caption}:</p><div class="photos">{body}</div>')
+    return "".join(html_parts)
+
+
+def photo(source: str, name: str) -> np.ndarray | None:
+    """A photo of `source` (a folder or .zip) as BGR, or None if unreadable."""
+    from pyimagesearch.io.imagefiles import READ_ERRORS, ImageFile, decode_image
+
+    try:
+        data = ImageFile(source, name, in_zip=os.path.isfile(source)).read_bytes()
+    except READ_ERRORS + (ValueError,):
+        return None
+    image = decode_image(data)
+    return None if isinstance(image, str) else image
+
+
+def thumbnail(image, name) -> str:
+    if image is None:
+        return f'<p class="missing">{escape(name)} cannot be read</p>'
+    image = np.asarray(image)
+    scale = THUMBNAIL / max(image.shape[:2])
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return image_tag(cv2.imencode(".jpg", small)[1].tobytes(), name, "jpeg")
+
+
+def stages_section(stages: dict) -> str:
+    from pyimagesearch.pipeline.chapter import STAGES
+
+    rows = []
+    total = 0.0
+    for name in STAGES:
+        entry = stages.get(name)
+        if entry is None:
+            rows.append([name, "not run", "", "", ""])
+            continue
+        if entry.get("failed"):
+            status = f'<span class="failed">failed: {escape(entry["failed"])}</span>'
+        else:
+            status = "finished " + escape(entry["finished"]) if entry.get("finished") else "running"
+        seconds = entry.get("seconds")
+        images = entry.get("images")
+        rate = f"{images / seconds:.1f}" if seconds and images else ""
+        total += seconds or 0.0
+        rows.append([name, status, f"{seconds:.1f}" if seconds else "", images or "", rate])
+    rows.append(["total", "", f"{total:.1f}", "", ""])
+    return "<h2>Stages</h2>" + table(["stage", "status", "seconds", "images", "images/s"], rows)
+
+
+def reproduce_section(settings, stages: dict) -> str:
+    from importlib import metadata
+
+    training = stages.get("train", {}).get("details", {})
+    ran = (f"AlexNet trained with {training['devices']}; cache: {training['cache']}"
+           if training else "AlexNet's training has not run")  # fmt: skip
+    versions = [["python", escape(platform.python_version())]]
+    for package in VERSIONED:
+        try:
+            versions.append([package, escape(metadata.version(package))])
+        except metadata.PackageNotFoundError:
+            continue
+    options = [[escape(k), escape(v)] for k, v in vars(settings).items()]
+    return (
+        "<h2>To reproduce</h2>"
+        + f"<p>{escape(ran)}.</p>"
+        + f"<p>Command: <code>{escape(' '.join(sys.argv))}</code></p>"
+        + '<div class="row">'
+        + table(["setting", "value"], options)
+        + table(["package", "version"], versions)
+        + "</div>"
+    )
