@@ -101,12 +101,15 @@ def test_a_submission_of_nan_probabilities_is_refused(sample, tmp_path):
 
 def test_resume_mistakes_are_one_line(built, trained, tmp_path, capsys):
     """A malformed history ([1, 2]) gave an AttributeError, another
-    --input-size a raw Keras message with colour codes."""
+    --input-size a raw Keras message with colour codes; and a run started
+    again without --resume names the checkpoint and the flag."""
     import shutil
 
     run = tmp_path / "run"
     shutil.copytree(trained["dir"], run)
     os.remove(run / "alexnet.keras")
+    (code, _, err) = call_main(train_alexnet, train_args(built, run, epochs=2), capsys)
+    one_line_error(code, err, "--resume: ", "checkpoint-epoch-001.keras exists")
     argv = train_args(built, run, epochs=2) + ["--resume"]
     (code, _, err) = call_main(train_alexnet, argv + ["--input-size", 72], capsys)
     one_line_error(code, err, "--input-size", "trained at 64x64")
