@@ -392,7 +392,8 @@ def run_chapter(
     beforeStage: Callable[[str], Any] | None = None,
 ) -> dict:
     """Run every stage of the chapter that is not up to date (or every
-    stage from `fromStage` on), writing the report after each. A stage that
+    stage from `fromStage` on), writing the report after each (a run with
+    nothing to do writes it only if it is missing). A stage that
     fails leaves the earlier ones' outputs and a report of what finished,
     and raises. `progress(stageName)` gives a stage its progress bar maker;
     `beforeStage(stageName)` is called before a stage runs (to import a
@@ -400,6 +401,7 @@ def run_chapter(
     if fromStage is not None and fromStage not in STAGES:
         raise ArgumentError("fromStage", f"{fromStage!r} is not one of {', '.join(STAGES)}")
     check_settings(settings)
+    settings = with_real_paths(settings)
     from pyimagesearch.pipeline.report import write_report
 
     paths = ChapterPaths(settings.outputDir)
@@ -407,6 +409,7 @@ def run_chapter(
     with output_lock(paths.record):
         records = StageRecords(paths.record)
         forced = False
+        reported = False
         for cls in STAGE_CLASSES:
             stage = cls(settings, paths)
             forced = forced or stage.name == fromStage
@@ -433,9 +436,31 @@ def run_chapter(
                 raise
             records.finish(stage, time.perf_counter() - began, images)
             write_report(paths, settings, records.stages)
-        write_report(paths, settings, records.stages)
+            reported = True
+        if not reported and not os.path.exists(paths.report):
+            write_report(paths, settings, records.stages)
     log(f"[INFO] report: {paths.report}")
     return records.stages
+
+
+def with_real_paths(settings: ChapterSettings) -> ChapterSettings:
+    """`settings` with every path made absolute and free of links, so that
+    a rerun from another folder, or through another spelling of the same
+    path, finds the same record."""
+
+    def real(path):
+        return os.path.realpath(path) if path is not None and os.path.exists(path) else path
+
+    kerasFile = settings.backbone.endswith(".keras")
+    weightsFile = settings.weights not in ("imagenet", "none")
+    return dataclasses.replace(
+        settings,
+        train=real(settings.train),
+        test=real(settings.test),
+        outputDir=os.path.realpath(settings.outputDir),
+        backbone=real(settings.backbone) if kerasFile else settings.backbone,
+        weights=real(settings.weights) if weightsFile else settings.weights,
+    )
 
 
 def check_settings(settings: ChapterSettings) -> None:
