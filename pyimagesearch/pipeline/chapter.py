@@ -44,7 +44,7 @@ class ChapterSettings:
     epochs: int = 75
     inputSize: int = 227
     batchSize: int = 128
-    learningRate: float | None = None  # None: 1e-3, times sqrt(devices)
+    learningRate: float | None = None  # None: train_alexnet's, times sqrt(devices)
     cache: str = "auto"
     distribute: str = "auto"
     mixedPrecision: bool = False
@@ -185,6 +185,9 @@ class TrainStage(Stage):
         s, p = self.settings, self.paths
         (checkpoint, done) = latest_checkpoint(p.alexnet)
         resume = resume and checkpoint is not None
+        # no --lr: the library's rate, scaled for the devices
+        rate = {} if s.learningRate is None else {"learningRate": s.learningRate,
+                                                   "scaleLearningRate": False}  # fmt: skip
 
         def noted(line):
             # the cache mode and devices the training chose, for the report
@@ -195,12 +198,12 @@ class TrainStage(Stage):
 
         train_alexnet(
             p.split["train"], p.split["val"], p.mean, p.alexnet, p.model, epochs=s.epochs,
-            batchSize=s.batchSize, learningRate=s.learningRate or 1e-3,
-            scaleLearningRate=s.learningRate is None, inputSize=s.inputSize, seed=s.seed,
-            resume=resume, workers=s.workers, mixedPrecision=s.mixedPrecision, cache=s.cache,
-            distribute=s.distribute, log=noted,
+            batchSize=s.batchSize, inputSize=s.inputSize, seed=s.seed, resume=resume,
+            workers=s.workers, mixedPrecision=s.mixedPrecision, cache=s.cache,
+            distribute=s.distribute, log=noted, **rate,
         )  # fmt: skip
-        return (s.epochs - (done if resume else 0)) * stored_rows(p.split["train"])
+        rows = read_json(p.buildReport, "the build report")["used"]["train"]
+        return (s.epochs - (done if resume else 0)) * rows
 
     def clear(self):
         for path in [*self.outputs(), *glob.glob(os.path.join(self.paths.alexnet, "checkpoint-*"))]:
@@ -324,13 +327,6 @@ def backbone_files(settings: ChapterSettings, paths: ChapterPaths) -> list[str]:
     path = backbone_path(settings, paths)
     found = [path] if path.endswith(".keras") else []
     return found + ([settings.weights] if os.path.isfile(settings.weights) else [])
-
-
-def stored_rows(path: str) -> int:
-    from pyimagesearch.io.hdf5files import open_hdf5, stored_dataset
-
-    with open_hdf5(path) as db:
-        return len(stored_dataset(db, path, "labels"))
 
 
 def remove_regular_file(path: str) -> None:

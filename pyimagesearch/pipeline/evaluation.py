@@ -95,10 +95,10 @@ def crop_accuracy(
     overwrite: bool = False,
     predictionsPath: str | os.PathLike | None = None,
 ) -> dict:
-    """`rank1_figures`, also written to the JSON file `outputPath` when it is
-    given, and each test row's probabilities to `predictionsPath` (see
-    `rank1_predictions`): an existing one only with `overwrite`, never one
-    of the inputs, never anything but a regular file; checked before any
+    """The figures of `rank1_predictions`, also written to the JSON file
+    `outputPath` when it is given, and each test row's probabilities to
+    `predictionsPath`: an existing one only with `overwrite`, never one of
+    the inputs, never anything but a regular file; checked before any
     evaluation."""
     from pyimagesearch.utils.files import check_distinct, refuse_existing, write_json
     from pyimagesearch.utils.locks import output_lock
@@ -118,11 +118,6 @@ def crop_accuracy(
     return figures
 
 
-def rank1_figures(*args, **kwargs) -> dict:
-    """The figures of `rank1_predictions` (its arguments), without the rows."""
-    return rank1_predictions(*args, **kwargs)[0]
-
-
 def rank1_predictions(
     testPath: str | os.PathLike,
     meanPath: str | os.PathLike,
@@ -131,7 +126,7 @@ def rank1_predictions(
     crops: str = "auto",
     distribute: str = "auto",
     progress: Callable[[int], Any] | None = None,
-) -> dict:
+) -> tuple[dict, dict]:
     """Rank-1 accuracy of the .keras model at `modelPath` on the HDF5 test
     split, on images resized to the model's input and with 10 crops.
 

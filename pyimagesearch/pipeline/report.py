@@ -20,7 +20,7 @@ import sys
 import cv2
 import numpy as np
 
-from pyimagesearch.utils.files import atomic_path
+from pyimagesearch.utils.files import atomic_path, read_json
 
 # The book's figures (Practitioner Bundle, chapters 9 and 10).
 BOOK = {"rank1": 0.9260, "rank1_10_crops": 0.9400, "classifier": 0.9869}
@@ -60,13 +60,14 @@ def write_report(paths, settings, stages: dict) -> None:
 
 def render_report(paths, settings, stages: dict) -> str:
     """The report page as a string (see the module docstring)."""
-    figures = read_figures(paths)
+    build = read(paths.buildReport)
+    figures = read_figures(paths, build)
     sections = [
         summary_section(figures),
-        data_section(paths),
+        data_section(paths, build),
         training_section(paths),
         confusion_section(figures),
-        photos_section(paths, settings),
+        photos_section(paths, settings, figures["label_names"]),
         stages_section(stages),
         reproduce_section(settings, stages),
     ]
@@ -87,8 +88,9 @@ def render_report(paths, settings, stages: dict) -> str:
 """
 
 
-def read_figures(paths) -> dict:
-    """The headline figures, as the stages wrote them (None where missing)."""
+def read_figures(paths, build: dict | None) -> dict:
+    """The headline figures, as the stages wrote them (None where missing);
+    `build`: the build report."""
     crops = read(paths.crops) or {}
     classifier = read(paths.classifierReport) or {}
     predictions = read(paths.classifierPredictions)
@@ -105,21 +107,13 @@ def read_figures(paths) -> dict:
         "confusion": crops.get("confusion"),
         "confusion_10_crops": crops.get("confusion_10_crops"),
         "confusion_classifier": confusion,
-        "label_names": label_names(paths),
+        "label_names": build["label_names"] if build else None,
     }
 
 
 def read(path):
     """A JSON output of a stage, or None when it is not there."""
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def label_names(paths) -> list[str] | None:
-    report = read(paths.buildReport)
-    return report.get("label_names") if report else None
+    return read_json(path, "a chapter stage's output") if os.path.lexists(path) else None
 
 
 def escape(value) -> str:
@@ -158,8 +152,7 @@ def summary_section(figures: dict) -> str:
     return "<h2>Results</h2>" + table(["", "this run", "the book"], rows)
 
 
-def data_section(paths) -> str:
-    report = read(paths.buildReport)
+def data_section(paths, report: dict | None) -> str:
     if report is None:
         return "<h2>Data</h2>" + missing("the build")
     mean = read(paths.mean) or {}
@@ -240,10 +233,9 @@ def confusion_section(figures: dict) -> str:
     return '<h2>Confusion matrices</h2><div class="row">' + "".join(parts) + "</div>"
 
 
-def photos_section(paths, settings) -> str:
+def photos_section(paths, settings, names: list[str] | None) -> str:
     from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, stored_dataset
 
-    names = label_names(paths)
     parts = ["<h2>Photos</h2>"]
     crops = read(paths.cropPredictions)
     if crops is None or names is None:
