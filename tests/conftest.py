@@ -1,5 +1,7 @@
+import fcntl
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -94,14 +96,44 @@ def call_main(module, argv, capsys):
     return code, captured.out, captured.err
 
 
+def made_once(tmp_path_factory, name, make):
+    """The folder `name`, filled by `make(folder)` once per test run: the
+    first of the pytest-xdist workers to ask makes it while the others wait
+    on a lock, then all of them read it (tests must not change it)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder; each worker has its own below it
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / f"{name}.made").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed halfway
+            folder.mkdir()
+            make(folder)
+            (root / f"{name}.made").touch()
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_jax_compilations(tmp_path_factory):
+    """XLA compiles every new Keras model's steps, seconds apiece on JAX,
+    and the tests build many identical small models in many processes:
+    JAX's persistent cache lets them share the compiled programs (the same
+    program, so the same results)."""
+    cache = made_once(tmp_path_factory, "jax-cache", lambda folder: None)
+    os.environ.update(JAX_COMPILATION_CACHE_DIR=str(cache),
+                      JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+                      JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory):
     """A tiny generated data set: 30 cats and 30 dogs, 12 unlabelled photos."""
     from pyimagesearch.datasets.synthetic import make_sample
 
-    folder = tmp_path_factory.mktemp("sample")
-    train, test = make_sample(str(folder), per_class=30, test_images=12, seed=1)
-    return {"train": train, "test": test, "root": folder}
+    make = lambda folder: make_sample(str(folder), per_class=30, test_images=12, seed=1)
+    folder = made_once(tmp_path_factory, "sample", make)
+    return {"train": str(folder / "train"), "test": str(folder / "test1"), "root": folder}
 
 
 @pytest.fixture(scope="session")
@@ -109,26 +141,9 @@ def built(sample, tmp_path_factory):
     """The sample built into HDF5 files (val 10, test 10, train 40)."""
     from dogs_vs_cats import build_dogs_vs_cats
 
-    out = tmp_path_factory.mktemp("built")
+    make = lambda out: build_dogs_vs_cats.main([str(a) for a in build_args(sample["train"], out)])
+    out = made_once(tmp_path_factory, "built", make)
     paths = {"dir": out / "hdf5", "mean": out / "mean.json"}
-    build_dogs_vs_cats.main(
-        [
-            "--images",
-            sample["train"],
-            "--output-dir",
-            str(paths["dir"]),
-            "--mean",
-            str(paths["mean"]),
-            "--val-size",
-            "10",
-            "--test-size",
-            "10",
-            "--size",
-            str(STORED_SIZE),
-            "--workers",
-            "2",
-        ]
-    )
     for split in ("train", "val", "test"):
         paths[split] = paths["dir"] / f"{split}.hdf5"
     return paths
@@ -139,6 +154,6 @@ def trained(built, tmp_path_factory):
     """AlexNet trained for one epoch on the built sample."""
     from dogs_vs_cats import train_alexnet
 
-    out = tmp_path_factory.mktemp("trained")
-    train_alexnet.main([str(a) for a in train_args(built, out)])
+    make = lambda out: train_alexnet.main([str(a) for a in train_args(built, out)])
+    out = made_once(tmp_path_factory, "trained", make)
     return {"dir": out, "model": out / "alexnet.keras"}
