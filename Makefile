@@ -28,7 +28,8 @@ browser:
 	  echo "[INFO] Chromium could not be installed: the report's browser tests will be skipped"
 
 # Two worker processes: most of a test's time is single-threaded (a child
-# interpreter's start-up, Keras tracing a model), so two run in the time of about 1.4.
+# interpreter's start-up, Keras tracing a model), so two tests at once take
+# about 1.4 times as long as one.
 TEST_WORKERS ?= 2
 
 test: lint browser
