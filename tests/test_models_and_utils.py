@@ -113,3 +113,27 @@ def test_ten_crop_predictions_average_each_images_crops():
     assert preds.shape == (7, 2) and np.allclose(preds[:, 0], expected, atol=1e-6)
     with pytest.raises(ValueError, match="NaN"):
         predict_ten_crops(MeanBrightness(), [images * np.nan], cropper)
+
+
+def test_a_training_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """load_model(..., training=True) must not depend on what the caller
+    happened to import first: TrainingModel is registered by load_model."""
+    import subprocess
+    import sys
+
+    from pyimagesearch.nn.trainingmodel import TrainingModel
+
+    model = TrainingModel([keras.Input((5,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd")
+    path = tmp_path / "checkpoint.keras"
+    model.save(path)
+    script = (
+        "import sys\n"
+        "from pyimagesearch.nn.modelfiles import load_model\n"
+        "model = load_model(sys.argv[1], training=True)\n"
+        "print(type(model).__name__, model.count_params())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["TrainingModel", "12"]

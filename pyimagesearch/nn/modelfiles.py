@@ -14,9 +14,10 @@ from pyimagesearch.utils.files import atomic_path
 
 
 def register_layers():
-    """Import every module of this package that defines a Keras layer, so
-    that saved models holding them load."""
+    """Import every module of this package that defines a Keras layer or
+    model class, so that saved models holding them load."""
     for module in (
+        "nn.trainingmodel",
         "preprocessing.imageaugmenter",
         "preprocessing.meansubtraction",
         "preprocessing.randompatch",
