@@ -4,9 +4,9 @@ import math
 import os
 
 import keras
-from matplotlib.figure import Figure
 
 from pyimagesearch.utils.files import atomic_path, read_json, write_json
+from pyimagesearch.utils.plots import history_figure
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -58,21 +58,9 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.plot()
 
     def plot(self) -> None:
-        epochs = range(1, len(self.H.get("loss", [])) + 1)
-        # a Figure of its own: no pyplot state, and the user's matplotlib
-        # backend (a notebook's, say) is left alone
-        figure = Figure(figsize=(11, 4.5))
-        panels = figure.subplots(1, 2)
-        for panel, metric in zip(panels, ("loss", "accuracy")):
-            for key in (metric, f"val_{metric}"):
-                values = self.H.get(key, [])
-                if len(values) == len(epochs):
-                    values = [math.nan if v is None else v for v in values]
-                    panel.plot(epochs, values, marker="o", label=key)
-            panel.set_xlabel("epoch")
-            panel.set_ylabel(metric)
-            panel.legend()
-        figure.suptitle(f"Training loss and accuracy [epoch {len(epochs)}]")
-        figure.tight_layout()
+        epochs = len(self.H.get("loss", []))
+        figure = history_figure(
+            self.H, f"Training loss and accuracy [epoch {epochs}]", figsize=(11, 4.5)
+        )
         with atomic_path(self.figPath) as temporary:
             figure.savefig(temporary)
