@@ -39,7 +39,14 @@ def make_parser():
     )
     add_distribute_option(parser, "split each batch")
     parser.add_argument("--output", default=None, help="also write both figures to this JSON file")
-    parser.add_argument("--force", action="store_true", help="replace an existing --output")
+    parser.add_argument(
+        "--predictions",
+        default=None,
+        help="also write each test photo's probabilities, with and without crops, to this JSON",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing --output or --predictions"
+    )
     return parser
 
 
@@ -57,9 +64,11 @@ def evaluate(args):
         progress=lambda total: progress(total, "Evaluating"),
         outputPath=args.output,
         overwrite=args.force,
+        predictionsPath=args.predictions,
     )
-    print(f"[INFO] without crops, rank-1: {result['rank1'] * 100:.2f}%")
-    print(f"[INFO] with 10 crops, rank-1: {result['rank1_10_crops'] * 100:.2f}%")
+    for name, suffix in (("without crops", ""), ("with 10 crops", "_10_crops")):
+        print(f"[INFO] {name}, rank-1: {result['rank1' + suffix] * 100:.2f}%, "
+              f"log loss: {result['log_loss' + suffix]:.4f}")  # fmt: skip
 
 
 def main(argv=None):

@@ -61,6 +61,13 @@ def make_parser():
     parser.add_argument(
         "--batch-size", type=positive_int, default=64, help="photos per forward pass"
     )
+    parser.add_argument(
+        "--clip",
+        type=float,
+        default=None,
+        help="write each probability p as min(max(p, clip), 1 - clip); train_model.py's and "
+        "crop_accuracy.py's JSON name the clip their held-out photos favour (default: none)",
+    )
     add_decoding_options(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
@@ -86,6 +93,7 @@ def predict(args):
         overwrite=args.force,
         maxPixels=args.max_pixels,
         progress=lambda total: progress(total, "Predicting"),
+        clip=args.clip,
     )
     print(f"[INFO] {report['rows']} rows -> {args.output}")
     print_skipped(report["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")

@@ -35,15 +35,25 @@ def make_parser():
         help="also write the classification report and score to this JSON file",
     )
     parser.add_argument(
+        "--splits",
+        default=None,
+        help="the build's build_report.json: score on its test photos, fit on the rest "
+        "(needed for features of a .keras model such as the trained AlexNet; default: the "
+        "book's split, the last 25%% of rows held out)",
+    )
+    parser.add_argument(
         "--force", action="store_true", help="replace an existing classifier or report"
     )
     return parser
 
 
 def fit(args):
-    from pyimagesearch.pipeline.classifier import train_logistic_regression
+    from pyimagesearch.pipeline.classifier import read_split_record, train_logistic_regression
 
-    train_logistic_regression(args.db, args.classifier, args.report, args.jobs, args.force)
+    splits = read_split_record(args.splits) if args.splits else None
+    train_logistic_regression(
+        args.db, args.classifier, args.report, args.jobs, args.force, splits=splits
+    )
 
 
 def main(argv=None):

@@ -1,11 +1,13 @@
 import fcntl
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 # Quiet TensorFlow's start-up banners in test output.
@@ -94,6 +96,30 @@ def call_main(module, argv, capsys):
         code = exit.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def assert_held_out_by_name(features, report, predictions, record):
+    """The classifier's scored rows are exactly the photos of the build's
+    test split (by name, against the build's record), and its figures equal
+    a recomputation from its predictions."""
+    import h5py
+
+    splits = json.loads(record.read_text())["image_names"]
+    with h5py.File(features, "r") as db:
+        names = list(db["image_names"].asstr()[()])
+        labels = db["labels"][:]
+    scored = [names[row] for row in predictions["rows"]]
+    assert scored == predictions["image_names"]
+    assert sorted(scored) == sorted(splits["test"])
+    assert not set(scored) & (set(splits["train"]) | set(splits["val"]))
+    assert predictions["labels"] == labels[predictions["rows"]].tolist()
+    assert report["train_rows"] == len(splits["train"]) + len(splits["val"])
+    probabilities = np.array(predictions["probabilities"])
+    truth = np.array(predictions["labels"])
+    assert report["score"] == np.mean(probabilities.argmax(axis=1) == truth)
+    picked = probabilities[np.arange(len(truth)), truth]
+    expected = -np.mean(np.log(np.clip(picked, np.finfo(float).eps, None)))
+    assert report["log_loss"] == pytest.approx(expected, rel=1e-9)
 
 
 def made_once(tmp_path_factory, name, make):

@@ -159,12 +159,17 @@ def test_features_classifier_and_submissions_follow_their_photos(coded, tmp_path
             ids.append(image_id)
     assert sorted(ids) == list(range(60))
 
-    # something is learned: the classes are separable by their red
-    code, out, err = call_main(
-        train_model, ["--db", features, "--model", tmp_path / "lr.json"], capsys
-    )
+    # something is learned: the classes are separable by their red (a
+    # model file's features take a split record: its photos may be the
+    # model's training photos)
+    with h5py.File(features, "r") as db:
+        photos = list(db["image_names"].asstr()[()])
+    record = tmp_path / "build_report.json"
+    record.write_text(json.dumps({"image_names": {"train": photos[:45], "test": photos[45:]}}))
+    argv = ["--db", features, "--model", tmp_path / "lr.json", "--splits", record]
+    code, out, err = call_main(train_model, argv, capsys)
     assert code == 0, err
-    assert float(out.split("[INFO] score: ")[1].split()[0]) == 1.0
+    assert float(out.split("[INFO] score: ")[1].split(",")[0]) == 1.0
 
     for how in (
         ["--model", tmp_path / "flat.keras", "--size", 16],

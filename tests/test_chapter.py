@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, STORED_SIZE, call_main
+from conftest import INPUT_SIZE, STORED_SIZE, assert_held_out_by_name, call_main
 from dogs_vs_cats import chapter
 from pyimagesearch.pipeline.chapter import STAGES
 
@@ -103,10 +103,27 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
         assert figures[key] == crops[key] == counts.tolist()
         rank1 = crops["rank1" if key == "confusion" else "rank1_10_crops"]
         assert np.trace(counts) / counts.sum() == pytest.approx(rank1, abs=1e-12)
+    # every figure is held out by photo name: AlexNet's rows are the build's
+    # test split, and so are the classifier's, fitted on the other splits
+    record = ran / "hdf5" / "build_report.json"
+    test_names = json.loads(record.read_text())["image_names"]["test"]
+    assert rows["image_names"] == test_names
     held = json.loads((ran / "classifier_predictions.json").read_text())
-    predicted = np.argmax(held["probabilities"], axis=1)
-    assert np.mean(predicted == np.array(held["labels"])) == pytest.approx(classifier["score"])
-    assert held["rows"][0] == classifier["train_rows"] and len(held["rows"]) == 15
+    assert_held_out_by_name(ran / "features.hdf5", classifier, held, record)
+    assert classifier["test_rows"] == 10 and classifier["train_rows"] == 50
+    for value in (crops["log_loss"], crops["log_loss_10_crops"], classifier["log_loss"]):
+        assert f"{value:.4f}" in page
+    assert figures["classifier_log_loss"] == classifier["log_loss"]
+    assert "0.0388" in page and "the same 10 photos of the build's test split" in page
+    # the settings each stage used: an AlexNet backbone takes no weights
+    settings = page[page.index("settings it used") :]
+    features = settings[settings.index(">features</td>") :].split("</tr>")[0]
+    assert "backbone alexnet" in features and "weights" not in features
+    # the submission is clipped as the held-out rows favour, and says so
+    clip = classifier["submission_clip"]
+    assert json.loads((ran / "stages.json").read_text())["submission"]["details"] == {
+        "clip": clip["clip"]
+    }
     # every photo shown is one the stages named: thumbnails, not links
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert page.count('<img alt="training curves" src="data:image/png;base64,') == 1
@@ -190,6 +207,35 @@ def test_an_interrupted_run_keeps_every_finished_stage(ran, sample, tmp_path, ca
     assert code == 0, err
     said = stage_lines(log)
     assert [said[s] for s in STAGES[:5]] == ["skipped", "skipped", "ran", "skipped", "skipped"]
+
+
+def test_a_stage_that_runs_again_makes_every_later_one_not_current(
+    ran, sample, tmp_path, capsys, monkeypatch
+):
+    """A new build (another test size), interrupted in the training: the
+    stages after the build are forgotten, and the report shows none of the
+    old run's figures or photos (the old crop predictions no longer match
+    the new test split's rows: once an IndexError in the report)."""
+    from pyimagesearch.pipeline import chapter as library
+
+    out = copy_run(ran, tmp_path / "out")
+
+    def interrupted(self, log, progress, resume):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(library.TrainStage, "run", interrupted)
+    argv = chapter_args(sample, out, "--test-size", 8, "--val-size", 8)
+    (code, _, err) = call_main(chapter, argv, capsys)
+    assert code == 130 and "Traceback" not in err, err
+    stages = json.loads((out / "stages.json").read_text())
+    assert list(stages) == ["build", "train"] and stages["train"]["finished"] is None
+    page = (out / "report.html").read_text()
+    figures = embedded_figures(page)
+    assert all(figures[key] is None for key in figures if key != "label_names")
+    assert "cannot be shown" not in page and "Most confidently wrong" not in page
+    assert page.count("not run yet") >= 4
+    with h5py.File(out / "hdf5" / "test.hdf5", "r") as db:
+        assert len(db["labels"]) == 8
 
 
 def test_bad_input_is_one_line(sample, tmp_path, capsys):

@@ -12,7 +12,14 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, SCRIPTS, STORED_SIZE, call_main, run_script
+from conftest import (
+    INPUT_SIZE,
+    SCRIPTS,
+    STORED_SIZE,
+    assert_held_out_by_name,
+    call_main,
+    run_script,
+)
 from dogs_vs_cats import (
     build_dogs_vs_cats,
     crop_accuracy,
@@ -83,18 +90,32 @@ def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, 
             3,
             "--output",
             report,
+            "--predictions",
+            tmp_path / "rows.json",
         ],
         capsys,
     )
     assert code == 0
-    printed = re.findall(r"rank-1: (\d+\.\d\d)%", out)
+    printed = re.findall(r"rank-1: (\d+\.\d\d)%, log loss: (\d+\.\d{4})", out)
     figures = json.loads(report.read_text())
     assert figures["images"] == 10
-    assert [float(p) for p in printed] == [
-        round(figures["rank1"] * 100, 2),
-        round(figures["rank1_10_crops"] * 100, 2),
+    assert [(float(a), float(b)) for a, b in printed] == [
+        (round(figures["rank1"] * 100, 2), round(figures["log_loss"], 4)),
+        (round(figures["rank1_10_crops"] * 100, 2), round(figures["log_loss_10_crops"], 4)),
     ]
     assert all(f * 10 == int(f * 10) for f in (figures["rank1"], figures["rank1_10_crops"]))
+    # the figures, recomputed from the rows written, against the test split
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    with h5py.File(built["test"], "r") as db:
+        assert rows["labels"] == db["labels"][:].tolist()
+        assert rows["image_names"] == list(db["image_names"].asstr()[()])
+    for suffix in ("", "_10_crops"):
+        probabilities = np.array(rows["probabilities" + suffix])
+        truth = np.array(rows["labels"])
+        picked = probabilities[np.arange(len(truth)), truth]
+        expected = -np.mean(np.log(np.clip(picked, np.finfo(float).eps, None)))
+        assert figures["log_loss" + suffix] == pytest.approx(expected, rel=1e-9)
+        assert figures["rank1" + suffix] == np.mean(probabilities.argmax(axis=1) == truth)
 
 
 def test_features_logistic_regression_and_submission(sample, built, trained, tmp_path, capsys):
@@ -124,10 +145,29 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
         assert list(db["label_names"].asstr()[()]) == ["cat", "dog"]
 
     classifier = tmp_path / "lr.json"
-    code, out, _ = call_main(
+    # the AlexNet trained on the build's training photos: the book's split
+    # would score the classifier on them
+    code, _, err = call_main(
         train_model, ["--db", features, "--model", classifier, "--jobs", 1], capsys
     )
-    assert code == 0 and re.search(r"\[INFO\] score: 0\.\d{4}|\[INFO\] score: 1\.0000", out)
+    assert code == 2 and not classifier.exists()
+    assert err.count("\n") == 1 and "--splits: " in err and "may have trained" in err
+    record = built["dir"] / "build_report.json"
+    held = tmp_path / "train_model.json"
+    code, out, _ = call_main(
+        train_model,
+        ["--db", features, "--model", classifier, "--jobs", 1, "--splits", record,
+         "--report", held],
+        capsys,
+    )  # fmt: skip
+    assert code == 0 and re.search(r"\[INFO\] score: (0\.\d{4}|1\.0000), log loss: ", out)
+    from pyimagesearch.pipeline.classifier import fit_classifier, read_split_record
+
+    (_, _, again) = fit_classifier(features, 1, splits=read_split_record(record))
+    report = json.loads(held.read_text())
+    assert report["held_out"] == "the build's test split" and report["test_rows"] == 10
+    assert {k: again[k] for k in report} == report
+    assert_held_out_by_name(features, report, again["predictions"], record)
     assert "best hyperparameters: {'C': " in out and "cat" in out and "dog" in out
     assert json.loads(classifier.read_text())["label_names"] == ["cat", "dog"]
 

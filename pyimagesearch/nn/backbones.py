@@ -55,7 +55,10 @@ class FeatureExtractor:
         model: a Keras model whose output is (N, D).
         inputSize: the model's input is inputSize x inputSize.
         preprocess: a callable on a float32 batch (N, S, S, 3) BGR.
-        name: for messages.
+        name: for messages, and recorded with the features.
+        kind: where its weights come from: "keras.applications" (trained
+            on other photos, or untrained) or "model file" (a saved model,
+            which may have been trained on the very photos it describes).
 
     `resizer`: a `SimplePreprocessor` to the input size, to apply to each
     photo first (in the decoding workers).
@@ -64,11 +67,16 @@ class FeatureExtractor:
     `pyimagesearch.nn.parallel.replicas.Replicas`; None: one device).
     """
 
-    def __init__(self, model, inputSize, preprocess, name):
+    KINDS = ("keras.applications", "model file")
+
+    def __init__(self, model, inputSize, preprocess, name, kind="keras.applications"):
+        if kind not in self.KINDS:
+            raise ValueError(f"kind {kind!r} is not one of {', '.join(self.KINDS)}")
         self.model = model
         self.inputSize = inputSize
         self.preprocess = preprocess
         self.name = name
+        self.kind = kind
         self.replicas = None
 
     @property
@@ -175,4 +183,6 @@ def saved_model_extractor(path, means, layer=None):
     if len(output.shape) == 4:
         output = keras.layers.GlobalAveragePooling2D()(output)
     extractor = keras.Model(model.inputs, output)
-    return FeatureExtractor(extractor, int(model.input_shape[1]), means.preprocess_batch, path)
+    return FeatureExtractor(
+        extractor, int(model.input_shape[1]), means.preprocess_batch, path, "model file"
+    )

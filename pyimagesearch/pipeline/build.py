@@ -69,7 +69,9 @@ def build_dataset(
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
         outputDir: gets train.hdf5 and one <split>.hdf5 per held-out split
             (each row's photo named in "image_names"), and build_report.json:
-            what was used and skipped.
+            what was used and skipped, and "image_names": {split: [photo
+            names]}, the record every later stage asks which photos are
+            held out.
         meanPath: the training split's `DatasetMean`, as JSON.
         splitSizes: {split: count} of the held-out splits, in the order
             they are filled (default: SPLITS' names with 2,500 each); the
@@ -173,6 +175,7 @@ def build_dataset(
             "mean": mean.mean_,
             "skipped_count": len(skipped),
             "skipped": skipped,
+            "image_names": names,
         }
         # Everything is written beside the outputs first; the splits, the mean
         # and the report then replace any older build together, or not at all.

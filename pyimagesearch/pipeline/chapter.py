@@ -139,6 +139,11 @@ class Stage:
         options = {name: getattr(self.settings, name) for name in self.settingNames}
         return {"options": options, "inputs": {path: fingerprint(path) for path in self.inputs()}}
 
+    def used_settings(self) -> dict:
+        """The settings that shape what this stage computes (for the
+        report): its options, less those that do not apply to the others."""
+        return {name: getattr(self.settings, name) for name in self.settingNames}
+
 
 class BuildStage(Stage):
     name = "build"
@@ -245,6 +250,12 @@ class FeaturesStage(Stage):
     def outputs(self):
         return [self.paths.features]
 
+    def used_settings(self):
+        used = super().used_settings()
+        # weights are a keras.applications network's; a layer is a model file's
+        del used["weights" if backbone_is_model_file(self.settings) else "layer"]
+        return used
+
     def run(self, log, progress, resume):
         from pyimagesearch.pipeline.features import extract_backbone_features
 
@@ -261,19 +272,20 @@ class ClassifierStage(Stage):
     name = "classifier"
 
     def inputs(self):
-        return [self.paths.features]
+        return [self.paths.features, self.paths.buildReport]
 
     def outputs(self):
         p = self.paths
         return [p.classifier, p.classifierReport, p.classifierPredictions]
 
     def run(self, log, progress, resume):
-        from pyimagesearch.pipeline.classifier import train_logistic_regression
+        from pyimagesearch.pipeline.classifier import read_split_record, train_logistic_regression
 
         p = self.paths
+        # scored on the build's test photos, as AlexNet is, whatever the backbone
         report = train_logistic_regression(
             p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
-            predictionsPath=p.classifierPredictions,
+            predictionsPath=p.classifierPredictions, splits=read_split_record(p.buildReport),
         )  # fmt: skip
         return report["train_rows"] + report["test_rows"]
 
@@ -285,7 +297,13 @@ class SubmissionStage(Stage):
     def inputs(self):
         s, p = self.settings, self.paths
         model = [p.classifier, *backbone_files(s, p)] if self.classifier else [p.model]
-        return [s.test, p.mean, *model]
+        return [s.test, p.mean, *model, self.heldOut]
+
+    @property
+    def heldOut(self):
+        """The figures of the model on the build's test split, which say
+        how to clip its probabilities."""
+        return self.paths.classifierReport if self.classifier else self.paths.crops
 
     @property
     def classifier(self):
@@ -305,11 +323,14 @@ class SubmissionStage(Stage):
             predictor = submission.classifier_predictor(p.classifier, extractor)
         else:
             predictor = submission.alexnet_predictor(p.model, p.mean, s.size, crops=s.crops)
+        clip = read_json(self.heldOut, "the held-out figures")["submission_clip"]["clip"]
         report = submission.write_submission(
             s.test, p.submission, predictor, workers=s.workers, overwrite=True,
-            maxPixels=s.maxPixels, progress=progress,
+            maxPixels=s.maxPixels, progress=progress, clip=clip,
         )  # fmt: skip
-        log(f"[INFO] submission: {report['rows']} rows -> {p.submission}")
+        self.details["clip"] = clip
+        clipped = f"clipped to [{clip}, {1 - clip}]" if clip else "not clipped"
+        log(f"[INFO] submission: {report['rows']} rows, {clipped} -> {p.submission}")
         return report["rows"]
 
 
@@ -319,6 +340,12 @@ STAGE_CLASSES = (BuildStage, TrainStage, CropsStage, FeaturesStage, ClassifierSt
 
 def backbone_path(settings: ChapterSettings, paths: ChapterPaths) -> str:
     return paths.model if settings.backbone == OWN_ALEXNET else settings.backbone
+
+
+def backbone_is_model_file(settings: ChapterSettings) -> bool:
+    """Whether the features' network is a .keras file (the chapter's AlexNet
+    included), not a keras.applications network."""
+    return settings.backbone == OWN_ALEXNET or settings.backbone.endswith(".keras")
 
 
 def backbone_files(settings: ChapterSettings, paths: ChapterPaths) -> list[str]:
@@ -357,8 +384,17 @@ class StageRecords:
     def started_with(self, stage: Stage, signature: dict) -> bool:
         return self.stages.get(stage.name, {}).get("signature") == signature
 
-    def start(self, stage: Stage, signature: dict) -> None:
+    def start(self, stage: Stage, signature: dict, later: list[Stage]) -> None:
+        """Record that `stage` starts with `signature`, and forget every
+        stage of `later` that reads what it writes, directly or through
+        another: their outputs are no longer current (and the report shows
+        them as not run)."""
         self.stages[stage.name] = {"signature": signature, "finished": None}
+        changed = set(stage.outputs())
+        for other in later:
+            if changed & set(other.inputs()):
+                self.stages.pop(other.name, None)
+                changed |= set(other.outputs())
         self.save()
 
     def finish(self, stage: Stage, seconds: float, images: int) -> None:
@@ -406,8 +442,8 @@ def run_chapter(
         records = StageRecords(paths.record)
         forced = False
         reported = False
-        for cls in STAGE_CLASSES:
-            stage = cls(settings, paths)
+        stages = [cls(settings, paths) for cls in STAGE_CLASSES]
+        for index, stage in enumerate(stages):
             forced = forced or stage.name == fromStage
             if stage.name == "submission" and settings.test is None:
                 log("[INFO] submission: no test photos given, skipped")
@@ -419,7 +455,7 @@ def run_chapter(
             resume = not forced and records.started_with(stage, signature)
             if not resume:
                 stage.clear()  # before the record says these options started
-            records.start(stage, signature)
+            records.start(stage, signature, stages[index + 1 :])
             log(f"[INFO] {stage.name}: running...")
             if beforeStage is not None:
                 beforeStage(stage.name)

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
+from pyimagesearch.io.hdf5files import (
+    open_hdf5,
+    read_image_names,
+    read_label_names,
+    read_rows_and_labels,
+)
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
 from pyimagesearch.utils.locks import output_lock
 
@@ -58,42 +63,151 @@ def read_features(dbPath: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, li
     return features, labels, labelNames
 
 
+class FeatureSource(NamedTuple):
+    """Where a features file's rows come from: each row's photo name (None
+    in files without "image_names"), the backbone's name and its kind
+    ("keras.applications", "model file"; "unknown" in files from before the
+    kind was recorded)."""
+
+    names: list[str] | None
+    backbone: str
+    kind: str
+
+
+def read_feature_source(dbPath: str | os.PathLike) -> FeatureSource:
+    with open_hdf5(dbPath) as db:
+        return FeatureSource(
+            read_image_names(db),
+            str(db.attrs.get("backbone", "unknown")),
+            str(db.attrs.get("backbone_kind", "unknown")),
+        )
+
+
+def check_splits(splits, where: str) -> dict[str, list[str]]:
+    """`splits` if it is a build's record {split: [photo names]} with a
+    "test" split, else ValueError naming `where`."""
+    if (
+        not isinstance(splits, dict)
+        or "test" not in splits
+        or not all(
+            isinstance(names, list) and all(isinstance(n, str) for n in names)
+            for names in splits.values()
+        )
+    ):
+        raise ValueError(
+            f"{where} holds no split record ({{split: [photo names]}} with a 'test' split): "
+            "give the build_report.json of build_dogs_vs_cats.py"
+        )
+    return splits
+
+
+def read_split_record(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The {split: [photo names]} record of a build_report.json."""
+    report = read_json(path, "the build_report.json of build_dogs_vs_cats.py")
+    return check_splits(report.get("image_names") if isinstance(report, dict) else None, path)
+
+
+def held_out_rows(
+    dbPath: str | os.PathLike,
+    source: FeatureSource,
+    rows: int,
+    trainFraction: float,
+    splits: dict | None,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """(the rows to fit on, the rows to score, how they were chosen), of
+    the `rows` rows of the features file `dbPath`, read from `source`.
+
+    With `splits` (a build's {split: [photo names]}), the scored rows are
+    the photos of its "test" split and the fitted rows those of every other
+    split, matched by photo name, so that the score is held out from every
+    stage that trained on the build. Without, the book's split: the first
+    `trainFraction` of the (shuffled) rows fit, the rest score; refused for
+    features of a model file, which may have trained on the scored photos.
+    """
+    if splits is None:
+        if source.kind == "model file":
+            raise ArgumentError(
+                "splits",
+                f"{dbPath}: its features come from {source.backbone}, a model that may have "
+                "trained on these photos; give the build's record (build_report.json) so that the "
+                "classifier is scored on the build's test photos only",
+            )
+        cut = int(rows * trainFraction)
+        return np.arange(cut), np.arange(cut, rows), f"the last {1 - trainFraction:.0%} of rows"
+    splits = check_splits(splits, "the split record")
+    names = source.names
+    if names is None or len(names) != rows:
+        raise ValueError(f"{dbPath} names no photo per row (image_names): extract it anew")
+    test = set(splits["test"])
+    fitted = set().union(*(set(v) for k, v in splits.items() if k != "test"))
+    trainRows = np.array([r for r, name in enumerate(names) if name in fitted], dtype=int)
+    testRows = np.array([r for r, name in enumerate(names) if name in test], dtype=int)
+    if len(trainRows) < 8 or len(testRows) == 0:
+        raise ValueError(
+            f"{dbPath}: only {len(trainRows)} rows are photos of the build's training splits "
+            f"and {len(testRows)} of its test split; extract the features from the photos "
+            "the build used"
+        )
+    return trainRows, testRows, "the build's test split"
+
+
 def fit_classifier(
-    dbPath: str | os.PathLike, jobs: int = -1, trainFraction: float = 0.75
+    dbPath: str | os.PathLike,
+    jobs: int = -1,
+    trainFraction: float = 0.75,
+    splits: dict[str, list[str]] | None = None,
 ) -> tuple[LogisticRegression, list[str], dict]:
     """The book's train_model.py: grid-search C for a logistic regression on
-    the first `trainFraction` of the (shuffled) feature rows, score it on
-    the rest.
+    some feature rows, score it on the others (`held_out_rows`: the
+    build's test photos given `splits`, else the last 1 - `trainFraction`).
 
     Returns (the best `LogisticRegression`, its label names, a report dict
-    with "score", "best_params", "train_rows", "test_rows", the
-    scikit-learn "classification_report" as a dict and as "text", and
-    "predictions": {"rows" (the scored rows' indices in the file), "labels",
+    with "score" (accuracy), "log_loss" (Kaggle's metric, on the same
+    probabilities), "submission_clip" (`best_clip` of them), "best_params",
+    "train_rows", "test_rows", "held_out" (how the scored rows were chosen), the scikit-learn
+    "classification_report" as a dict and as "text", and "predictions":
+    {"rows" (the scored rows' indices in the file), "labels",
     "probabilities"}).
     """
     from sklearn.metrics import accuracy_score, classification_report
     from sklearn.model_selection import GridSearchCV
 
+    from pyimagesearch.pipeline.evaluation import best_clip, held_out_log_loss
+
     features, labels, labelNames = read_features(dbPath)
-    i = int(len(labels) * trainFraction)
+    source = read_feature_source(dbPath)
+    (trainRows, testRows, heldOut) = held_out_rows(
+        dbPath, source, len(labels), trainFraction, splits
+    )
+    names = source.names
+    absent = sorted(set(labels[testRows]) - set(labels[trainRows]))
+    if absent:
+        raise ValueError(
+            f"{dbPath}: the rows to fit on hold no photo of {labelNames[absent[0]]!r}, "
+            "which the scored rows do"
+        )
     # max_iter: lbfgs's default 100 stops before converging on 2048-d features
     search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": C_VALUES}, cv=3, n_jobs=jobs)
-    search.fit(features[:i], labels[:i])
-    probabilities = search.predict_proba(features[i:])
-    preds = search.best_estimator_.classes_[probabilities.argmax(axis=1)]
+    search.fit(features[trainRows], labels[trainRows])
+    probabilities = search.predict_proba(features[testRows])
+    classes = search.best_estimator_.classes_
+    preds = classes[probabilities.argmax(axis=1)]
+    truth = labels[testRows]
     options = dict(labels=list(range(len(labelNames))), target_names=labelNames, zero_division=0)
     report = {
-        "score": float(accuracy_score(labels[i:], preds)),
+        "score": float(accuracy_score(truth, preds)),
+        "log_loss": held_out_log_loss(np.searchsorted(classes, truth), probabilities),
         "best_params": search.best_params_,
-        "train_rows": i,
-        "test_rows": len(labels) - i,
-        "classification_report": classification_report(
-            labels[i:], preds, output_dict=True, **options
-        ),
-        "text": classification_report(labels[i:], preds, **options),
+        "train_rows": len(trainRows),
+        "test_rows": len(testRows),
+        "held_out": heldOut,
+        "submission_clip": best_clip(np.searchsorted(classes, truth), probabilities),
+        "classification_report": classification_report(truth, preds, output_dict=True, **options),
+        "text": classification_report(truth, preds, **options),
         "predictions": {
-            "rows": list(range(i, len(labels))),
-            "labels": labels[i:].tolist(),
+            "rows": testRows.tolist(),
+            "image_names": [names[r] for r in testRows] if names else None,
+            "labels": truth.tolist(),
             "probabilities": probabilities.tolist(),
         },
     }
@@ -108,13 +222,16 @@ def train_logistic_regression(
     overwrite: bool = False,
     log: Callable[[str], Any] = print,
     predictionsPath: str | os.PathLike | None = None,
+    splits: dict[str, list[str]] | None = None,
 ) -> dict:
     """`fit_classifier` on the features in `dbPath`, the classifier saved to
     `classifierPath`, the report (without its text and predictions) to
     `reportPath` and the predictions to `predictionsPath`. Existing outputs
     are replaced only with `overwrite`; outputs that are the same file as
     each other or as `dbPath` are refused; all are checked, and locked,
-    before the search starts. Returns the report, predictions included."""
+    before the search starts. `splits`: the build's record of which photo
+    is in which split (see `held_out_rows`). Returns the report,
+    predictions included."""
     check_json_path(classifierPath)
     outputs = [("classifierPath", classifierPath), ("reportPath", reportPath),
                ("predictionsPath", predictionsPath)]  # fmt: skip
@@ -122,11 +239,12 @@ def train_logistic_regression(
     with output_lock(classifierPath, reportPath, predictionsPath):
         refuse_existing([classifierPath, reportPath, predictionsPath], overwrite)
         log("[INFO] tuning hyperparameters...")
-        (model, labelNames, report) = fit_classifier(dbPath, jobs)
+        (model, labelNames, report) = fit_classifier(dbPath, jobs, splits=splits)
         log(f"[INFO] best hyperparameters: {report['best_params']}")
         log("[INFO] evaluating...")
         log(report.pop("text"))
-        log(f"[INFO] score: {report['score']:.4f}")
+        log(f"[INFO] held out: {report['test_rows']} rows, {report['held_out']}")
+        log(f"[INFO] score: {report['score']:.4f}, log loss: {report['log_loss']:.4f}")
         log(f"[INFO] saving the classifier to {classifierPath}...")
         save_logistic_regression(model, classifierPath, labelNames)
         if predictionsPath is not None:

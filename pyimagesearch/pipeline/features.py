@@ -74,7 +74,9 @@ def extract_features(
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
         outputPath: the HDF5 file: data set "features" (N, D) float32,
             "labels" (N,), "label_names" and "image_names" (each row's
-            photo).
+            photo), and the attributes "backbone" and "backbone_kind"
+            (the extractor's `name` and `kind`), which tell the classifier
+            whether the network may have trained on these photos.
         extractor: a `pyimagesearch.nn.backbones.FeatureExtractor`.
         batchSize: photos per forward pass.
         seed: the photos are stored in a random order with this seed, so
@@ -102,6 +104,8 @@ def extract_features(
             overwrite=overwrite,
         ) as writer:
             writer.storeClassLabels(classNames)
+            writer.db.attrs["backbone"] = extractor.name
+            writer.db.attrs["backbone_kind"] = extractor.kind
             names = []
             batches = usable_batches(
                 labelled, extractor.resizer, batchSize, workers, skipped, maxPixels

@@ -97,6 +97,7 @@ def write_submission(
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,
     progress: Callable[[int], Any] | None = None,
+    clip: float | None = None,
 ) -> dict:
     """Predict every photo named N.<ext> in `images` (a folder or .zip) and
     write `outputPath`: the header "id,label", then one row per id, in id
@@ -105,13 +106,19 @@ def write_submission(
     Args:
         predictor: (preprocessor, predict) from `alexnet_predictor` or
             `classifier_predictor`.
+        clip: each probability p is written as min(max(p, clip), 1 - clip)
+            (None: as predicted); `best_clip` of
+            `pyimagesearch.pipeline.evaluation` finds the one held-out
+            rows favour.
         maxPixels: photos declaring more pixels are not decoded (0.5).
         progress: a callable(total) returning a progress bar, or None.
 
-    Returns {"rows": N, "unusable": [...], "skipped": [...]}: photos that
-    could not be read (written as 0.5) and files that are not photos with
-    an id (left out), each {"file", "reason"}.
+    Returns {"rows": N, "clip": clip, "unusable": [...], "skipped": [...]}:
+    photos that could not be read (written as 0.5) and files that are not
+    photos with an id (left out), each {"file", "reason"}.
     """
+    if clip is not None and not 0 <= clip < 0.5:
+        raise ArgumentError("clip", f"{clip} is not from 0 to under 0.5")
     with output_lock(outputPath):
         refuse_existing([outputPath], overwrite)
         files, skipped = list_image_files(images)
@@ -142,6 +149,8 @@ def write_submission(
         for usable, done in batches:
             if usable:
                 scores = check_finite(predict(np.stack([image for _, image in usable])))
+                if clip is not None:
+                    scores = np.clip(scores, clip, 1 - clip)
                 probabilities.update({f.test_id: float(p) for (f, _), p in zip(usable, scores)})
             if bar:
                 bar.update(done)
@@ -153,4 +162,4 @@ def write_submission(
                 f.write("id,label\n")
                 for image_id in ids:
                     f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
-        return {"rows": len(ids), "unusable": unusable, "skipped": skipped}
+        return {"rows": len(ids), "clip": clip, "unusable": unusable, "skipped": skipped}
