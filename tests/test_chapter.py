@@ -209,6 +209,39 @@ def test_an_interrupted_run_keeps_every_finished_stage(ran, sample, tmp_path, ca
     assert [said[s] for s in STAGES[:5]] == ["skipped", "skipped", "ran", "skipped", "skipped"]
 
 
+@pytest.mark.slow
+def test_imagenet_features_are_scored_on_the_build_test_split_too(ran, sample, tmp_path, capsys):
+    """A keras.applications backbone (untrained here: weights none): the
+    chapter scores its classifier on the build's test photos, by name;
+    train_model.py alone keeps the book's split for such features."""
+    from dogs_vs_cats import train_model
+
+    out = copy_run(ran, tmp_path / "out")
+    argv = chapter_args(sample, out, "--backbone", "mobilenet_v2", "--weights", "none")
+    (code, log, err) = call_main(chapter, argv, capsys)
+    assert code == 0, err
+    said = stage_lines(log)
+    assert [said[s] for s in STAGES] == ["skipped"] * 3 + ["ran"] * 3
+    record = out / "hdf5" / "build_report.json"
+    classifier = json.loads((out / "train_model.json").read_text())
+    held = json.loads((out / "classifier_predictions.json").read_text())
+    assert_held_out_by_name(out / "features.hdf5", classifier, held, record)
+    with h5py.File(out / "features.hdf5", "r") as db:
+        assert db.attrs["backbone"] == "MobileNetV2"
+        assert db.attrs["backbone_kind"] == "keras.applications"
+    page = (out / "report.html").read_text()
+    settings = page[page.index("settings it used") :]
+    features = settings[settings.index(">features</td>") :].split("</tr>")[0]
+    assert "backbone mobilenet_v2" in features and "weights none" in features
+    assert "layer" not in features
+    book = tmp_path / "book.json"
+    argv = ["--db", out / "features.hdf5", "--model", tmp_path / "lr.json", "--report", book]
+    (code, _, err) = call_main(train_model, [str(a) for a in argv], capsys)
+    assert code == 0, err
+    report = json.loads(book.read_text())
+    assert report["held_out"] == "the last 25% of rows" and report["test_rows"] == 15
+
+
 def test_a_stage_that_runs_again_makes_every_later_one_not_current(
     ran, sample, tmp_path, capsys, monkeypatch
 ):
