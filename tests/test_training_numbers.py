@@ -198,3 +198,24 @@ def test_two_epochs_straight_equal_one_and_a_resume(odd, tmp_path, backend):
     assert scored["loss"] > (20 if backend == "tensorflow" else 10)  # saturated
     assert logs["val_loss"][0] == pytest.approx(scored["loss"], rel=1e-5)
     assert logs["val_accuracy"][0] == pytest.approx(scored["accuracy"], abs=1e-7)
+
+
+def test_mixed_precision_training_leaves_the_callers_dtype_policy(odd, tmp_path):
+    """`mixedPrecision` computes in float16 during the training only: the
+    global policy the caller had is back when training returns (else the
+    chapter's later stages would build their networks in float16)."""
+    import keras
+
+    namespace = helpers()
+    keras.mixed_precision.set_global_policy("float32")
+    layers = []
+
+    def build(size, classes):
+        network = namespace["linear"]()(size, classes)
+        layers.append(network.layers[-1])
+        return network
+
+    namespace["train"](odd, str(tmp_path), 1, mixedPrecision=True, buildNetwork=build)
+    assert layers[0].compute_dtype == "float16"  # it did train in float16
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert keras.layers.Dense(2).compute_dtype == "float32"

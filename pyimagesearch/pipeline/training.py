@@ -138,54 +138,69 @@ def train_alexnet(
         if scaleLearningRate:
             learningRate = scaled_learning_rate(learningRate, replicas.devices)
         keras.utils.set_random_seed(seed)
-        keras.mixed_precision.set_global_policy("mixed_float16" if mixedPrecision else "float32")
-        means = MeanPreprocessor.from_json(meanPath)
-        (feed, reason) = make_feed(
-            cache, trainPath, valPath, means, inputSize, batchSize, seed, workers,
-            replicas=replicas,
-        )  # fmt: skip
-        log(f"[INFO] cache: {feed.mode} -- {reason}")
-        with feed, replicas.scope():
-            if checkpoint is None:
-                log("[INFO] compiling model...")
-                if buildNetwork is None:
-                    network = alexnet(inputSize, len(feed.labelNames), reg)
+        with precision_policy("mixed_float16" if mixedPrecision else "float32"):
+            means = MeanPreprocessor.from_json(meanPath)
+            (feed, reason) = make_feed(
+                cache, trainPath, valPath, means, inputSize, batchSize, seed, workers,
+                replicas=replicas,
+            )  # fmt: skip
+            log(f"[INFO] cache: {feed.mode} -- {reason}")
+            with feed, replicas.scope():
+                if checkpoint is None:
+                    log("[INFO] compiling model...")
+                    if buildNetwork is None:
+                        network = alexnet(inputSize, len(feed.labelNames), reg)
+                    else:
+                        network = buildNetwork(inputSize, len(feed.labelNames))
+                    if augmentation is None:
+                        augmentation = [default_augmentation(seed)]
+                    model = feed.training_model(network, augmentation)
+                    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learningRate))
                 else:
-                    network = buildNetwork(inputSize, len(feed.labelNames))
-                if augmentation is None:
-                    augmentation = [default_augmentation(seed)]
-                model = feed.training_model(network, augmentation)
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learningRate))
-            else:
-                log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
-                model = outputs.load(checkpoint)
-                feed.check(model, checkpoint)
-                model.optimizer.learning_rate.assign(learningRate)
-            log(
-                f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
-                f"{replicas.devices * batchSize} per step; learning rate "
-                f"{float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)):.6g}"
-            )
-            feed.start_at(done)
-            fitArguments = feed.fit_arguments(model)
-            callbacks = [
-                *fitArguments.pop("callbacks"),
-                keras.callbacks.TerminateOnNaN(),
-                EpochSeeds(seed),
-                *([StopTogether()] if replicas.processCount > 1 else []),
-                *outputs.callbacks(done),
-            ]
-            history = model.fit(
-                **fitArguments,
-                epochs=epochs,
-                initial_epoch=done,
-                callbacks=callbacks,
-                verbose=verbose,
-            )
-            check_converged(history, done)
-            log(f"[INFO] serializing model to {modelPath}...")
-            outputs.save(model.layers[-1], feed.labelNames)
-        return history
+                    log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
+                    model = outputs.load(checkpoint)
+                    feed.check(model, checkpoint)
+                    model.optimizer.learning_rate.assign(learningRate)
+                log(
+                    f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
+                    f"{replicas.devices * batchSize} per step; learning rate "
+                    f"{float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)):.6g}"
+                )
+                feed.start_at(done)
+                fitArguments = feed.fit_arguments(model)
+                callbacks = [
+                    *fitArguments.pop("callbacks"),
+                    keras.callbacks.TerminateOnNaN(),
+                    EpochSeeds(seed),
+                    *([StopTogether()] if replicas.processCount > 1 else []),
+                    *outputs.callbacks(done),
+                ]
+                history = model.fit(
+                    **fitArguments,
+                    epochs=epochs,
+                    initial_epoch=done,
+                    callbacks=callbacks,
+                    verbose=verbose,
+                )
+                check_converged(history, done)
+                log(f"[INFO] serializing model to {modelPath}...")
+                outputs.save(model.layers[-1], feed.labelNames)
+            return history
+
+
+@contextlib.contextmanager
+def precision_policy(name):
+    """Keras's global dtype policy set to `name` while the block runs, and
+    the caller's restored after: a float16 policy left behind would build
+    every later model of the process (the chapter's backbone) in float16."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def check_converged(history, done):
