@@ -4,6 +4,7 @@ without 10 crops -> CNN features -> logistic regression -> submission. A
 rerun skips every stage whose inputs and options are unchanged, and
 resumes an interrupted training; --from STAGE reruns from that stage on."""
 
+import argparse
 import os
 import sys
 
@@ -62,6 +63,12 @@ def make_parser():
     parser.add_argument("--weights", default="imagenet",
                         help="the backbone's weights: imagenet, a local file, or none")  # fmt: skip
     parser.add_argument("--layer", help="the backbone's layer to tap")
+    parser.add_argument("--feature-size", type=positive_int,
+                        help="for a keras.applications backbone: the photos' size for the "
+                        "features (default: 9/7 of the network's own, 288 for 224)")  # fmt: skip
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,
+                        help="average each photo's features with its mirror's "
+                        "(default: on; --no-flip halves the work)")  # fmt: skip
     parser.add_argument("--submit-with", choices=("classifier", "alexnet"), default="classifier",
                         help="what predicts the submission")  # fmt: skip
     parser.add_argument("--seed", type=random_seed, default=config.SEED)
@@ -90,6 +97,8 @@ def chapter(args):
         backbone=args.backbone,
         weights=args.weights,
         layer=args.layer,
+        featureSize=args.feature_size,
+        flip=args.flip,
         submitWith=args.submit_with,
         seed=args.seed,
         workers=args.workers,

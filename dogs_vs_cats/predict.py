@@ -3,6 +3,7 @@ that it shows a dog, as a CSV with the header id,label. Predictions come
 from the trained AlexNet with 10-crop oversampling or, with --classifier,
 from CNN features and the logistic regression of train_model.py."""
 
+import argparse
 import os
 import sys
 
@@ -59,6 +60,20 @@ def make_parser():
     parser.add_argument("--weights", default="imagenet", help="with --classifier: its weights")
     parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
     parser.add_argument(
+        "--feature-size",
+        type=positive_int,
+        default=None,
+        help="with --classifier: the size the photos were resized to for the features "
+        "(default: the one the classifier's file records)",
+    )
+    parser.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --classifier: average each photo's features with its mirror's "
+        "(default: as the classifier's file records)",
+    )
+    parser.add_argument(
         "--batch-size", type=positive_int, default=64, help="photos per forward pass"
     )
     parser.add_argument(
@@ -79,7 +94,10 @@ def predict(args):
     if args.classifier:
         from pyimagesearch.nn.backbones import feature_extractor
 
-        extractor = feature_extractor(args.backbone, args.weights, args.layer, args.mean)
+        (size, flip) = features_as_fitted(args)
+        extractor = feature_extractor(
+            args.backbone, args.weights, args.layer, args.mean, size, flip
+        )
         predictor = submission.classifier_predictor(args.classifier, extractor)
     else:
         predictor = submission.alexnet_predictor(args.model, args.mean, args.size, crops=args.crops)
@@ -98,6 +116,25 @@ def predict(args):
     print(f"[INFO] {report['rows']} rows -> {args.output}")
     print_skipped(report["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")
     print_skipped(report["skipped"], "left out")
+
+
+def features_as_fitted(args):
+    """(input size, flip) for the features: the classifier's record, which
+    a flag may repeat but not contradict."""
+    from pyimagesearch.errors import ArgumentError
+    from pyimagesearch.pipeline.classifier import load_feature_record
+
+    record = load_feature_record(args.classifier)
+    chosen = []
+    for flag, given, recorded in (("feature_size", args.feature_size, record["input_size"]),
+                                  ("flip", args.flip, record["flip"])):  # fmt: skip
+        if given is not None and recorded is not None and given != recorded:
+            raise ArgumentError(
+                flag, f"{given} contradicts {args.classifier}, fitted on features with "
+                f"{recorded}: leave it out"
+            )  # fmt: skip
+        chosen.append(given if given is not None else recorded)
+    return chosen[0], bool(chosen[1])
 
 
 def main(argv=None):

@@ -229,11 +229,35 @@ def test_imagenet_features_are_scored_on_the_build_test_split_too(ran, sample, t
     with h5py.File(out / "features.hdf5", "r") as db:
         assert db.attrs["backbone"] == "MobileNetV2"
         assert db.attrs["backbone_kind"] == "keras.applications"
+        # the chapter's defaults: 9/7 of the network's 224 pixels, mirrors averaged in
+        assert db.attrs["input_size"] == 288 and bool(db.attrs["flip"]) is True
+    assert json.loads((out / "logistic_regression.json").read_text())["features"] == {
+        "backbone": "MobileNetV2", "backbone_kind": "keras.applications", "input_size": 288,
+        "flip": True,
+    }  # fmt: skip
+    assert classifier["scoring"] == "neg_log_loss"
     page = (out / "report.html").read_text()
     settings = page[page.index("settings it used") :]
     features = settings[settings.index(">features</td>") :].split("</tr>")[0]
     assert "backbone mobilenet_v2" in features and "weights none" in features
+    assert "featureSize 288" in features and "flip True" in features
     assert "layer" not in features
+    # predict.py takes the classifier's record of how its features were made,
+    # and refuses a flag that contradicts it
+    from dogs_vs_cats import predict
+
+    written = tmp_path / "s.csv"
+    clip = classifier["submission_clip"]["clip"]
+    argv = [
+        "--images", sample["test"], "--classifier", out / "logistic_regression.json",
+        "--backbone", "mobilenet_v2", "--weights", "none", "--output", written,
+        *(["--clip", clip] if clip else []),
+    ]  # fmt: skip
+    (code, _, err) = call_main(predict, [str(a) for a in argv + ["--feature-size", 224]], capsys)
+    assert code == 2 and "--feature-size: 224 contradicts" in err and not written.exists()
+    (code, _, err) = call_main(predict, [str(a) for a in argv], capsys)
+    assert code == 0, err
+    assert (tmp_path / "s.csv").read_text() == (out / "submission.csv").read_text()
     book = tmp_path / "book.json"
     argv = ["--db", out / "features.hdf5", "--model", tmp_path / "lr.json", "--report", book]
     (code, _, err) = call_main(train_model, [str(a) for a in argv], capsys)
@@ -275,14 +299,23 @@ def test_bad_input_is_one_line(sample, tmp_path, capsys):
     for argv, words in (
         (["--train", tmp_path / "none.zip"], ["--train", "none.zip", "does not exist"]),
         (["--train", sample["train"], "--from", "nowhere"], ["--from", "nowhere"]),
+        # a wrong --test is found before the first stage, not after the training
+        (["--train", sample["train"], "--test", sample["train"]], ["--test", "no photos named N"]),
     ):
         (code, out, err) = call_main(chapter, [*argv, "--output-dir", tmp_path / "o"], capsys)
         lines = err.strip().splitlines()
         assert code == 2 and len(lines) == 1 and all(w in lines[0] for w in words), err
+        assert not (tmp_path / "o" / "hdf5").exists()
     (tmp_path / "o").mkdir(exist_ok=True)
-    (tmp_path / "o/stages.json").write_text("[1, 2]")
-    (code, _, err) = call_main(chapter, chapter_args(sample, tmp_path / "o"), capsys)
-    assert code == 2 and "stages.json is not a chapter's stage record" in err, err
+    for record in ([1, 2], {"build": []}, {"build": {"signature": {}, "seconds": "soon"}},
+                   {"train": {"signature": {}, "images": "<img src=x onerror=alert(1)>"}},
+                   {"nothing": {"signature": {}}}):  # fmt: skip
+        (tmp_path / "o/stages.json").write_text(json.dumps(record))
+        (code, _, err) = call_main(chapter, chapter_args(sample, tmp_path / "o"), capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, err
+        assert "stages.json is not a chapter's stage record" in err and "start anew" in err
+    assert not (tmp_path / "o/report.html").exists()
 
 
 def test_the_build_names_the_photo_of_every_row(ran, sample):

@@ -59,6 +59,8 @@ class FeatureExtractor:
         kind: where its weights come from: "keras.applications" (trained
             on other photos, or untrained) or "model file" (a saved model,
             which may have been trained on the very photos it describes).
+        flip: each image's features are the mean of its own and its
+            left-right mirror's (test-time augmentation: twice the work).
 
     `resizer`: a `SimplePreprocessor` to the input size, to apply to each
     photo first (in the decoding workers).
@@ -69,7 +71,7 @@ class FeatureExtractor:
 
     KINDS = ("keras.applications", "model file")
 
-    def __init__(self, model, inputSize, preprocess, name, kind="keras.applications"):
+    def __init__(self, model, inputSize, preprocess, name, kind="keras.applications", flip=False):
         if kind not in self.KINDS:
             raise ValueError(f"kind {kind!r} is not one of {', '.join(self.KINDS)}")
         self.model = model
@@ -77,6 +79,7 @@ class FeatureExtractor:
         self.preprocess = preprocess
         self.name = name
         self.kind = kind
+        self.flip = flip
         self.replicas = None
 
     @property
@@ -89,15 +92,24 @@ class FeatureExtractor:
         return int(self.model.output_shape[-1])
 
     def extract(self, images):
-        batch = np.asarray(images, dtype="float32")
-        features = predict_batch(self.model, self.preprocess(batch), self.replicas)
+        batch = self.preprocess(np.asarray(images, dtype="float32"))
+        features = predict_batch(self.model, batch, self.replicas)
+        if self.flip:
+            mirrored = predict_batch(self.model, np.ascontiguousarray(batch[:, :, ::-1]),
+                                     self.replicas)  # fmt: skip
+            features = (features + mirrored) / 2
         features = features.astype("float32", copy=False)
         if not np.all(np.isfinite(features)):
             raise ValueError(f"{self.name} returned NaN or infinite features")
         return features
 
 
-def application_extractor(backbone, weights="imagenet"):
+def native_size(backbone):
+    """The input size a `keras.applications` network was trained at."""
+    return INPUT_SIZES.get(_key(backbone), 224)
+
+
+def application_extractor(backbone, weights="imagenet", featureSize=None, flip=False):
     """A `keras.applications` CNN without its classifier, average-pooled.
 
     Args:
@@ -105,6 +117,10 @@ def application_extractor(backbone, weights="imagenet"):
             "resnet50", "mobilenet_v2", "efficientnet_b0", ...
         weights: "imagenet" (downloaded by Keras on first use), a local
             weights file for the network without its top, or "none".
+        featureSize: photos are resized to featureSize x featureSize
+            (default: `native_size`); the network is convolutional up to its average
+            pool, so its weights take any size of 32 or more.
+        flip: see `FeatureExtractor`.
     """
     networks = application_names()
     if _key(backbone) not in networks:
@@ -119,7 +135,9 @@ def application_extractor(backbone, weights="imagenet"):
             f"{weights} does not exist: give a weights file of "
             f"{constructor.__name__} without its top, imagenet or none"
         )
-    size = INPUT_SIZES.get(_key(backbone), 224)
+    size = native_size(backbone) if featureSize is None else featureSize
+    if size < 32:
+        raise ArgumentError("featureSize", f"{size} is under 32 pixels, too small for a CNN")
     try:
         model = constructor(
             include_top=False,
@@ -147,20 +165,31 @@ def application_extractor(backbone, weights="imagenet"):
     def preprocess(bgr):
         return preprocess_input(np.ascontiguousarray(bgr[..., ::-1]))
 
-    return FeatureExtractor(model, size, preprocess, constructor.__name__)
+    return FeatureExtractor(model, size, preprocess, constructor.__name__, flip=flip)
 
 
-def feature_extractor(backbone, weights="imagenet", layer=None, meanPath=None):
+def feature_extractor(
+    backbone, weights="imagenet", layer=None, meanPath=None, featureSize=None, flip=False
+):
     """`saved_model_extractor` for a path ending in .keras (its means read
-    from `meanPath`), else `application_extractor`."""
+    from `meanPath`; `featureSize`, if given, must be its input's), else
+    `application_extractor`."""
     from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
 
     if backbone.endswith(".keras"):
-        return saved_model_extractor(backbone, MeanPreprocessor.from_json(meanPath), layer)
-    return application_extractor(backbone, weights)
+        means = MeanPreprocessor.from_json(meanPath)
+        extractor = saved_model_extractor(backbone, means, layer, flip)
+        if featureSize is not None and featureSize != extractor.inputSize:
+            raise ArgumentError(
+                "featureSize",
+                f"{backbone} takes {extractor.inputSize} x {extractor.inputSize} inputs, "
+                f"not {featureSize}: leave the size out for a .keras model",
+            )
+        return extractor
+    return application_extractor(backbone, weights, featureSize, flip)
 
 
-def saved_model_extractor(path, means, layer=None):
+def saved_model_extractor(path, means, layer=None, flip=False):
     """A layer of a saved .keras model, such as the AlexNet trained by
     train_alexnet.py, average-pooled when its output is a feature map.
 
@@ -170,6 +199,7 @@ def saved_model_extractor(path, means, layer=None):
         layer: the name of the layer to tap; by default the input of the
             model's last Dense layer (for AlexNet, the 4096-d features of its
             second fully connected block).
+        flip: see `FeatureExtractor`.
     """
     model = load_model(path)
     if layer is None:
@@ -184,5 +214,5 @@ def saved_model_extractor(path, means, layer=None):
         output = keras.layers.GlobalAveragePooling2D()(output)
     extractor = keras.Model(model.inputs, output)
     return FeatureExtractor(
-        extractor, int(model.input_shape[1]), means.preprocess_batch, path, "model file"
+        extractor, int(model.input_shape[1]), means.preprocess_batch, path, "model file", flip
     )

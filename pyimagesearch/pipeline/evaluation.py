@@ -222,7 +222,7 @@ def rank1_predictions(
 
 # The clips `best_clip` tries: a probability p is written as
 # min(max(p, clip), 1 - clip).
-CLIPS = (0.001, 0.005, 0.01, 0.02, 0.05)
+CLIPS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4)
 
 
 def best_clip(labels, probabilities) -> dict:

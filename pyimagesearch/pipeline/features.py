@@ -25,6 +25,8 @@ def extract_backbone_features(
     weights="imagenet",
     layer=None,
     meanPath=None,
+    featureSize=None,
+    flip=False,
     overwrite=False,
     distribute="auto",
     batchSize=16,
@@ -42,7 +44,7 @@ def extract_backbone_features(
     replicas = choose_replicas(distribute)
     log(f"[INFO] loading {backbone} ({replicas.describe()})...")
     with replicas.scope():
-        extractor = feature_extractor(backbone, weights, layer, meanPath)
+        extractor = feature_extractor(backbone, weights, layer, meanPath, featureSize, flip)
         extractor.replicas = replicas
         report = extract_features(
             images,
@@ -75,8 +77,9 @@ def extract_features(
         outputPath: the HDF5 file: data set "features" (N, D) float32,
             "labels" (N,), "label_names" and "image_names" (each row's
             photo), and the attributes "backbone" and "backbone_kind"
-            (the extractor's `name` and `kind`), which tell the classifier
-            whether the network may have trained on these photos.
+            (the extractor's `name` and `kind`, which tell the classifier
+            whether the network may have trained on these photos),
+            "input_size" and "flip" (how the photos were seen).
         extractor: a `pyimagesearch.nn.backbones.FeatureExtractor`.
         batchSize: photos per forward pass.
         seed: the photos are stored in a random order with this seed, so
@@ -106,6 +109,8 @@ def extract_features(
             writer.storeClassLabels(classNames)
             writer.db.attrs["backbone"] = extractor.name
             writer.db.attrs["backbone_kind"] = extractor.kind
+            writer.db.attrs["input_size"] = extractor.inputSize
+            writer.db.attrs["flip"] = extractor.flip
             names = []
             batches = usable_batches(
                 labelled, extractor.resizer, batchSize, workers, skipped, maxPixels
