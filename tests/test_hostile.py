@@ -998,3 +998,27 @@ def test_a_read_only_output_folder_names_the_output_not_its_lock(sample, tmp_pat
             subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
     line = one_line_error(code, err, "cannot be written (Read-only file system)")
     assert ".lock" not in line
+
+
+def test_a_fifo_where_a_photo_was_listed_is_refused_without_blocking(tmp_path):
+    """The report reads the held-out photos by the names a run recorded:
+    a FIFO put there since must not hang it (opened non-blocking, then
+    refused as not a regular file)."""
+    import threading
+
+    from pyimagesearch.io.imagefiles import ImageFile, load_images
+    from pyimagesearch.pipeline.report import photo
+
+    os.mkfifo(tmp_path / "cat.1.jpg")
+    found = {}
+
+    def read():
+        found["photo"] = photo(str(tmp_path), "cat.1.jpg")
+        found["loaded"] = list(load_images([ImageFile(str(tmp_path), "cat.1.jpg")]))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    assert found["photo"] is None
+    assert [reason for _, _, reason in found["loaded"]] == ["not a regular file"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 import zipfile
 import zlib
@@ -83,19 +84,25 @@ class ImageFile:
         if self.in_zip:
             archive = _archive(self.source)
             size = archive.getinfo(self.name).file_size
-        else:
-            path = os.path.join(self.source, self.name)
-            size = os.path.getsize(path)
-        if size > maxBytes:
-            raise TooLarge(f"too large ({size} bytes, more than the limit of {maxBytes})")
-        if self.in_zip:
+            if size > maxBytes:
+                raise TooLarge(f"too large ({size} bytes, more than the limit of {maxBytes})")
             return archive.read(self.name)
-        with open(path, "rb") as f:
+        # non-blocking: a FIFO put where a photo was listed would wait forever
+        fd = os.open(os.path.join(self.source, self.name), os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as f:
+            status = os.fstat(f.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise TooLarge("not a regular file")
+            if status.st_size > maxBytes:
+                raise TooLarge(
+                    f"too large ({status.st_size} bytes, more than the limit of {maxBytes})"
+                )
             return f.read(maxBytes + 1)
 
 
 class TooLarge(ValueError):
-    """A photo larger than the limits: skipped, with this as its reason."""
+    """A photo larger than the limits, or not a regular file: skipped, with
+    this as its reason."""
 
 
 def _skip(image_file, reason):
