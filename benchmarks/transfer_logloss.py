@@ -83,9 +83,9 @@ def main():
         ("224 px, C by log loss on half-decades", 224, False, "neg_log_loss", FINE_C_VALUES),
         ("224 px + mirror, C by log loss", 224, True, "neg_log_loss", FINE_C_VALUES),
         ("288 px, C by accuracy on the book's grid", 288, False, "accuracy", C_VALUES),
-        ("288 px, C by log loss", 288, False, "neg_log_loss", FINE_C_VALUES),
-        ("the chapter's default: 288 px + mirror, C by log loss", 288, True, "neg_log_loss",
+        ("the chapter's default: 288 px, C by log loss", 288, False, "neg_log_loss",
          FINE_C_VALUES),
+        ("288 px + mirror (--flip), C by log loss", 288, True, "neg_log_loss", FINE_C_VALUES),
     ):  # fmt: skip
         (plain, mirrored, labels, seconds) = passes[size]
         X = (plain + mirrored) / 2 if flip else plain

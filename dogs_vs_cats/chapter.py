@@ -4,7 +4,6 @@ without 10 crops -> CNN features -> logistic regression -> submission. A
 rerun skips every stage whose inputs and options are unchanged, and
 resumes an interrupted training; --from STAGE reruns from that stage on."""
 
-import argparse
 import os
 import sys
 
@@ -66,9 +65,9 @@ def make_parser():
     parser.add_argument("--feature-size", type=positive_int,
                         help="for a keras.applications backbone: the photos' size for the "
                         "features (default: 9/7 of the network's own, 288 for 224)")  # fmt: skip
-    parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,
-                        help="average each photo's features with its mirror's "
-                        "(default: on; --no-flip halves the work)")  # fmt: skip
+    parser.add_argument("--flip", action="store_true",
+                        help="average each photo's features with its mirror's (twice the "
+                        "work for a little less log loss; see the README)")  # fmt: skip
     parser.add_argument("--submit-with", choices=("classifier", "alexnet"), default="classifier",
                         help="what predicts the submission")  # fmt: skip
     parser.add_argument("--seed", type=random_seed, default=config.SEED)

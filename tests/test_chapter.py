@@ -229,18 +229,18 @@ def test_imagenet_features_are_scored_on_the_build_test_split_too(ran, sample, t
     with h5py.File(out / "features.hdf5", "r") as db:
         assert db.attrs["backbone"] == "MobileNetV2"
         assert db.attrs["backbone_kind"] == "keras.applications"
-        # the chapter's defaults: 9/7 of the network's 224 pixels, mirrors averaged in
-        assert db.attrs["input_size"] == 288 and bool(db.attrs["flip"]) is True
+        # the chapter's defaults: 9/7 of the network's 224 pixels, no mirrors
+        assert db.attrs["input_size"] == 288 and bool(db.attrs["flip"]) is False
     assert json.loads((out / "logistic_regression.json").read_text())["features"] == {
         "backbone": "MobileNetV2", "backbone_kind": "keras.applications", "input_size": 288,
-        "flip": True,
+        "flip": False,
     }  # fmt: skip
     assert classifier["scoring"] == "neg_log_loss"
     page = (out / "report.html").read_text()
     settings = page[page.index("settings it used") :]
     features = settings[settings.index(">features</td>") :].split("</tr>")[0]
     assert "backbone mobilenet_v2" in features and "weights none" in features
-    assert "featureSize 288" in features and "flip True" in features
+    assert "featureSize 288" in features and "flip False" in features
     assert "layer" not in features
     # predict.py takes the classifier's record of how its features were made,
     # and refuses a flag that contradicts it

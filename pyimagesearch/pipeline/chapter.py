@@ -53,7 +53,7 @@ class ChapterSettings:
     weights: str = "imagenet"  # or "none", or a local weights file
     layer: str | None = None
     featureSize: int | None = None  # None: `feature_size`'s rule
-    flip: bool = True  # the features: each photo's and its mirror's, averaged
+    flip: bool = False  # the features: each photo's and its mirror's, averaged
     submitWith: str = "classifier"  # or "alexnet"
     seed: int = 42
     workers: int = 1
@@ -237,8 +237,9 @@ class CropsStage(Stage):
             distribute=self.settings.distribute, progress=progress, outputPath=p.crops,
             overwrite=True, predictionsPath=p.cropPredictions,
         )  # fmt: skip
-        (one, ten) = (figures["rank1"], figures["rank1_10_crops"])
-        log(f"[INFO] rank-1: {one:.2%}, with 10 crops: {ten:.2%}")
+        log(f"[INFO] rank-1: {figures['rank1']:.2%} (log loss {figures['log_loss']:.4f}), "
+            f"with 10 crops: {figures['rank1_10_crops']:.2%} "
+            f"(log loss {figures['log_loss_10_crops']:.4f})")  # fmt: skip
         return figures["images"]
 
 
