@@ -387,3 +387,44 @@ def test_a_screenshot_of_the_report_shows_the_page(ran, tmp_path):
     assert image.shape == (2000, 1280, 3)
     # text, tables, curves and photos: far from a blank page
     assert (image < 128).mean() > 0.01 and image.std() > 30
+
+
+def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(
+    ran, sample, tmp_path, capsys
+):
+    """As root beside another user's files: a link at a folder the run makes
+    is refused before anything is written through it; the report reads no
+    output through a link and shows no stage file's text as markup."""
+    from pyimagesearch.pipeline.chapter import ChapterPaths, ChapterSettings
+    from pyimagesearch.pipeline.report import SCRIPT_HASH, render_report
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("theirs")
+    for folder in ("hdf5", "alexnet"):
+        out = tmp_path / f"planted_{folder}"
+        out.mkdir()
+        os.symlink(victim, out / folder)
+        (code, _, err) = call_main(chapter, chapter_args(sample, out), capsys)
+        assert code == 2 and "is a symbolic link" in err and "--output-dir" in err, err
+        assert os.listdir(victim) == ["keep.txt"]
+    # an output folder inside the training photos would be listed as photos
+    inside = os.path.join(sample["train"], "out")
+    (code, _, err) = call_main(chapter, chapter_args(sample, inside), capsys)
+    assert code == 2 and "the train photos" in err and not os.path.exists(inside), err
+
+    out = copy_run(ran, tmp_path / "out")
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"rank1": "the secret"}')
+    os.chmod(secret, 0o600)
+    os.remove(out / "crop_accuracy.json")
+    os.symlink(secret, out / "crop_accuracy.json")
+    predictions = json.loads((out / "classifier_predictions.json").read_text())
+    predictions["labels"][0] = "<img src=x onerror=alert(1)>"
+    (out / "classifier_predictions.json").write_text(json.dumps(predictions))
+    stages = json.loads((out / "stages.json").read_text())
+    settings = ChapterSettings(train=str(sample["train"]), outputDir=str(out))
+    page = render_report(ChapterPaths(str(out)), settings, stages)
+    assert "the secret" not in page and "is a symbolic link" in page
+    assert "<img src=x" not in page and "cannot be shown" in page
+    assert f"script-src '{SCRIPT_HASH}'" in page and "script-src 'unsafe-inline'" not in page

@@ -426,7 +426,11 @@ class StageRecords:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.stages = read_json(path, "a chapter's stage record") if os.path.exists(path) else {}
+        self.stages = (
+            read_json(path, "a chapter's stage record", followLinks=False)
+            if os.path.lexists(path)
+            else {}
+        )
         problem = record_problem(self.stages)
         if problem:
             raise ValueError(
@@ -497,6 +501,7 @@ def run_chapter(
     from pyimagesearch.pipeline.report import write_report
 
     paths = ChapterPaths(settings.outputDir)
+    check_own_folders(paths)
     os.makedirs(paths.outputDir, exist_ok=True)
     with output_lock(paths.record):
         records = StageRecords(paths.record)
@@ -555,6 +560,22 @@ def with_real_paths(settings: ChapterSettings) -> ChapterSettings:
     )
 
 
+def check_own_folders(paths: ChapterPaths) -> None:
+    """Raise unless each folder the run makes inside `outputDir` is absent
+    or a real folder: a link planted there would have the stages write
+    (and clean up) wherever it points. `outputDir` itself is the user's,
+    resolved once."""
+    for folder in (paths.hdf5, paths.alexnet):
+        if os.path.islink(folder):
+            raise ArgumentError(
+                "outputDir",
+                f"{folder} is a symbolic link, not a folder this run made: refusing to write "
+                "through it (remove it, or write elsewhere)",
+            )
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            raise ArgumentError("outputDir", f"{folder} is not a folder: remove it")
+
+
 def check_settings(settings: ChapterSettings) -> None:
     """Raise `ArgumentError` for settings no stage could run with."""
     if settings.submitWith not in ("classifier", "alexnet"):
@@ -565,6 +586,17 @@ def check_settings(settings: ChapterSettings) -> None:
         path = getattr(settings, name)
         if path is not None and not os.path.exists(path):
             raise ArgumentError(name, f"{path} does not exist: give Kaggle's zip or its folder")
+    output = os.path.realpath(settings.outputDir)
+    for name in ("train", "test"):
+        path = getattr(settings, name)
+        if path is not None and os.path.isdir(path):
+            inside = os.path.commonpath([os.path.realpath(path), output])
+            if inside == os.path.realpath(path):
+                raise ArgumentError(
+                    "outputDir",
+                    f"{settings.outputDir} is inside {path}, the {name} photos: its outputs "
+                    "would count as photos; write elsewhere",
+                )
     if settings.test is not None:
         # before hours of training, not at the last stage
         from pyimagesearch.io.imagefiles import list_image_files

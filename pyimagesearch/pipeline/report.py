@@ -10,6 +10,7 @@ whose files do not exist yet (a stage not run, or failed) says so.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -51,6 +52,9 @@ addEventListener("load", () => {
   document.body.dataset.imagesLoaded = ok.length + "/" + all.length;
 });
 """
+# The page runs that one script and no other: the policy names its hash, so
+# markup that got into the page from a stage's file could run nothing.
+SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(CHECK_IMAGES.encode()).digest()).decode()
 
 
 def write_report(paths, settings, stages: dict) -> None:
@@ -65,11 +69,11 @@ def render_report(paths, settings, stages: dict) -> str:
     paths = CurrentOutputs(paths, stages)
     build = shown("the build's figures", read, paths.buildReport)
     figures = shown("the figures", read_figures, paths, build)
-    if isinstance(figures, str):
-        figures = dict.fromkeys(FIGURES)
-        figures["label_names"] = None
+    unreadable = ""
+    if isinstance(figures, str):  # the line saying why
+        (unreadable, figures) = (figures, dict.fromkeys(FIGURES))
     sections = [
-        shown("the results", summary_section, figures),
+        unreadable + shown("the results", summary_section, figures),
         shown("the data", data_section, paths, build),
         shown("the training", training_section, paths),
         shown("the confusion matrices", confusion_section, figures),
@@ -82,7 +86,7 @@ def render_report(paths, settings, stages: dict) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+ content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Dogs vs Cats: the chapter's report</title><style>{STYLE}</style>
 <script>{CHECK_IMAGES}</script></head>
@@ -167,24 +171,51 @@ def read(path):
     current: `CurrentOutputs`)."""
     if path is None or not os.path.lexists(path):
         return None
-    return read_json(path, "a chapter stage's output")
+    return read_json(path, "a chapter stage's output", followLinks=False)
 
 
-def escape(value) -> str:
-    return html.escape(str(value))
+def own_file(path: str) -> str:
+    """`path`, unless a symbolic link sits there: the report reads what the
+    stages wrote, never what a link points at (a file the reader of the
+    page may not be allowed to see)."""
+    if os.path.islink(path):
+        raise ValueError(f"{path} is a symbolic link: refusing to read it")
+    return path
+
+
+class Html(str):
+    """Text already made safe for the page (escaped, or markup of this
+    module's own); `table` escapes every other string it is given."""
+
+
+def escape(value) -> Html:
+    return Html(html.escape(str(value)))
+
+
+def count(value) -> int:
+    """`value`, if it is a count (an int, not a bool); else ValueError."""
+    if type(value) is not int:
+        raise ValueError(f"{str(value)[:40]!r} is not a count")
+    return value
 
 
 def missing(what: str) -> str:
     return f'<p class="missing">{escape(what)}: not run yet.</p>'
 
 
-def percent(value) -> str:
-    return "&ndash;" if value is None else f"{float(value):.2%}"
+def percent(value) -> Html:
+    return Html("&ndash;" if value is None else f"{float(value):.2%}")
 
 
 def table(header: list[str], rows: list[list], firstIsName=True) -> str:
+    """An HTML table: `Html` cells as they are, numbers as numbers, any
+    other value escaped (whatever a stage's file held)."""
+
     def cell(tag, value, index):
         kind = ' class="name"' if firstIsName and index == 0 else ""
+        if not isinstance(value, Html):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = str(value) if number else escape(value)
         return f"<{tag}{kind}>{value}</{tag}>"
 
     head = "".join(cell("th", escape(h), i) for i, h in enumerate(header))
@@ -217,8 +248,8 @@ def summary_section(figures: dict) -> str:
     )
 
 
-def loss(value) -> str:
-    return "&ndash;" if value is None else f"{float(value):.4f}"
+def loss(value) -> Html:
+    return Html("&ndash;" if value is None else f"{float(value):.4f}")
 
 
 def data_section(paths, report: dict | None) -> str:
@@ -226,9 +257,9 @@ def data_section(paths, report: dict | None) -> str:
         return "<h2>Data</h2>" + missing("the build")
     mean = read(paths.mean) or {}
     used = report["used"]
-    rows = [[escape(split), count] for split, count in used.items()]
-    rows.append(["photos found", report["photos_found"]])
-    rows.append(["skipped", report["skipped_count"]])
+    rows = [[split, count(photos)] for split, photos in used.items()]
+    rows.append(["photos found", count(report["photos_found"])])
+    rows.append(["skipped", count(report["skipped_count"])])
     skipped = "".join(
         f"<li>{escape(item['file'])}: {escape(item['reason'])}</li>"
         for item in report["skipped"][:20]
@@ -282,7 +313,7 @@ def confusion_section(figures: dict) -> str:
         if counts is None or names is None:
             parts.append(f"<div><h3>{title}</h3>{missing(title)}</div>")
             continue
-        rows = [[f"true {escape(name)}", *row] for name, row in zip(names, counts)]
+        rows = [[f"true {name}", *map(count, row)] for name, row in zip(names, counts)]
         header = ["", *(f"predicted {name}" for name in names)]
         parts.append(f"<div><h3>{title}</h3>{table(header, rows)}</div>")
     return '<h2>Confusion matrices</h2><div class="row">' + "".join(parts) + "</div>"
@@ -296,7 +327,7 @@ def photos_section(paths, settings, names: list[str] | None) -> str:
     if crops is None or names is None or paths.split["test"] is None:
         parts.append(missing("AlexNet's test photos"))
     else:
-        with open_hdf5(paths.split["test"]) as db:
+        with open_hdf5(own_file(paths.split["test"])) as db:
             images = stored_dataset(db, paths.split["test"], "images")
             files = read_image_names(db)
             parts.append(photo_rows(
@@ -308,7 +339,7 @@ def photos_section(paths, settings, names: list[str] | None) -> str:
     if predictions is None or names is None or paths.features is None:
         parts.append(missing("the logistic regression's held-out photos"))
     else:
-        with open_hdf5(paths.features) as db:
+        with open_hdf5(own_file(paths.features)) as db:
             files = read_image_names(db)
         rows = predictions["rows"]
         parts.append(photo_rows(
@@ -377,9 +408,9 @@ def stages_section(stages: dict) -> str:
             rows.append([name, "not run", "", "", ""])
             continue
         if entry.get("failed"):
-            status = f'<span class="failed">failed: {escape(entry["failed"])}</span>'
+            status = Html(f'<span class="failed">failed: {escape(entry["failed"])}</span>')
         else:
-            status = "finished " + escape(entry["finished"]) if entry.get("finished") else "running"
+            status = "finished " + entry["finished"] if entry.get("finished") else "running"
         seconds = entry.get("seconds")
         images = entry.get("images")
         rate = f"{images / seconds:.1f}" if seconds and images else ""
@@ -389,8 +420,8 @@ def stages_section(stages: dict) -> str:
     return "<h2>Stages</h2>" + table(["stage", "status", "seconds", "images", "images/s"], rows)
 
 
-def used_list(settings: dict) -> str:
-    return "<br>".join(f"{escape(k)} {escape(v)}" for k, v in settings.items())
+def used_list(settings: dict) -> Html:
+    return Html("<br>".join(f"{escape(k)} {escape(v)}" for k, v in settings.items()))
 
 
 def reproduce_section(paths, settings, stages: dict) -> str:
@@ -399,10 +430,10 @@ def reproduce_section(paths, settings, stages: dict) -> str:
     training = stages.get("train", {}).get("details", {})
     ran = (f"AlexNet trained with {training['devices']}; cache: {training['cache']}"
            if training else "AlexNet's training has not run")  # fmt: skip
-    versions = [["python", escape(platform.python_version())]]
+    versions = [["python", platform.python_version()]]
     for package in VERSIONED:
         try:
-            versions.append([package, escape(metadata.version(package))])
+            versions.append([package, metadata.version(package)])
         except metadata.PackageNotFoundError:
             continue
     from pyimagesearch.pipeline.chapter import STAGE_CLASSES
@@ -411,7 +442,7 @@ def reproduce_section(paths, settings, stages: dict) -> str:
     options = [["every stage", used_list({k: getattr(settings, k) for k in everywhere})]]
     for cls in STAGE_CLASSES:
         used = cls(settings, paths).used_settings()
-        options.append([cls.name, used_list(used) if used else "&ndash;"])
+        options.append([cls.name, used_list(used) if used else Html("&ndash;")])
     return (
         "<h2>To reproduce</h2>"
         + f"<p>{escape(ran)}.</p>"

@@ -200,17 +200,26 @@ def reject_constant(name):
     raise ValueError(f"{name} is not a number this project accepts")
 
 
-def read_json(path: str | os.PathLike, what: str) -> object:
+def read_json(path: str | os.PathLike, what: str, followLinks: bool = True) -> object:
     """The JSON in `path`; FileNotFoundError or ValueError naming `path` and
-    `what` it should be otherwise."""
+    `what` it should be otherwise. Without `followLinks`, a symbolic link
+    at `path` is refused, not read (for files a run made itself, where a
+    link is someone else's)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if followLinks else getattr(os, "O_NOFOLLOW", 0))
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would never end
-            raise IsADirectoryError(errno.EISDIR, "not a regular file")
-        with open(path) as f:
-            # a JSON file may hold NaN and Infinity, which no caller accepts
-            return json.load(f, parse_constant=reject_constant)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist: expected {what}") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ValueError(f"{path} is a symbolic link: refusing to read it ({what})") from None
+        raise
+    try:
+        with open(fd, encoding="utf-8") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # a FIFO would never end
+                raise IsADirectoryError(errno.EISDIR, "not a regular file")
+            # a JSON file may hold NaN and Infinity, which no caller accepts
+            return json.load(f, parse_constant=reject_constant)
     except IsADirectoryError:
         raise ValueError(f"{path} is not a regular file: expected {what}") from None
     except (UnicodeDecodeError, ValueError) as error:
