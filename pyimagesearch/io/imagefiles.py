@@ -1,15 +1,19 @@
 """Find, name and decode the photos of a data set: a folder (searched
 recursively) or a .zip archive such as Kaggle's `train.zip`, read without
-unpacking it.
+unpacking it -- or an archive of such archives, as Kaggle ships the
+competition (`dogs-vs-cats.zip` holding `train.zip` and `test1.zip`), whose
+photos are named "<inner archive>/<member>" ("train.zip/cat.0.jpg").
 
 Decoding runs in worker threads (see `load_images`).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
+import struct
 import threading
 import zipfile
 import zlib
@@ -36,20 +40,109 @@ ID_NAME = re.compile(r"^(?P<id>[0-9]+)\.[A-Za-z]+$")
 _open_archives = threading.local()
 
 
-def _archive(path):
-    """This thread's open handle on a .zip archive: its directory is read
-    once, not once per photo, and no handle is shared between threads. A
-    file replaced at `path` (another inode, size or time) is opened anew."""
+# An archive inside an archive larger than this is refused: a deflated
+# one is held in memory to be read at random (Kaggle's train.zip: 543 MB).
+MAX_INNER_ARCHIVE_BYTES = 8 * 2**30
+
+
+def _archive(path, inner=None):
+    """This thread's open handle on a .zip archive (or on the archive
+    `inner` inside it): its directory is read once, not once per photo,
+    and no handle is shared between threads. A file replaced at `path`
+    (another inode, size or time) is opened anew."""
     archives = _open_archives.__dict__
     status = os.stat(path)
     key = (status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns)
-    (opened, archive) = archives.get(path, (None, None))
+    (opened, archive) = archives.get((path, inner), (None, None))
     if opened != key:
         if archive is not None:
             archive.close()
-        archive = zipfile.ZipFile(path)
-        archives[path] = (key, archive)
+        if inner is None:
+            archive = zipfile.ZipFile(path)
+        else:
+            archive = zipfile.ZipFile(_inner_file(path, _archive(path).getinfo(inner), key))
+        archives[(path, inner)] = (key, archive)
     return archive
+
+
+_inflated = {}  # (path, key, inner name) -> the inner archive's bytes
+_inflated_lock = threading.Lock()
+
+
+def _inner_file(path, info, key):
+    """A seekable file of the archive member `info` of the zip at `path`:
+    a window onto its bytes when it is stored (Kaggle's inner archives are:
+    a zip of JPEGs does not compress), else its bytes inflated once per
+    process and shared by the threads."""
+    if info.file_size > MAX_INNER_ARCHIVE_BYTES:
+        raise TooLarge(f"{path}: {info.filename} declares {info.file_size} bytes, over the limit")
+    if info.compress_type == zipfile.ZIP_STORED:
+        with open(path, "rb") as f:
+            f.seek(info.header_offset)
+            header = f.read(30)
+        if header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"{path}: {info.filename} has no local header")
+        (nameLength, extraLength) = struct.unpack("<HH", header[26:30])
+        start = info.header_offset + 30 + nameLength + extraLength
+        return io.BufferedReader(Window(path, start, info.file_size))
+    with _inflated_lock:
+        cacheKey = (path, key, info.filename)
+        if cacheKey not in _inflated:
+            _inflated.clear()  # one archive at a time
+            _inflated[cacheKey] = _archive(path).read(info.filename)
+        return io.BytesIO(_inflated[cacheKey])
+
+
+class Window(io.RawIOBase):
+    """`length` bytes of the file at `path` from `start`, as a read-only,
+    seekable file of their own (read with pread: no shared position)."""
+
+    def __init__(self, path, start, length):
+        super().__init__()
+        self.fd = os.open(path, os.O_RDONLY)
+        (self.start, self.length, self.position) = (start, length, 0)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, buffer):
+        count = max(0, min(len(buffer), self.length - self.position))
+        data = os.pread(self.fd, count, self.start + self.position)
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.length}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def tell(self):
+        return self.position
+
+    def close(self):
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+def inner_archives(path) -> list[str]:
+    """The .zip members of the zip at `path` (Kaggle's bundle: train.zip,
+    test1.zip), in name order."""
+    with zipfile.ZipFile(path) as archive:
+        return sorted(n for n in archive.namelist() if n.lower().endswith(".zip"))
+
+
+def _split_inner(source, name):
+    """(inner archive, member) for a photo named "<inner>.zip/<member>" in
+    the zip `source`, or (None, name) for a member of `source` itself."""
+    (head, separator, member) = name.partition(".zip/")
+    if not separator or name in _archive(source).NameToInfo:
+        return None, name
+    return head + ".zip", member
 
 
 @dataclass(frozen=True)
@@ -82,11 +175,12 @@ class ImageFile:
         """The file's bytes; `TooLarge` when it declares more than `maxBytes`
         (a zip member's declared size is checked before it is inflated)."""
         if self.in_zip:
-            archive = _archive(self.source)
-            size = archive.getinfo(self.name).file_size
+            (inner, member) = _split_inner(self.source, self.name)
+            archive = _archive(self.source, inner)
+            size = archive.getinfo(member).file_size
             if size > maxBytes:
                 raise TooLarge(f"too large ({size} bytes, more than the limit of {maxBytes})")
-            return archive.read(self.name)
+            return archive.read(member)
         # non-blocking: a FIFO put where a photo was listed would wait forever
         fd = os.open(os.path.join(self.source, self.name), os.O_RDONLY | os.O_NONBLOCK)
         with open(fd, "rb") as f:
@@ -135,8 +229,14 @@ def list_image_files(source):
         ]
         names = regular
     elif zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as archive:
-            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        names = _member_names(source)
+        if not any(n.lower().endswith(IMAGE_EXTENSIONS) for n in names):
+            # Kaggle's bundle: the photos are in the archives inside
+            names = [n for n in names if not n.lower().endswith(".zip")] + [
+                f"{inner}/{member}"
+                for inner in inner_archives(source)
+                for member in _member_names(source, inner)
+            ]
         copies = Counter(names)
         skipped += [
             {"file": name, "reason": "duplicate name in the archive"}
@@ -154,8 +254,22 @@ def list_image_files(source):
         if not f.name.lower().endswith(IMAGE_EXTENSIONS)
     ]
     if not images:
-        raise ValueError(f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)})")
+        found = ", ".join(f.name for f in files[:5]) + (", ..." if len(files) > 5 else "")
+        raise ValueError(
+            f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)}) and no archives "
+            f"of them; found {len(files)} other file(s){': ' + found if files else ''}"
+        )
     return images, skipped
+
+
+def _member_names(source, inner=None):
+    """The file names in the zip `source` (or in its archive `inner`)."""
+    archive = zipfile.ZipFile(source) if inner is None else _archive(source, inner)
+    try:
+        return [info.filename for info in archive.infolist() if not info.is_dir()]
+    finally:
+        if inner is None:
+            archive.close()
 
 
 def labelled_image_files(source):

@@ -496,6 +496,7 @@ def run_chapter(
     backend a certain way, say). Returns the stage record."""
     if fromStage is not None and fromStage not in STAGES:
         raise ArgumentError("fromStage", f"{fromStage!r} is not one of {', '.join(STAGES)}")
+    settings = with_bundled_test(settings)
     check_settings(settings)
     settings = with_real_paths(settings)
     from pyimagesearch.pipeline.report import write_report
@@ -538,6 +539,20 @@ def run_chapter(
             write_report(paths, settings, records.stages)
     log(f"[INFO] report: {paths.report}")
     return records.stages
+
+
+def with_bundled_test(settings: ChapterSettings) -> ChapterSettings:
+    """`settings` with `test` set to `train` when it is not given and
+    `train` is Kaggle's download as it comes (dogs-vs-cats.zip, holding
+    train.zip and test1.zip): the test photos are in it."""
+    import zipfile
+
+    from pyimagesearch.io.imagefiles import inner_archives
+
+    bundle = settings.test is None and zipfile.is_zipfile(settings.train)
+    if bundle and inner_archives(settings.train):
+        return dataclasses.replace(settings, test=settings.train)
+    return settings
 
 
 def with_real_paths(settings: ChapterSettings) -> ChapterSettings:

@@ -88,6 +88,39 @@ def classifier_predictor(classifierPath, extractor, positive="dog"):
     return extractor.resizer, predict
 
 
+TEMPLATE = "sampleSubmission.csv"
+
+
+def submission_template(images) -> tuple[str, list[int]] | None:
+    """(header, ids) of the sampleSubmission.csv at the top of the zip
+    `images` (Kaggle's bundle), or None where there is none."""
+    import zipfile
+
+    if not zipfile.is_zipfile(images):
+        return None
+    with zipfile.ZipFile(images) as archive:
+        if TEMPLATE not in archive.NameToInfo:
+            return None
+        if archive.getinfo(TEMPLATE).file_size > 16 * 2**20:
+            raise ValueError(f"{images}: its {TEMPLATE} is over 16 MB, not Kaggle's")
+        lines = archive.read(TEMPLATE).decode("utf-8", "replace").splitlines()
+    rows = [line.split(",") for line in lines[1:] if line.strip()]
+    if (
+        not lines
+        or len(lines[0].split(",")) != 2
+        or not all(len(row) == 2 and row[0].strip().isdecimal() for row in rows)
+    ):
+        raise ValueError(f"{images}: its {TEMPLATE} is not a header and rows of id,label")
+    ids = [int(row[0]) for row in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{images}: its {TEMPLATE} repeats an id")
+    return lines[0].strip(), ids
+
+
+def _not_asked(image_file) -> dict:
+    return {"file": image_file.name, "reason": f"its id is not in {TEMPLATE}"}
+
+
 def write_submission(
     images: str | os.PathLike,
     outputPath: str | os.PathLike,
@@ -101,7 +134,9 @@ def write_submission(
 ) -> dict:
     """Predict every photo named N.<ext> in `images` (a folder or .zip) and
     write `outputPath`: the header "id,label", then one row per id, in id
-    order.
+    order -- or, when `images` is Kaggle's bundle holding
+    sampleSubmission.csv, its header and its ids in its order (a photo
+    whose id it lacks is left out; an id without a photo gets 0.5).
 
     Args:
         predictor: (preprocessor, predict) from `alexnet_predictor` or
@@ -122,10 +157,12 @@ def write_submission(
     with output_lock(outputPath):
         refuse_existing([outputPath], overwrite)
         files, skipped = list_image_files(images)
+        template = submission_template(images)
         skipped += [
             {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
             for f in files
-            if f.test_id is None
+            # Kaggle's bundle holds the training photos too: not test photos
+            if f.test_id is None and not (template and f.label)
         ]
         files = sorted((f for f in files if f.test_id is not None), key=lambda f: f.test_id)
         if not files:
@@ -133,13 +170,16 @@ def write_submission(
                 f"{images} holds no photos named N.<ext> (like Kaggle's 1.jpg): nothing to "
                 "predict; training photos (cat.N.jpg) are not test photos"
             )
-        ids = [f.test_id for f in files]
         for first, second in zip(files, files[1:]):
             if first.test_id == second.test_id:
                 raise ValueError(
                     f"{images} holds {first.name} and {second.name}, both id {first.test_id}: "
                     "a submission has one row per id"
                 )
+        (header, ids) = template or ("id,label", [f.test_id for f in files])
+        wanted = set(ids)
+        skipped += [_not_asked(f) for f in files if f.test_id not in wanted]
+        files = [f for f in files if f.test_id in wanted]
 
         (preprocessor, predict) = predictor
         probabilities = {}
@@ -157,9 +197,12 @@ def write_submission(
         if bar:
             bar.finish()
 
+        found = {f.test_id for f in files}
+        unusable += [{"file": f"id {i}", "reason": "no photo with this id"}
+                     for i in ids if i not in found]  # fmt: skip
         with atomic_path(outputPath) as temporary:
             with open(temporary, "w") as f:
-                f.write("id,label\n")
+                f.write(header + "\n")
                 for image_id in ids:
                     f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
         return {"rows": len(ids), "clip": clip, "unusable": unusable, "skipped": skipped}
