@@ -828,7 +828,8 @@ def test_a_zip_replaced_in_a_running_process_is_read_anew(tmp_path):
     from pyimagesearch.io.imagefiles import list_image_files
 
     path = tmp_path / "train.zip"
-    for content in (b"first", b"second, longer"):
+    # contents start as a JPEG does: read_bytes reads no further otherwise
+    for content in (b"\xff\xd8first", b"\xff\xd8second, longer"):
         with zipfile.ZipFile(tmp_path / "new.zip", "w") as archive:
             archive.writestr("cat.1.jpg", content)
         os.replace(tmp_path / "new.zip", path)
@@ -845,10 +846,10 @@ def test_duplicate_names_in_an_archive_skip_every_copy_but_the_last(tmp_path):
         with zipfile.ZipFile(path, "w") as archive:
             for name, content in (("cat.1.jpg", b"a"), ("dog.2.jpg", b"b"), ("cat.1.jpg", b"c"),
                                   ("cat.1.jpg", b"d"), ("notes.txt", b"e")):  # fmt: skip
-                archive.writestr(name, content)
+                archive.writestr(name, b"\xff\xd8" + content)
     (images, skipped) = list_image_files(str(path))
     assert [f.name for f in images] == ["cat.1.jpg", "dog.2.jpg"]
-    assert images[0].read_bytes() == b"d"
+    assert images[0].read_bytes() == b"\xff\xd8d"
     assert sorted((s["file"], s["reason"]) for s in skipped) == [
         ("cat.1.jpg", "duplicate name in the archive"),
         ("cat.1.jpg", "duplicate name in the archive"),
@@ -1022,3 +1023,51 @@ def test_a_fifo_where_a_photo_was_listed_is_refused_without_blocking(tmp_path):
     assert not reader.is_alive(), "reading a FIFO blocked"
     assert found["photo"] is None
     assert [reason for _, _, reason in found["loaded"]] == ["not a regular file"]
+
+
+def read_sizes(monkeypatch):
+    """The sizes asked of every zip member read from now on."""
+    import zipfile
+
+    sizes = []
+    original = zipfile.ZipExtFile.read
+
+    def counted(self, n=-1):
+        data = original(self, n)
+        sizes.append(len(data))
+        return data
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counted)
+    return sizes
+
+
+def test_a_member_that_is_no_image_is_refused_after_its_first_bytes(sample, tmp_path,
+                                                                      monkeypatch):  # fmt: skip
+    import zipfile
+
+    from pyimagesearch.io.imagefiles import HEAD_BYTES, ImageFile, load_images
+
+    path = tmp_path / "train.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cat.1.jpg", bytes(64 * 2**20))  # 64 MB of zeros, 64 KB deflated
+        archive.write(os.path.join(sample["train"], "dog.7.jpg"), "dog.7.jpg")
+    sizes = read_sizes(monkeypatch)
+    files = [ImageFile(str(path), name, in_zip=True) for name in ("cat.1.jpg", "dog.7.jpg")]
+    loaded = list(load_images(files))
+    assert loaded[0][2].startswith("not a readable image") and loaded[1][1] is not None
+    assert sizes[0] <= HEAD_BYTES and sum(sizes) < 2 * 2**20  # the zeros: 4 KB read
+
+
+def test_a_keras_file_declaring_a_huge_configuration_is_refused_unread(tmp_path, monkeypatch):
+    import zipfile
+
+    from pyimagesearch.nn.modelfiles import load_model
+
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", b" " * (32 * 2**20))  # 32 MB declared, 32 KB stored
+        archive.writestr("metadata.json", b"{}")
+    sizes = read_sizes(monkeypatch)
+    with pytest.raises(ValueError, match="config.json declares 33554432 bytes"):
+        load_model(path)
+    assert sizes == []

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pyimagesearch.io.imageheaders import image_size
+from pyimagesearch.io.imageheaders import has_image_signature, image_size
 
 # A photo that declares more pixels is skipped as "too large" before it is
 # decoded (100 megapixels decode to 300 MB), as is a file of more bytes.
@@ -75,7 +75,7 @@ def _inner_file(path, info, key):
     a zip of JPEGs does not compress), else its bytes inflated once per
     process and shared by the threads."""
     if info.file_size > MAX_INNER_ARCHIVE_BYTES:
-        raise TooLarge(f"{path}: {info.filename} declares {info.file_size} bytes, over the limit")
+        raise Unusable(f"{path}: {info.filename} declares {info.file_size} bytes, over the limit")
     if info.compress_type == zipfile.ZIP_STORED:
         with open(path, "rb") as f:
             f.seek(info.header_offset)
@@ -172,31 +172,48 @@ class ImageFile:
         return int(match.group("id")) if match else None
 
     def read_bytes(self, maxBytes=MAX_FILE_BYTES):
-        """The file's bytes; `TooLarge` when it declares more than `maxBytes`
-        (a zip member's declared size is checked before it is inflated)."""
+        """The file's bytes; `Unusable` when it declares more than `maxBytes`
+        (a zip member's declared size is checked before it is inflated) or
+        its first bytes are no image's."""
         if self.in_zip:
             (inner, member) = _split_inner(self.source, self.name)
             archive = _archive(self.source, inner)
             size = archive.getinfo(member).file_size
             if size > maxBytes:
-                raise TooLarge(f"too large ({size} bytes, more than the limit of {maxBytes})")
-            return archive.read(member)
+                raise Unusable(f"too large ({size} bytes, more than the limit of {maxBytes})")
+            with archive.open(member) as f:
+                return _read_image(f, maxBytes)
         # non-blocking: a FIFO put where a photo was listed would wait forever
         fd = os.open(os.path.join(self.source, self.name), os.O_RDONLY | os.O_NONBLOCK)
         with open(fd, "rb") as f:
             status = os.fstat(f.fileno())
             if not stat.S_ISREG(status.st_mode):
-                raise TooLarge("not a regular file")
+                raise Unusable("not a regular file")
             if status.st_size > maxBytes:
-                raise TooLarge(
+                raise Unusable(
                     f"too large ({status.st_size} bytes, more than the limit of {maxBytes})"
                 )
-            return f.read(maxBytes + 1)
+            return _read_image(f, maxBytes)
 
 
-class TooLarge(ValueError):
-    """A photo larger than the limits, or not a regular file: skipped, with
-    this as its reason."""
+class Unusable(ValueError):
+    """A photo larger than the limits, not a regular file, or not starting
+    as an image does: skipped, with this as its reason."""
+
+
+# The bytes read first, whose signature must be an image's before the rest
+# of a file is read or inflated.
+HEAD_BYTES = 4096
+
+
+def _read_image(f, maxBytes):
+    """The bytes of the open file or archive member `f`, read only once its
+    first `HEAD_BYTES` start as an image does (an empty file is returned as
+    it is, for `decode_image` to name)."""
+    head = f.read(HEAD_BYTES)
+    if head and not has_image_signature(head):
+        raise Unusable("not a readable image (no PNG, JPEG, BMP, GIF, WebP or TIFF header)")
+    return head + f.read(maxBytes + 1 - len(head))
 
 
 def _skip(image_file, reason):
@@ -359,7 +376,7 @@ def _load(image_file, preprocessor, maxPixels):
     """(image, None) for a usable photo, else (None, reason)."""
     try:
         data = image_file.read_bytes()
-    except TooLarge as error:
+    except Unusable as error:
         return None, str(error)
     except READ_ERRORS as error:
         return None, f"cannot be read ({' '.join(str(error).split())})"

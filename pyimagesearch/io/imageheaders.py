@@ -98,3 +98,15 @@ def _tiff(data):
     if 256 in found and 257 in found:
         return found[256], found[257]
     return None
+
+
+# The first bytes of every format `image_size` reads.
+SIGNATURES = (b"\xff\xd8", b"\x89PNG\r\n\x1a\n", b"BM", b"GIF87a", b"GIF89a", b"II*\x00",
+              b"MM\x00*")  # fmt: skip
+
+
+def has_image_signature(head: bytes) -> bool:
+    """Whether `head`, a file's first bytes, starts as a PNG, JPEG, BMP,
+    GIF, WebP or TIFF file does: checked before the rest is read, so that
+    250 MB of zeros named cat.1.jpg are refused after 4 KB."""
+    return head.startswith(SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")

@@ -43,6 +43,7 @@ def load_model(path: str | os.PathLike, training: bool = False) -> keras.Model:
         raise FileNotFoundError(f"{path} does not exist: train a model first or pass its path")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a Keras 3 .keras model file")
+    check_declared_sizes(path)
     if not training and "DeviceRows" in layer_classes(path):
         raise ValueError(
             f"{path} holds a training split (DeviceRows): pass the trained network "
@@ -53,6 +54,28 @@ def load_model(path: str | os.PathLike, training: bool = False) -> keras.Model:
     except (ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
         message = " ".join(str(error).split())[:300]
         raise ValueError(f"{path} could not be loaded as a Keras model ({message})") from None
+
+
+# The JSON members of a .keras file are a few KB; one declaring more is
+# refused before it is inflated (a 1.5 MB file can declare 1.5 GB).
+LARGEST_JSON_MEMBER = 16 * 2**20
+
+
+def check_declared_sizes(path: str | os.PathLike) -> None:
+    """Raise ValueError naming `path` if a JSON member of the .keras file
+    declares more than LARGEST_JSON_MEMBER bytes, checked from the zip's
+    directory alone."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path} is not a Keras 3 .keras model file ({error})") from None
+    for info in members:
+        if info.filename.endswith(".json") and info.file_size > LARGEST_JSON_MEMBER:
+            raise ValueError(
+                f"{path}: its {info.filename} declares {info.file_size} bytes, more than a "
+                f"model's configuration holds ({LARGEST_JSON_MEMBER}); not a model file to load"
+            )
 
 
 def layer_classes(path: str | os.PathLike) -> set[str]:
