@@ -1071,3 +1071,47 @@ def test_a_keras_file_declaring_a_huge_configuration_is_refused_unread(tmp_path,
     with pytest.raises(ValueError, match="config.json declares 33554432 bytes"):
         load_model(path)
     assert sizes == []
+
+
+def test_names_that_are_not_utf8_are_stored_and_shown_with_their_bytes_escaped(
+    sample, tmp_path, capsys
+):
+    """A subfolder and a file whose names are not valid UTF-8: the build
+    stores the subfolder's photos under names with the bytes escaped (h5py
+    refused them: a traceback naming nothing), records the same names, and
+    the report shows them (it failed on every run: surrogates not allowed)."""
+    import shutil
+
+    import h5py
+
+    from dogs_vs_cats import build_dogs_vs_cats
+    from pyimagesearch.pipeline.report import data_section
+
+    photos = tmp_path / "photos"
+    shutil.copytree(sample["train"], photos)
+    odd = os.path.join(os.fsencode(photos), b"\xe9t\xe9")
+    os.mkdir(odd)
+    for name in ("cat.3.jpg", "dog.3.jpg"):
+        os.replace(os.path.join(photos, name), os.path.join(odd, name.encode()))
+    shutil.copy(
+        os.path.join(photos, "cat.4.jpg"), os.path.join(os.fsencode(photos), b"caf\xe9.jpg")
+    )
+    out = tmp_path / "out"
+    (code, printed, err) = call_main(build_dogs_vs_cats, build_args(photos, out), capsys)
+    assert code == 0, err
+    assert "caf\\xe9.jpg: no class label in the name" in printed
+    report = json.loads((out / "hdf5" / "build_report.json").read_text())
+    stored = []
+    for split in ("train", "val", "test"):
+        with h5py.File(out / "hdf5" / f"{split}.hdf5", "r") as db:
+            names = list(db["image_names"].asstr()[()])
+        assert names == report["image_names"][split]
+        stored += names
+    assert {"\\xe9t\\xe9/cat.3.jpg", "\\xe9t\\xe9/dog.3.jpg"} <= set(stored)
+
+    class Paths:
+        mean = str(out / "mean.json")
+
+    page = data_section(Paths(), report)
+    assert "caf\\xe9.jpg" in page
+    page.encode("utf-8")  # no surrogate left: the page can be written

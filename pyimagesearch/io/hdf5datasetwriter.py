@@ -15,6 +15,7 @@ from pyimagesearch.utils.files import (
     discard_partial,
     new_partial,
     place,
+    printable,
     refuse_existing,
     remove_stale_partials,
 )
@@ -254,8 +255,9 @@ class HDF5DatasetWriter:
 
     def storeStrings(self, key: str, values: Iterable[str]) -> None:
         """Store `values` as the UTF-8 string data set `key` ("image_names":
-        the photo of each row, in row order)."""
-        names = [str(name) for name in values]
+        the photo of each row, in row order); a file name that is not valid
+        UTF-8 is stored with its bytes escaped (`printable`)."""
+        names = [printable(str(name)) for name in values]
         with self._failing_write():
             self.db.create_dataset(key, data=names, dtype=h5py.string_dtype("utf-8"))
 

@@ -20,6 +20,7 @@ from pyimagesearch.utils.files import (
     commit_files,
     discard_partial,
     new_partial,
+    printable,
     refuse_existing,
     write_json,
 )
@@ -145,7 +146,7 @@ def build_dataset(
                 else:
                     mean.partial_fit(image)
                 writers[split].add(image[None], [k])
-                names[split].append(image_file.name)
+                names[split].append(printable(image_file.name))  # as HDF5 stores it
                 if bar:
                     bar.update(done)
             if bar:

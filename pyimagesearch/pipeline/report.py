@@ -21,7 +21,7 @@ import sys
 import cv2
 import numpy as np
 
-from pyimagesearch.utils.files import atomic_path, read_json
+from pyimagesearch.utils.files import atomic_path, printable, read_json
 
 # The book's figures (Practitioner Bundle, chapters 9 and 10): accuracy.
 BOOK = {"rank1": 0.9260, "rank1_10_crops": 0.9400, "classifier": 0.9869}
@@ -189,7 +189,9 @@ class Html(str):
 
 
 def escape(value) -> Html:
-    return Html(html.escape(str(value)))
+    """`value` as text for the page: HTML escaped, and a file name's bytes
+    that are not UTF-8 shown escaped, as the build stores them."""
+    return Html(html.escape(printable(str(value))))
 
 
 def count(value) -> int:

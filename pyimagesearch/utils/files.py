@@ -200,6 +200,12 @@ def reject_constant(name):
     raise ValueError(f"{name} is not a number this project accepts")
 
 
+def printable(name: str) -> str:
+    """`name` as valid UTF-8 text: the bytes of a file name that is not
+    valid UTF-8 (held by Python as surrogates) shown escaped, "caf\\xe9.jpg"."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def read_json(path: str | os.PathLike, what: str, followLinks: bool = True) -> object:
     """The JSON in `path`; FileNotFoundError or ValueError naming `path` and
     `what` it should be otherwise. Without `followLinks`, a symbolic link
