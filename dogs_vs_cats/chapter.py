@@ -67,7 +67,7 @@ def make_parser():
                         "features (default: 9/7 of the network's own, 288 for 224)")  # fmt: skip
     parser.add_argument("--flip", action="store_true",
                         help="average each photo's features with its mirror's (twice the "
-                        "work for a little less log loss; see the README)")  # fmt: skip
+                        "work for a little less log loss; see docs/measured.md)")  # fmt: skip
     parser.add_argument("--submit-with", choices=("classifier", "alexnet"), default="classifier",
                         help="what predicts the submission")  # fmt: skip
     parser.add_argument("--seed", type=random_seed, default=config.SEED)

@@ -67,7 +67,7 @@ def make_parser():
         type=positive_int,
         default=None,
         help="for a keras.applications CNN: resize the photos to this size (default: the "
-        "network's own, 224 for most; 288 gives MobileNetV2 a lower log loss, see the README)",
+        "network's own, 224 for most; 288 lowers MobileNetV2's log loss: docs/measured.md)",
     )
     parser.add_argument(
         "--flip",

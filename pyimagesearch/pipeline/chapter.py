@@ -360,7 +360,7 @@ def feature_size(settings: ChapterSettings) -> int | None:
     """The photos' size for the features: `featureSize`, or for a
     keras.applications network 9/7 of its own size, to a multiple of 32
     (224 -> 288: MobileNetV2's held-out log loss on Kaggle's photos 0.037 ->
-    0.027, see the README); None for a model file (its input's)."""
+    0.027, see docs/measured.md); None for a model file (its input's)."""
     if backbone_is_model_file(settings):
         return None
     if settings.featureSize is not None:

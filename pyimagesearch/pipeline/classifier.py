@@ -29,7 +29,7 @@ FORMAT = "pyimagesearch.logistic_regression.v1"
 # the book's grid
 C_VALUES = [0.0001, 0.001, 0.01, 0.1, 1.0]
 # half-decades, for a search by log loss, whose best C falls between the
-# book's (0.3 for MobileNetV2's features of Kaggle's photos; see the README)
+# book's (0.3 for MobileNetV2's features of Kaggle's photos; see docs/measured.md)
 FINE_C_VALUES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 
 

@@ -73,7 +73,7 @@ CROP_PATHS = ("auto", "graph", "cpu")
 
 def crop_path(crops: str) -> str:
     """The crop path for `crops`, "graph" or "cpu": "auto" is "graph" when an accelerator
-    is visible, else "cpu" -- the faster on each (see the README)."""
+    is visible, else "cpu" -- the faster on each (see docs/gpu.md)."""
     if crops not in CROP_PATHS:
         raise ArgumentError("crops", f"{crops!r} is not one of {', '.join(CROP_PATHS)}")
     if crops != "auto":
