@@ -428,3 +428,36 @@ def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(
     assert "the secret" not in page and "is a symbolic link" in page
     assert "<img src=x" not in page and "cannot be shown" in page
     assert f"script-src '{SCRIPT_HASH}'" in page and "script-src 'unsafe-inline'" not in page
+
+
+def test_a_full_disk_shows_the_stage_error_not_the_report_error(ran, sample, tmp_path,
+                                                                capsys, monkeypatch):  # fmt: skip
+    """A disk that fills during the features fails the report's rewrite
+    too: the one line is the features' error, and the report's is a warning."""
+    import errno
+
+    from pyimagesearch.pipeline import chapter as library
+    from pyimagesearch.pipeline import report
+
+    out = copy_run(ran, tmp_path / "out")
+
+    def full(self, log, progress, resume):
+        raise OSError(errno.ENOSPC, "No space left on device", self.paths.features)
+
+    def report_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device", "report.html")
+
+    monkeypatch.setattr(library.FeaturesStage, "run", full)
+    monkeypatch.setattr(report, "write_report", report_full)
+    (code, log, err) = call_main(chapter, chapter_args(sample, out, "--from", "features"), capsys)
+    assert code == 2 and "features.hdf5" in err and "report.html" not in err, err
+    assert "[WARNING] the report could not be written either" in log
+
+
+def test_names_show_what_they_are():
+    from pyimagesearch.pipeline.report import escape
+    from pyimagesearch.utils.files import printable
+
+    assert printable("cat.1\u202egpj.exe") == "cat.1\\u202egpj.exe"
+    assert printable("caf\udce9.jpg") == "caf\\xe9.jpg" and printable("chat é.jpg") == "chat é.jpg"
+    assert escape("<b>\u2066x\u2069</b>") == "&lt;b&gt;\\u2066x\\u2069&lt;/b&gt;"

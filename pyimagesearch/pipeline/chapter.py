@@ -530,7 +530,10 @@ def run_chapter(
                 images = stage.run(log, progress(stage.name) if progress else None, resume)
             except BaseException as error:
                 records.fail(stage, error)
-                write_report(paths, settings, records.stages)
+                try:
+                    write_report(paths, settings, records.stages)
+                except OSError as reportError:  # a full disk fails both: show the first
+                    log(f"[WARNING] the report could not be written either ({reportError})")
                 raise
             records.finish(stage, time.perf_counter() - began, images)
             write_report(paths, settings, records.stages)

@@ -419,7 +419,14 @@ def stages_section(stages: dict) -> str:
         total += seconds or 0.0
         rows.append([name, status, f"{seconds:.1f}" if seconds else "", images or "", rate])
     rows.append(["total", "", f"{total:.1f}", "", ""])
-    return "<h2>Stages</h2>" + table(["stage", "status", "seconds", "images", "images/s"], rows)
+    counted = (
+        "<p>Images: the photos each stage went through, each counted once -- the "
+        "training's are its photos times its epochs; the crops stage passes each test "
+        "photo through AlexNet 11 times (resized, then 10 crops); the classifier's are "
+        "its fitted and scored feature rows.</p>"
+    )
+    header = ["stage", "status", "seconds", "images", "images/s"]
+    return "<h2>Stages</h2>" + table(header, rows) + counted
 
 
 def used_list(settings: dict) -> Html:

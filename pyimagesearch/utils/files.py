@@ -14,6 +14,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -200,10 +201,17 @@ def reject_constant(name):
     raise ValueError(f"{name} is not a number this project accepts")
 
 
+# Characters that reorder the text around them ("cat.1\u202egpj.exe" shows
+# as "cat.1exe.jpg"): shown as escapes in a name, never obeyed.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def printable(name: str) -> str:
-    """`name` as valid UTF-8 text: the bytes of a file name that is not
-    valid UTF-8 (held by Python as surrogates) shown escaped, "caf\\xe9.jpg"."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+    """`name` as valid UTF-8 text that shows what it is: the bytes of a
+    file name that is not valid UTF-8 (held by Python as surrogates) shown
+    escaped, "caf\\xe9.jpg", and so are bidirectional controls, "\\u202e"."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return BIDI_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def read_json(path: str | os.PathLike, what: str, followLinks: bool = True) -> object:
