@@ -128,6 +128,8 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert page.count('<img alt="training curves" src="data:image/png;base64,') == 1
     assert "Most confidently wrong" in page and "Least confident right" in page
+    # the stages table says what its images count
+    assert "passes each test photo through AlexNet 11 times" in page
 
 
 def test_a_rerun_with_nothing_changed_skips_every_stage_and_writes_nothing(

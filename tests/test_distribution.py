@@ -187,6 +187,34 @@ def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backen
     assert result["diff"] < 1e-6
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_replica_draws_its_own_dropout_mask(backend):
+    """One row per device through the real `fit` of a TrainingModel: ones
+    -> Dropout(0.5) -> a zero Dense. Each input unit's first update is
+    proportional to how many replicas kept it: 0, 1 or 2 when each replica
+    draws its own mask; on TensorFlow it was only ever 0 or 2 (one mask
+    for every replica: keras-team/keras#20611)."""
+    stdout = run_on_two_devices(backend, """
+        import json, keras, numpy as np
+        from pyimagesearch.nn.parallel.replicas import choose_replicas
+        from pyimagesearch.nn.trainingmodel import TrainingModel
+
+        replicas = choose_replicas("data-parallel")
+        with replicas.scope():
+            model = TrainingModel([keras.Input((256,)), keras.layers.Dropout(0.5, seed=3),
+                                   keras.layers.Dense(2, activation="softmax",
+                                                      kernel_initializer="zeros")])
+            model.compile(optimizer=keras.optimizers.SGD(1.0))
+        x = np.ones((2, 256), "float32")
+        y = np.eye(2, dtype="float32")[[0, 0]]
+        model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+        update = np.abs(keras.ops.convert_to_numpy(model.layers[-1].kernel)[:, 0])
+        print(json.dumps(np.unique(np.round(update / update.max(), 4)).tolist()))
+    """)  # fmt: skip
+    levels = json.loads(stdout.strip().splitlines()[-1])
+    assert levels == [0.0, 0.5, 1.0], levels  # dropped by both, by one, kept by both
+
+
 def test_two_devices_train_with_a_one_row_last_batch_and_resume(sample, tmp_path):
     """Batch norm, dropout and L2 (AlexNet's kinds of layer, in a network
     small enough to trace quickly) on two TensorFlow devices over 41 rows in

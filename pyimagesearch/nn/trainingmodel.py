@@ -24,6 +24,49 @@ def _sum_over_replicas(value):
     return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
+# Added to a seed's first word, times the replica's number: each replica
+# of a step draws from a stream of its own (an odd constant, far from the
+# small steps EpochSeeds and the layers take).
+REPLICA_SEED_STRIDE = 0x9E3779B1
+
+
+def draw_per_replica(model) -> None:
+    """Make every random layer of `model` draw differently on each of
+    TensorFlow's replicas.
+
+    Keras's `SeedGenerator` is one mirrored state: under
+    `tf.distribute`, every replica of a step reads the same seed, so row k
+    of each replica's part of the batch got the same dropout mask, crop and
+    warp (keras-team/keras#20611). Each generator's seed is offset by the
+    replica's number, in the replica's own graph; the state, and so the
+    sequence EpochSeeds sets per epoch, is unchanged. With one replica, or
+    outside TensorFlow (JAX's sharded batch draws per row), draws are as
+    they were."""
+    from pyimagesearch.callbacks.epochseeds import seed_generators
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    for generator in seed_generators(model):
+        if not getattr(generator, "drawsPerReplica", False):
+            generator.next = _offset_by_replica(generator.next)
+            generator.drawsPerReplica = True
+
+
+def _offset_by_replica(draw):
+    import tensorflow as tf
+
+    def next(ordered=True):
+        seed = draw(ordered)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return seed
+        replica = tf.cast(context.replica_id_in_sync_group, "int64")
+        first = (tf.cast(seed[0], "int64") + replica * REPLICA_SEED_STRIDE) % 2**31
+        return tf.stack([tf.cast(first, seed.dtype), seed[1]])
+
+    return next
+
+
 @keras.saving.register_keras_serializable(package="pyimagesearch")
 class TrainingModel(keras.Sequential):
     """A `keras.Sequential` classifier (softmax outputs, one-hot labels)
@@ -56,6 +99,10 @@ class TrainingModel(keras.Sequential):
         super().__init__(*args, **kwargs)
         self.rowLoss = keras.metrics.Mean(name="loss")
         self.rowAccuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+
+    def train_step(self, *args, **kwargs):
+        draw_per_replica(self)  # traced once per replica; a no-op after the first
+        return super().train_step(*args, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         real = (
