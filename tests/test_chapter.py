@@ -318,6 +318,13 @@ def test_bad_input_is_one_line(sample, tmp_path, capsys):
         assert code == 2 and len(lines) == 1, err
         assert "stages.json is not a chapter's stage record" in err and "start anew" in err
     assert not (tmp_path / "o/report.html").exists()
+    # a link planted at the record is not opened (as root: /etc/shadow)
+    secret = tmp_path / "secret"
+    secret.write_text('{"build": {"signature": {}}}')
+    os.remove(tmp_path / "o/stages.json")
+    os.symlink(secret, tmp_path / "o/stages.json")
+    (code, _, err) = call_main(chapter, chapter_args(sample, tmp_path / "o"), capsys)
+    assert code == 2 and "stages.json is a symbolic link: refusing to read it" in err, err
 
 
 def test_the_build_names_the_photo_of_every_row(ran, sample):
