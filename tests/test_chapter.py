@@ -437,6 +437,11 @@ def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(
     assert "the secret" not in page and "is a symbolic link" in page
     assert "<img src=x" not in page and "cannot be shown" in page
     assert f"script-src '{SCRIPT_HASH}'" in page and "script-src 'unsafe-inline'" not in page
+    # a link at the build's record: the data section says why, in one line
+    os.replace(out / "hdf5" / "build_report.json", tmp_path / "record.json")
+    os.symlink(tmp_path / "record.json", out / "hdf5" / "build_report.json")
+    page = render_report(ChapterPaths(str(out)), settings, stages)
+    assert "the build&#x27;s record cannot be shown" in page and "is a symbolic link" in page
 
 
 def test_a_full_disk_shows_the_stage_error_not_the_report_error(ran, sample, tmp_path,

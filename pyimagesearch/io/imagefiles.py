@@ -178,9 +178,7 @@ class ImageFile:
         if self.in_zip:
             (inner, member) = _split_inner(self.source, self.name)
             archive = _archive(self.source, inner)
-            size = archive.getinfo(member).file_size
-            if size > maxBytes:
-                raise Unusable(f"too large ({size} bytes, more than the limit of {maxBytes})")
+            _check_size(archive.getinfo(member).file_size, maxBytes)
             with archive.open(member) as f:
                 return _read_image(f, maxBytes)
         # non-blocking: a FIFO put where a photo was listed would wait forever
@@ -189,10 +187,7 @@ class ImageFile:
             status = os.fstat(f.fileno())
             if not stat.S_ISREG(status.st_mode):
                 raise Unusable("not a regular file")
-            if status.st_size > maxBytes:
-                raise Unusable(
-                    f"too large ({status.st_size} bytes, more than the limit of {maxBytes})"
-                )
+            _check_size(status.st_size, maxBytes)
             return _read_image(f, maxBytes)
 
 
@@ -204,6 +199,11 @@ class Unusable(ValueError):
 # The bytes read first, whose signature must be an image's before the rest
 # of a file is read or inflated.
 HEAD_BYTES = 4096
+
+
+def _check_size(size, maxBytes):
+    if size > maxBytes:
+        raise Unusable(f"too large ({size} bytes, more than the limit of {maxBytes})")
 
 
 def _read_image(f, maxBytes):

@@ -213,17 +213,18 @@ def fit_classifier(
     classes = search.best_estimator_.classes_
     preds = classes[probabilities.argmax(axis=1)]
     truth = labels[testRows]
+    columns = np.searchsorted(classes, truth)  # each row's column in `probabilities`
     options = dict(labels=list(range(len(labelNames))), target_names=labelNames, zero_division=0)
     report = {
         "score": float(accuracy_score(truth, preds)),
-        "log_loss": held_out_log_loss(np.searchsorted(classes, truth), probabilities),
+        "log_loss": held_out_log_loss(columns, probabilities),
         "best_params": search.best_params_,
         "scoring": scoring,
         "features": source.record(),
         "train_rows": len(trainRows),
         "test_rows": len(testRows),
         "held_out": heldOut,
-        "submission_clip": best_clip(np.searchsorted(classes, truth), probabilities),
+        "submission_clip": best_clip(columns, probabilities),
         "classification_report": classification_report(truth, preds, output_dict=True, **options),
         "text": classification_report(truth, preds, **options),
         "predictions": {

@@ -67,14 +67,17 @@ def write_report(paths, settings, stages: dict) -> None:
 def render_report(paths, settings, stages: dict) -> str:
     """The report page as a string (see the module docstring)."""
     paths = CurrentOutputs(paths, stages)
-    build = shown("the build's figures", read, paths.buildReport)
+    # each is its value, or the line saying why it cannot be read
+    build = shown("the build's record", read, paths.buildReport)
+    unreadableBuild = build if isinstance(build, str) else ""
+    build = None if unreadableBuild else build
     figures = shown("the figures", read_figures, paths, build)
     unreadable = ""
-    if isinstance(figures, str):  # the line saying why
+    if isinstance(figures, str):
         (unreadable, figures) = (figures, dict.fromkeys(FIGURES))
     sections = [
         unreadable + shown("the results", summary_section, figures),
-        shown("the data", data_section, paths, build),
+        unreadableBuild or shown("the data", data_section, paths, build),
         shown("the training", training_section, paths),
         shown("the confusion matrices", confusion_section, figures),
         shown("the photos", photos_section, paths, settings, figures["label_names"]),
@@ -238,8 +241,8 @@ def summary_section(figures: dict) -> str:
          loss(figures["classifier_log_loss"]), percent(BOOK["classifier"])],
     ]  # fmt: skip
     header = ["", "accuracy", "log loss", "the book's accuracy (reference)"]
-    counts = [count for count in (figures["test_rows"], figures["classifier_rows"]) if count]
-    scored = f"{counts[0]} photos" if counts and len(set(counts)) == 1 else "photos"
+    sizes = [rows for rows in (figures["test_rows"], figures["classifier_rows"]) if rows]
+    scored = f"{sizes[0]} photos" if sizes and len(set(sizes)) == 1 else "photos"
     return (
         "<h2>Results</h2>"
         + f"<p>Every figure is measured on the same {scored} of the build's test split, "
