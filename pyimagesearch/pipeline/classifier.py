@@ -1,5 +1,6 @@
 """The chapter-10 classifier: a logistic regression on CNN features, fitted
-with the book's grid search over C, saved as plain JSON.
+with the book's search over C (`LogisticRegressionSearch`: the book's
+grid, each fit solved to its optimum), saved as plain JSON.
 
 A pickle from someone else can run any code when it is loaded; a JSON file
 of numbers cannot. The file holds what `predict` and `predict_proba` need,
@@ -22,6 +23,7 @@ from pyimagesearch.io.hdf5files import (
     read_label_names,
     read_rows_and_labels,
 )
+from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
 from pyimagesearch.utils.locks import output_lock
 
@@ -173,7 +175,7 @@ def fit_classifier(
     scoring: str = "accuracy",
     Cs: list[float] = C_VALUES,
 ) -> tuple[LogisticRegression, list[str], dict]:
-    """The book's train_model.py: grid-search C (over `Cs`, by 3-fold
+    """The book's train_model.py: search C (over `Cs`, by 3-fold
     cross-validated `scoring`: "accuracy" as the book, or "neg_log_loss",
     Kaggle's metric) for a logistic regression on some feature rows, score
     it on the others (`held_out_rows`: the build's test photos given
@@ -188,7 +190,6 @@ def fit_classifier(
     "probabilities"}).
     """
     from sklearn.metrics import accuracy_score, classification_report
-    from sklearn.model_selection import GridSearchCV
 
     from pyimagesearch.pipeline.evaluation import best_clip, held_out_log_loss
 
@@ -204,10 +205,7 @@ def fit_classifier(
             f"{dbPath}: the rows to fit on hold no photo of {labelNames[absent[0]]!r}, "
             "which the scored rows do"
         )
-    # max_iter: lbfgs's default 100 stops before converging on 2048-d features
-    search = GridSearchCV(
-        LogisticRegression(max_iter=1000), {"C": list(Cs)}, scoring=scoring, cv=3, n_jobs=jobs
-    )
+    search = LogisticRegressionSearch(list(Cs), scoring=scoring, cv=3, n_jobs=jobs)
     search.fit(features[trainRows], labels[trainRows])
     probabilities = search.predict_proba(features[testRows])
     classes = search.best_estimator_.classes_
