@@ -73,6 +73,9 @@ def main():
     ]
     for path in args.features:
         (X, y, _) = read_features(path)
+        # float64 for all three: Newton's method would keep float32 (too coarse for
+        # features whose singular values span eight decades); lbfgs converts anyway
+        X = X.astype(np.float64)
         backbone = os.path.basename(read_feature_source(path).backbone)
         for rows in args.rows:
             if rows > len(y):
