@@ -33,14 +33,16 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 from joblib import Parallel, delayed
-from scipy.special import logsumexp, softmax
+from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
 # A fit stops when no preconditioned gradient component exceeds GTOL; at
-# 1e-7 its held-out log loss agrees with Newton's method run to 1e-10
-# within 1e-5 on real CNN features (tests/test_logisticsearch.py checks it)
+# 1e-7 its held-out log loss agreed with Newton's method run to 1e-10
+# within 1e-6 on the sample's AlexNet and MobileNetV2 features (measured
+# for C = 0.01, 0.1, 1); tests/test_logisticsearch.py holds it to 1e-5
+# in fold scores on CNN-like features
 GTOL = 1e-7
 MAX_ITER = 15000
 
@@ -98,14 +100,18 @@ class LogisticProblem:
             (W, b) = start
             theta = np.concatenate([((W @ V) / p).ravel(), b + W @ mean])
 
+        def weights(theta):
+            """(W, the intercept of the centred features) from theta."""
+            return (theta[: k * r].reshape(k, r) * p) @ V.T, theta[k * r :]
+
         def objective(theta):
-            W = (theta[: k * r].reshape(k, r) * p) @ V.T
-            b = theta[k * r :]
+            (W, b) = weights(theta)
             logits = self.X @ W.T - W @ mean + b
             if k == 1:
                 logits = np.hstack([np.zeros((n, 1)), logits])
-            loss = np.mean(logsumexp(logits, axis=1) - logits[np.arange(n), self.y])
-            residual = (softmax(logits, axis=1) - self.onehot)[:, -k:]
+            normaliser = logsumexp(logits, axis=1, keepdims=True)
+            loss = np.mean(normaliser[:, 0] - logits[np.arange(n), self.y])
+            residual = (np.exp(logits - normaliser) - self.onehot)[:, -k:]
             gradW = (residual.T @ self.X - np.outer(residual.sum(axis=0), mean)) / n
             gradW += W / (C * n)
             penalty = np.sum(W * W) / (2 * C * n)
@@ -115,8 +121,8 @@ class LogisticProblem:
             objective, theta, jac=True, method="L-BFGS-B",
             options={"maxiter": MAX_ITER, "gtol": GTOL, "ftol": 64 * np.finfo(float).eps},
         )  # fmt: skip
-        W = (result.x[: k * r].reshape(k, r) * p) @ V.T
-        return W, result.x[k * r :] - W @ mean, int(result.nit)
+        (W, b) = weights(result.x)
+        return W, b - W @ mean, int(result.nit)
 
 
 def as_model(W, intercept, classes, C) -> LogisticRegression:
