@@ -24,7 +24,12 @@ def cnn_like_features(rows, dim, classes, seed=0):
 
 @pytest.mark.parametrize(
     "rows, dim, classes, scoring",
-    [(300, 40, 2, "neg_log_loss"), (120, 200, 2, "accuracy"), (240, 30, 3, "neg_log_loss")],
+    [
+        (300, 40, 2, "neg_log_loss"),
+        (120, 200, 2, "accuracy"),  # fewer rows than features: the covariance's basis
+        (60, 200, 2, "neg_log_loss"),  # under half: the rows' span
+        (240, 30, 3, "neg_log_loss"),
+    ],
 )
 def test_same_choice_and_model_as_the_converged_grid_search(rows, dim, classes, scoring):
     X, y = cnn_like_features(rows, dim, classes)
