@@ -3,18 +3,32 @@ the same features in the same run: seconds, the C chosen, the held-out
 accuracy and log loss, and Newton's method run to 1e-10 as the reference
 of where each fit should end.
 
-    .venv/bin/python -m benchmarks.classifier_search FEATURES.hdf5 [...] [--rows 1000 5000 25000]
+    .venv/bin/python -m benchmarks.classifier_search [FEATURES.hdf5 ...] [--rows 1000 5000 25000]
+        [--views MODEL.keras SPLIT.hdf5 MEAN.json] [--reference-rows 2500]
 
 FEATURES: files written by the chapter's features stage (or
 extract_features.py). Each is cut to its first ROWS rows (sizes over a
 file's rows are skipped and said so) and split as train_model.py splits
-it: the first 75% fit, the rest score. Writes docs/classifier_benchmark.md
-(the machine and the date with it) and prints the table."""
+it: the first 75% fit, the rest score. The Newton reference runs on sizes
+up to --reference-rows only (it forms a D x D Hessian per step: minutes
+per size beyond that).
+
+--views makes as many rows as the largest ROWS asks from a split the
+sample can fill: random crops (with a random mirror) of the build's
+SPLIT.hdf5 photos through the chapter's trained AlexNet (its 4096-d
+features, as the features stage taps them). Views of one photo are alike,
+so their scores say little about photos unseen; the rows have the shape,
+scale and conditioning of a Kaggle-sized features file, which is what the
+searches' cost depends on.
+
+Writes docs/classifier_benchmark.md (the machine and the date with it)
+and prints the table."""
 
 import argparse
 import datetime
 import os
 import platform
+import sys
 import time
 import warnings
 
@@ -37,6 +51,31 @@ def measure(make, X, y, cut):
     return seconds, search.best_params_["C"], accuracy, held_out_log_loss(y[cut:], probabilities)
 
 
+def view_features(model, split, meanPath, rows, seed=0):
+    """(features (rows, 4096), labels (rows,)): `rows` random views of
+    `split`'s photos (a crop of the model's input size at a random
+    place, mirrored half the time) through `model`'s feature layer."""
+    import h5py
+
+    from pyimagesearch.nn.backbones import saved_model_extractor
+    from pyimagesearch.preprocessing import MeanPreprocessor
+
+    extractor = saved_model_extractor(model, MeanPreprocessor.from_json(meanPath))
+    with h5py.File(split, "r") as db:
+        (images, labels) = (db["images"][:], db["labels"][:])
+    rng = np.random.default_rng(seed)
+    (size, (height, width)) = (extractor.inputSize, images.shape[1:3])
+    (features, chosen) = ([], rng.integers(0, len(images), rows))
+    for first in range(0, rows, 256):
+        batch = []
+        for row in chosen[first : first + 256]:
+            (top, left) = (rng.integers(0, height - size + 1), rng.integers(0, width - size + 1))
+            view = images[row, top : top + size, left : left + size]
+            batch.append(view[:, ::-1] if rng.random() < 0.5 else view)
+        features.append(extractor.extract(np.stack(batch)))
+    return np.concatenate(features), labels[chosen]
+
+
 def main():
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
@@ -45,8 +84,10 @@ def main():
     from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("features", nargs="+")
+    parser.add_argument("features", nargs="*")
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 5000, 25000])
+    parser.add_argument("--views", nargs=3, metavar=("MODEL", "SPLIT", "MEAN"))
+    parser.add_argument("--reference-rows", type=int, default=2500)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="sklearn")
     searches = {
@@ -64,25 +105,35 @@ def main():
     lines = [
         "# The classifier stage's search over C",
         "",
-        f"Measured by `python -m benchmarks.classifier_search` on {datetime.date.today()}, "
+        f"Measured by `python -m benchmarks.classifier_search {' '.join(sys.argv[1:])}` on "
+        f"{datetime.date.today()}, "
         f"{platform.machine()}, {os.cpu_count()} cores: the book's grid (C in {C_VALUES}, "
         "3-fold accuracy) on each features file's first rows, 75% fitted, 25% scored.",
         "",
         "| features | rows x dim | search | seconds | vs the book | C | accuracy | log loss |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    for path in args.features:
-        (X, y, _) = read_features(path)
+    sources = [(p, os.path.basename(read_feature_source(p).backbone)) for p in args.features]
+    if args.views:
+        sources.append((args.views, "views of " + os.path.basename(args.views[0])))
+    for path, backbone in sources:
+        if path is args.views:
+            began = time.perf_counter()
+            (X, y) = view_features(*args.views, max(args.rows))
+            print(f"{len(y):,} views made in {time.perf_counter() - began:.0f} s", flush=True)
+        else:
+            (X, y, _) = read_features(path)
         # float64 for all three: Newton's method would keep float32 (too coarse for
         # features whose singular values span eight decades); lbfgs converts anyway
         X = X.astype(np.float64)
-        backbone = os.path.basename(read_feature_source(path).backbone)
         for rows in args.rows:
             if rows > len(y):
                 print(f"{path}: {rows:,} rows asked, it holds {len(y):,}: skipped")
                 continue
             book = None
             for name, make in searches.items():
+                if name.startswith("reference") and rows > args.reference_rows:
+                    continue
                 (seconds, C, accuracy, loss) = measure(make, X[:rows], y[:rows], int(rows * 0.75))
                 book = book or seconds
                 shape = f"{rows:,} x {X.shape[1]:,}"
@@ -90,6 +141,16 @@ def main():
                 lines.append(f"| {backbone} | {shape} | {name} | {seconds:.1f} | "
                              f"{book / seconds:.1f}x | {figures} |")  # fmt: skip
                 print(lines[-1], flush=True)
+    lines += ["", f"The Newton reference runs on sizes up to {args.reference_rows:,} rows."]
+    if args.views:
+        lines += [
+            "",
+            f"`views of {os.path.basename(args.views[0])}`: rows made by `--views` from "
+            f"`{os.path.basename(args.views[1])}` (random crops, half of them mirrored, of its "
+            "photos through the trained network): many rows are views of one photo, so their "
+            "scores are not held-out figures; they show what the searches cost, and whether "
+            "they agree, at the size of Kaggle's features.",
+        ]
     with open(PAGE, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"-> {PAGE}")
