@@ -132,6 +132,18 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
     assert "passes each test photo through AlexNet 11 times" in page
 
 
+def test_the_report_says_how_alexnet_trained_from_train_alexnets_result(ran):
+    # train_alexnet's result, not its log lines: one CPU device, the split
+    # in memory, the book's rate for a batch of 16 on one device
+    details = json.loads((ran / "stages.json").read_text())["train"]["details"]
+    assert details["cache"].startswith("memory -- ")
+    assert details["step_images"] == 16 and details["learning_rate"] == pytest.approx(1e-3)
+    assert details["devices"].endswith(", one device")
+    page = (ran / "report.html").read_text()
+    assert f"AlexNet trained with {details['devices']}; cache: {details['cache']}" in page
+    assert "16 images a step at learning rate 0.001" in page
+
+
 def test_a_rerun_with_nothing_changed_skips_every_stage_and_writes_nothing(
     ran, sample, tmp_path, capsys
 ):

@@ -170,7 +170,8 @@ def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backen
             history = train_alexnet(r"{built['train']}", r"{built['val']}", r"{built['mean']}",
                 out, out + "/net.keras", epochs=1, batchSize=batch, learningRate=0.01,
                 scaleLearningRate=False, inputSize={INPUT_SIZE}, workers=1, cache="memory",
-                augmentation=[], buildNetwork=network, distribute=mode, verbose=0, log=print)
+                augmentation=[], buildNetwork=network, distribute=mode, verbose=0,
+                log=print).history
             runs[mode] = (history.history, load_model(out + "/net.keras").get_weights())
         print(json.dumps({{
             "logs": [runs[m][0] for m in runs],
@@ -319,7 +320,7 @@ def test_two_processes_train_one_epoch_together(built, tmp_path):
         join_processes("{address}", 2, process)
         history = train_alexnet(r"{built['train']}", r"{built['val']}", r"{built['mean']}",
             r"{out}", r"{out}/alexnet.keras", epochs=1, batchSize=8, inputSize={INPUT_SIZE},
-            workers=1, cache="memory", buildNetwork=network, verbose=0)
+            workers=1, cache="memory", buildNetwork=network, verbose=0).history
         np.savez(r"{tmp_path}/weights" + str(process), *history.model.get_weights())
     """)  # fmt: skip
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT)

@@ -39,7 +39,7 @@ HELPERS = textwrap.dedent("""
         options = dict(dict(epochs=epochs, batchSize=4, inputSize=built["size"], workers=1,
                             cache="memory", augmentation=[], verbose=0), **options)
         return train_alexnet(built["train"], built["val"], built["mean"], out,
-                             os.path.join(out, "net.keras"), **options)
+                             os.path.join(out, "net.keras"), **options).history
 
     def score(modelPath, split, meanPath):
         # Keras's own loss and accuracy on every row, one batch, one device

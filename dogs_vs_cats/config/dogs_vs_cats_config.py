@@ -10,6 +10,8 @@ inside the installed package.
 
 import os
 
+from pyimagesearch import bookdefaults as book
+
 ROOT_VARIABLE = "DOGS_VS_CATS_ROOT"
 
 
@@ -32,8 +34,8 @@ TEST_IMAGES_PATH = os.path.join(BASE_PATH, "datasets", "kaggle_dogs_vs_cats", "t
 # the number of classes, and the validation and test images taken from the
 # training photos
 NUM_CLASSES = 2
-NUM_VAL_IMAGES = 1250 * NUM_CLASSES
-NUM_TEST_IMAGES = 1250 * NUM_CLASSES
+NUM_VAL_IMAGES = book.VAL_IMAGES  # the book's 1250 * NUM_CLASSES
+NUM_TEST_IMAGES = book.TEST_IMAGES
 
 # the HDF5 files
 HDF5_PATH = os.path.join(BASE_PATH, "datasets", "kaggle_dogs_vs_cats", "hdf5")
@@ -50,14 +52,14 @@ DATASET_MEAN = os.path.join(OUTPUT_PATH, "dogs_vs_cats_mean.json")
 CLASSIFIER_PATH = os.path.join(OUTPUT_PATH, "dogs_vs_cats_logistic_regression.json")
 SUBMISSION_PATH = os.path.join(OUTPUT_PATH, "submission.csv")
 
-# numbers from the book's scripts
-SEED = 42
-IMAGE_SIZE = 256  # build_dogs_vs_cats.py: AspectAwarePreprocessor(256, 256)
-INPUT_SIZE = 227  # AlexNet's input: patches, resizes and crops of 227 x 227
-BATCH_SIZE = 128
-EPOCHS = 75
-LEARNING_RATE = 1e-3
-L2_REG = 0.0002
+# numbers from the book's scripts (pyimagesearch/bookdefaults.py)
+SEED = book.SEED
+IMAGE_SIZE = book.IMAGE_SIZE
+INPUT_SIZE = book.INPUT_SIZE
+BATCH_SIZE = book.BATCH_SIZE
+EPOCHS = book.EPOCHS
+LEARNING_RATE = book.LEARNING_RATE
+L2_REG = book.L2_REG
 FEATURE_BATCH_SIZE = 16
 FEATURE_BUFFER_SIZE = 1000
 BACKBONE = "resnet50"

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
@@ -56,9 +57,9 @@ def build_dataset(
     outputDir: str | os.PathLike,
     meanPath: str | os.PathLike,
     splitSizes: dict[str, int] | None = None,
-    size: int = 256,
+    size: int = book.IMAGE_SIZE,
     workers: int = 1,
-    seed: int = 42,
+    seed: int = book.SEED,
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,
     progress: Callable[[int], Any] | None = None,
@@ -94,7 +95,7 @@ def build_dataset(
     if not 1 <= size <= LARGEST_SIZE:
         # each split buffers 64 rows of size x size x 3 bytes
         raise ArgumentError("size", f"{size} is not from 1 to {LARGEST_SIZE} pixels")
-    splitSizes = dict(splitSizes or {name: 2500 for name in SPLITS})
+    splitSizes = dict(splitSizes or {"test": book.TEST_IMAGES, "val": book.VAL_IMAGES})
     paths = split_paths(outputDir, splitSizes)
     reportPath = os.path.join(outputDir, "build_report.json")
     outputs = [("outputDir", path) for path in (outputDir, *paths.values(), reportPath)]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
 from pyimagesearch.utils.files import refuse_existing
@@ -65,7 +66,7 @@ def extract_features(
     batchSize: int = 16,
     bufSize: int = 1000,
     workers: int = 1,
-    seed: int = 42,
+    seed: int = book.SEED,
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,
     progress: Callable[[int], Any] | None = None,

@@ -21,6 +21,7 @@ import sys
 import cv2
 import numpy as np
 
+from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES, STAGES
 from pyimagesearch.utils.files import atomic_path, printable, read_json
 
 # The book's figures (Practitioner Bundle, chapters 9 and 10): accuracy.
@@ -108,8 +109,6 @@ class CurrentOutputs:
     figure of an older run is shown as this run's."""
 
     def __init__(self, paths, stages: dict) -> None:
-        from pyimagesearch.pipeline.chapter import STAGE_CLASSES
-
         self._paths = paths
         self._stale = set()
         for cls in STAGE_CLASSES:
@@ -403,8 +402,6 @@ def thumbnail(image, name) -> str:
 
 
 def stages_section(stages: dict) -> str:
-    from pyimagesearch.pipeline.chapter import STAGES
-
     rows = []
     total = 0.0
     for name in STAGES:
@@ -440,16 +437,18 @@ def reproduce_section(paths, settings, stages: dict) -> str:
     from importlib import metadata
 
     training = stages.get("train", {}).get("details", {})
-    ran = (f"AlexNet trained with {training['devices']}; cache: {training['cache']}"
-           if training else "AlexNet's training has not run")  # fmt: skip
+    ran = "AlexNet's training has not run"
+    if "devices" in training:
+        ran = f"AlexNet trained with {training['devices']}"
+    if "cache" in training:
+        ran += (f"; cache: {training['cache']}; {training['step_images']} images a step at "
+                f"learning rate {training['learning_rate']:.6g}")  # fmt: skip
     versions = [["python", platform.python_version()]]
     for package in VERSIONED:
         try:
             versions.append([package, metadata.version(package)])
         except metadata.PackageNotFoundError:
             continue
-    from pyimagesearch.pipeline.chapter import STAGE_CLASSES
-
     everywhere = ("train", "test", "outputDir", "workers")
     options = [["every stage", used_list({k: getattr(settings, k) for k in everywhere})]]
     for cls in STAGE_CLASSES:

@@ -17,12 +17,14 @@ on the accelerator.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
 
 if TYPE_CHECKING:  # Keras is imported when training, not with this module
@@ -41,19 +43,37 @@ AUGMENTATION = dict(
 SMALLEST_INPUT = 57  # AlexNet's convolutions and pools need at least this
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingResult:
+    """What `train_alexnet` did: Keras's `history` (None when a resumed
+    run had already trained every epoch and only wrote its final model),
+    the `devices` it trained on and how (`distribution`), the training
+    split's `cache` mode and `cacheReason`, the `learningRate` its
+    optimizer used and the images of one step (`stepImages`); the last
+    four are None when nothing was trained."""
+
+    history: keras.callbacks.History | None
+    devices: str
+    distribution: str
+    cache: str | None = None
+    cacheReason: str | None = None
+    learningRate: float | None = None
+    stepImages: int | None = None
+
+
 def train_alexnet(
     trainPath: str | os.PathLike,
     valPath: str | os.PathLike,
     meanPath: str | os.PathLike,
     outputDir: str | os.PathLike,
     modelPath: str | os.PathLike,
-    epochs: int = 75,
-    batchSize: int = 128,
-    learningRate: float = 1e-3,
+    epochs: int = book.EPOCHS,
+    batchSize: int = book.BATCH_SIZE,
+    learningRate: float = book.LEARNING_RATE,
     scaleLearningRate: bool = True,
-    inputSize: int = 227,
-    reg: float = 0.0002,
-    seed: int = 42,
+    inputSize: int = book.INPUT_SIZE,
+    reg: float = book.L2_REG,
+    seed: int = book.SEED,
     resume: bool = False,
     workers: int = 4,
     mixedPrecision: bool = False,
@@ -63,7 +83,7 @@ def train_alexnet(
     distribute: str = "auto",
     verbose: int = 2,
     log: Callable[[str], Any] = print,
-) -> keras.callbacks.History | None:
+) -> TrainingResult:
     """Train (or resume) AlexNet on HDF5 splits written by `build_dataset`.
 
     Args:
@@ -101,8 +121,7 @@ def train_alexnet(
             shard of the splits and only process 0 writes files.
         log: called with each progress message.
 
-    Returns the Keras `History` (None when a resumed run had already
-    trained every epoch and only its final model was missing).
+    Returns a `TrainingResult` (its `history`: Keras's `History`).
     """
     import keras
 
@@ -126,15 +145,16 @@ def train_alexnet(
         [("trainPath", trainPath), ("valPath", valPath), ("meanPath", meanPath)],
     )
     replicas = choose_replicas(distribute)
+    ran = dict(devices=describe(), distribution=replicas.describe())
     with RunOutputs(outputDir, modelPath, replicas.isChief) as outputs:
         (checkpoint, done) = outputs.checkpoint(resume, epochs)
         if done >= epochs:
             # the run finished, but its final save did not: write it now
             log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {modelPath}")
             outputs.save_network(checkpoint, replicas, trainPath)
-            return None
+            return TrainingResult(None, **ran)
 
-        log(f"[INFO] training with {describe()}, {replicas.describe()}")
+        log(f"[INFO] training with {ran['devices']}, {ran['distribution']}")
         if scaleLearningRate:
             learningRate = scaled_learning_rate(learningRate, replicas.devices)
         keras.utils.set_random_seed(seed)
@@ -161,10 +181,15 @@ def train_alexnet(
                     model = outputs.load(checkpoint)
                     feed.check(model, checkpoint)
                     model.optimizer.learning_rate.assign(learningRate)
+                ran.update(
+                    cache=feed.mode,
+                    cacheReason=reason,
+                    learningRate=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+                    stepImages=replicas.devices * batchSize,
+                )
                 log(
                     f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
-                    f"{replicas.devices * batchSize} per step; learning rate "
-                    f"{float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)):.6g}"
+                    f"{ran['stepImages']} per step; learning rate {ran['learningRate']:.6g}"
                 )
                 feed.start_at(done)
                 fitArguments = feed.fit_arguments(model)
@@ -185,7 +210,7 @@ def train_alexnet(
                 check_converged(history, done)
                 log(f"[INFO] serializing model to {modelPath}...")
                 outputs.save(model.layers[-1], feed.labelNames)
-            return history
+            return TrainingResult(history, **ran)
 
 
 @contextlib.contextmanager

@@ -4,11 +4,13 @@ import keras
 from keras import layers
 from keras.regularizers import l2
 
+from pyimagesearch import bookdefaults as book
+
 
 class AlexNet:
     @staticmethod
     def build(
-        width: int, height: int, depth: int, classes: int, reg: float = 0.0002
+        width: int, height: int, depth: int, classes: int, reg: float = book.L2_REG
     ) -> keras.Model:
         """The book's AlexNet: five convolutions in three blocks, two 4096-unit
         fully connected layers and a softmax, with L2(reg) on every kernel.

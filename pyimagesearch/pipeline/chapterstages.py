@@ -1,0 +1,383 @@
+"""The chapter's stages: what a run is given (`ChapterSettings`), where
+each output lives (`ChapterPaths`), and the six stages in order, each
+saying what it reads, which settings it uses, what it writes and how it
+runs. `pyimagesearch.pipeline.chapter` runs them and keeps their record;
+`pyimagesearch.pipeline.report` shows them: both import this module, and
+it imports neither.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import os
+
+from pyimagesearch import bookdefaults as book
+from pyimagesearch.io.imagefiles import MAX_PIXELS
+from pyimagesearch.utils.files import check_replaceable, read_json
+
+STAGES = ("build", "train", "crops", "features", "classifier", "submission")
+# The backbone name that means "the AlexNet this chapter trained".
+OWN_ALEXNET = "alexnet"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChapterSettings:
+    """What a chapter run is given: the photos, the output folder and every
+    stage's main options, with the book's defaults."""
+
+    train: str  # Kaggle's train.zip, or its folder
+    outputDir: str
+    test: str | None = None  # Kaggle's test1.zip, or its folder: no submission without
+    size: int = book.IMAGE_SIZE
+    valSize: int = book.VAL_IMAGES
+    testSize: int = book.TEST_IMAGES
+    epochs: int = book.EPOCHS
+    inputSize: int = book.INPUT_SIZE
+    batchSize: int = book.BATCH_SIZE
+    learningRate: float | None = None  # None: train_alexnet's, times sqrt(devices)
+    cache: str = "auto"
+    distribute: str = "auto"
+    mixedPrecision: bool = False
+    crops: str = "auto"
+    backbone: str = "resnet50"  # or OWN_ALEXNET, or a .keras file
+    weights: str = "imagenet"  # or "none", or a local weights file
+    layer: str | None = None
+    featureSize: int | None = None  # None: `feature_size`'s rule
+    flip: bool = False  # the features: each photo's and its mirror's, averaged
+    submitWith: str = "classifier"  # or "alexnet"
+    seed: int = book.SEED
+    workers: int = 1
+    maxPixels: int = MAX_PIXELS
+
+
+class ChapterPaths:
+    """Where each output of a chapter run lives under `outputDir`."""
+
+    def __init__(self, outputDir: str | os.PathLike) -> None:
+        self.outputDir = os.fspath(outputDir)
+        self.hdf5 = self.at("hdf5")
+        self.split = {name: self.at("hdf5", f"{name}.hdf5") for name in ("train", "val", "test")}
+        self.buildReport = self.at("hdf5", "build_report.json")
+        self.mean = self.at("mean.json")
+        self.alexnet = self.at("alexnet")  # history, plot and checkpoints
+        self.model = self.at("alexnet", "alexnet.keras")
+        self.history = self.at("alexnet", "alexnet.json")
+        self.plot = self.at("alexnet", "alexnet.png")
+        self.crops = self.at("crop_accuracy.json")
+        self.cropPredictions = self.at("crop_predictions.json")
+        self.features = self.at("features.hdf5")
+        self.classifier = self.at("logistic_regression.json")
+        self.classifierReport = self.at("train_model.json")
+        self.classifierPredictions = self.at("classifier_predictions.json")
+        self.submission = self.at("submission.csv")
+        self.record = self.at("stages.json")
+        self.report = self.at("report.html")
+
+    def at(self, *parts: str) -> str:
+        return os.path.join(self.outputDir, *parts)
+
+
+def fingerprint(path: str) -> str | None:
+    """What changes when `path` changes: a file's size and modification
+    time; for a folder, those of every file under it. None if absent."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not os.path.isdir(path):
+        return f"{info.st_size}:{info.st_mtime_ns}"
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            entry = os.path.join(folder, name)
+            try:
+                stats = os.stat(entry)
+            except OSError:  # a dangling link: its name is what there is
+                stats = None
+            size = (stats.st_size, stats.st_mtime_ns) if stats else None
+            digest.update(f"{os.path.relpath(entry, path)}\0{size}\n".encode("utf-8", "replace"))
+    return "folder:" + digest.hexdigest()
+
+
+class Stage:
+    """One step of the chapter: what it reads, which settings it uses, what
+    it writes, and how it runs. `run` returns how many images it went
+    through, and may leave facts for the record in `details`."""
+
+    name = ""
+    settingNames: tuple[str, ...] = ()
+
+    def __init__(self, settings: ChapterSettings, paths: ChapterPaths) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.details: dict = {}
+
+    def inputs(self) -> list[str]:
+        raise NotImplementedError
+
+    def outputs(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, log, progress, resume: bool) -> int:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Remove what an earlier run with other inputs or options left that
+        this run could mistake for its own (outputs are replaced anyway)."""
+
+    def signature(self) -> dict:
+        """The options and the state of the inputs this stage would run with."""
+        options = {name: getattr(self.settings, name) for name in self.settingNames}
+        return {"options": options, "inputs": {path: fingerprint(path) for path in self.inputs()}}
+
+    def used_settings(self) -> dict:
+        """The settings that shape what this stage computes (for the
+        report): its options, less those that do not apply to the others."""
+        return {name: getattr(self.settings, name) for name in self.settingNames}
+
+
+class BuildStage(Stage):
+    name = "build"
+    settingNames = ("size", "valSize", "testSize", "seed", "maxPixels")
+
+    def inputs(self):
+        return [self.settings.train]
+
+    def outputs(self):
+        p = self.paths
+        return [*p.split.values(), p.buildReport, p.mean]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.build import build_dataset
+
+        s = self.settings
+        report = build_dataset(
+            s.train, self.paths.hdf5, self.paths.mean, {"test": s.testSize, "val": s.valSize},
+            size=s.size, workers=s.workers, seed=s.seed, overwrite=True, maxPixels=s.maxPixels,
+            progress=progress,
+        )  # fmt: skip
+        used = ", ".join(f"{count} {split}" for split, count in report["used"].items())
+        log(f"[INFO] build: photos used: {used}; skipped: {report['skipped_count']}")
+        return sum(report["used"].values())
+
+
+class TrainStage(Stage):
+    name = "train"
+    settingNames = ("epochs", "inputSize", "batchSize", "learningRate", "cache", "distribute",
+                    "mixedPrecision", "seed")  # fmt: skip
+
+    def inputs(self):
+        p = self.paths
+        return [p.split["train"], p.split["val"], p.mean]
+
+    def outputs(self):
+        p = self.paths
+        return [p.model, p.history, p.plot]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.callbacks.epochcheckpoint import latest_checkpoint
+        from pyimagesearch.pipeline.training import train_alexnet
+
+        s, p = self.settings, self.paths
+        (checkpoint, done) = latest_checkpoint(p.alexnet)
+        resume = resume and checkpoint is not None
+        # no --lr: the library's rate, scaled for the devices
+        rate = {} if s.learningRate is None else {"learningRate": s.learningRate,
+                                                   "scaleLearningRate": False}  # fmt: skip
+
+        result = train_alexnet(
+            p.split["train"], p.split["val"], p.mean, p.alexnet, p.model, epochs=s.epochs,
+            batchSize=s.batchSize, inputSize=s.inputSize, seed=s.seed, resume=resume,
+            workers=s.workers, mixedPrecision=s.mixedPrecision, cache=s.cache,
+            distribute=s.distribute, log=log, **rate,
+        )  # fmt: skip
+        # for the report; a run that only wrote its final model trained nothing
+        self.details.update({
+            "devices": f"{result.devices}, {result.distribution}",
+            **({"cache": f"{result.cache} -- {result.cacheReason}",
+                "learning_rate": result.learningRate,
+                "step_images": result.stepImages} if result.history else {}),
+        })  # fmt: skip
+        rows = read_json(p.buildReport, "the build report")["used"]["train"]
+        return (s.epochs - (done if resume else 0)) * rows
+
+    def clear(self):
+        for path in [*self.outputs(), *glob.glob(os.path.join(self.paths.alexnet, "checkpoint-*"))]:
+            remove_regular_file(path)
+
+
+class CropsStage(Stage):
+    name = "crops"
+    settingNames = ("crops", "distribute")
+
+    def inputs(self):
+        p = self.paths
+        return [p.split["test"], p.mean, p.model]
+
+    def outputs(self):
+        return [self.paths.crops, self.paths.cropPredictions]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.evaluation import crop_accuracy
+
+        p = self.paths
+        figures = crop_accuracy(
+            p.split["test"], p.mean, p.model, crops=self.settings.crops,
+            distribute=self.settings.distribute, progress=progress, outputPath=p.crops,
+            overwrite=True, predictionsPath=p.cropPredictions,
+        )  # fmt: skip
+        log(f"[INFO] rank-1: {figures['rank1']:.2%} (log loss {figures['log_loss']:.4f}), "
+            f"with 10 crops: {figures['rank1_10_crops']:.2%} "
+            f"(log loss {figures['log_loss_10_crops']:.4f})")  # fmt: skip
+        return figures["images"]
+
+
+class FeaturesStage(Stage):
+    name = "features"
+    settingNames = ("backbone", "weights", "layer", "featureSize", "flip", "distribute", "seed",
+                    "maxPixels")  # fmt: skip
+
+    def inputs(self):
+        return [self.settings.train, self.paths.mean, *backbone_files(self.settings, self.paths)]
+
+    def outputs(self):
+        return [self.paths.features]
+
+    def used_settings(self):
+        used = super().used_settings()
+        # weights and a size are a keras.applications network's; a layer is
+        # a model file's
+        if backbone_is_model_file(self.settings):
+            del used["weights"], used["featureSize"]
+        else:
+            del used["layer"]
+            used["featureSize"] = feature_size(self.settings)
+        return used
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.features import extract_backbone_features
+
+        s = self.settings
+        report = extract_backbone_features(
+            s.train, self.paths.features, backbone_path(s, self.paths), s.weights, s.layer,
+            self.paths.mean, feature_size(s), s.flip, overwrite=True, distribute=s.distribute,
+            workers=s.workers, seed=s.seed, maxPixels=s.maxPixels, progress=progress, log=log,
+        )  # fmt: skip
+        return report["rows"]
+
+
+class ClassifierStage(Stage):
+    name = "classifier"
+
+    def inputs(self):
+        return [self.paths.features, self.paths.buildReport]
+
+    def outputs(self):
+        p = self.paths
+        return [p.classifier, p.classifierReport, p.classifierPredictions]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline import classifier
+
+        p = self.paths
+        # scored on the build's test photos, as AlexNet is, whatever the
+        # backbone; C chosen by Kaggle's metric, not the book's accuracy
+        report = classifier.train_logistic_regression(
+            p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
+            predictionsPath=p.classifierPredictions,
+            splits=classifier.read_split_record(p.buildReport), scoring="neg_log_loss",
+            Cs=classifier.FINE_C_VALUES,
+        )  # fmt: skip
+        return report["train_rows"] + report["test_rows"]
+
+
+class SubmissionStage(Stage):
+    name = "submission"
+    settingNames = ("submitWith", "size", "crops", "featureSize", "flip", "maxPixels")
+
+    def inputs(self):
+        s, p = self.settings, self.paths
+        model = [p.classifier, *backbone_files(s, p)] if self.classifier else [p.model]
+        return [s.test, p.mean, *model, self.heldOut]
+
+    @property
+    def heldOut(self):
+        """The figures of the model on the build's test split, which say
+        how to clip its probabilities."""
+        return self.paths.classifierReport if self.classifier else self.paths.crops
+
+    @property
+    def classifier(self):
+        return self.settings.submitWith == "classifier"
+
+    def outputs(self):
+        return [self.paths.submission]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline import submission
+
+        s, p = self.settings, self.paths
+        if self.classifier:
+            from pyimagesearch.nn.backbones import feature_extractor
+
+            extractor = feature_extractor(
+                backbone_path(s, p), s.weights, s.layer, p.mean, feature_size(s), s.flip
+            )
+            predictor = submission.classifier_predictor(p.classifier, extractor)
+        else:
+            predictor = submission.alexnet_predictor(p.model, p.mean, s.size, crops=s.crops)
+        clip = read_json(self.heldOut, "the held-out figures")["submission_clip"]["clip"]
+        report = submission.write_submission(
+            s.test, p.submission, predictor, workers=s.workers, overwrite=True,
+            maxPixels=s.maxPixels, progress=progress, clip=clip,
+        )  # fmt: skip
+        self.details["clip"] = clip
+        clipped = f"clipped to [{clip}, {1 - clip}]" if clip else "not clipped"
+        log(f"[INFO] submission: {report['rows']} rows, {clipped} -> {p.submission}")
+        return report["rows"]
+
+
+STAGE_CLASSES = (BuildStage, TrainStage, CropsStage, FeaturesStage, ClassifierStage,
+                 SubmissionStage)  # fmt: skip
+
+
+def backbone_path(settings: ChapterSettings, paths: ChapterPaths) -> str:
+    return paths.model if settings.backbone == OWN_ALEXNET else settings.backbone
+
+
+def feature_size(settings: ChapterSettings) -> int | None:
+    """The photos' size for the features: `featureSize`, or for a
+    keras.applications network 9/7 of its own size, to a multiple of 32
+    (224 -> 288: MobileNetV2's held-out log loss on Kaggle's photos 0.037 ->
+    0.027, see docs/measured.md); None for a model file (its input's)."""
+    if backbone_is_model_file(settings):
+        return None
+    if settings.featureSize is not None:
+        return settings.featureSize
+    from pyimagesearch.nn.backbones import native_size
+
+    return 32 * round(native_size(settings.backbone) * 9 / 7 / 32)
+
+
+def backbone_is_model_file(settings: ChapterSettings) -> bool:
+    """Whether the features' network is a .keras file (the chapter's AlexNet
+    included), not a keras.applications network."""
+    return settings.backbone == OWN_ALEXNET or settings.backbone.endswith(".keras")
+
+
+def backbone_files(settings: ChapterSettings, paths: ChapterPaths) -> list[str]:
+    """The files the features' network is read from: a .keras model, a
+    local weights file (none for weights Keras downloads)."""
+    path = backbone_path(settings, paths)
+    found = [path] if path.endswith(".keras") else []
+    return found + ([settings.weights] if os.path.isfile(settings.weights) else [])
+
+
+def remove_regular_file(path: str) -> None:
+    """Remove `path` if it is a regular file; refuse anything else."""
+    check_replaceable(path)
+    if os.path.lexists(path):
+        os.remove(path)
