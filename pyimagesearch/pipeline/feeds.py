@@ -22,7 +22,7 @@ import keras
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
-from pyimagesearch.io.hdf5files import open_hdf5, stored_label_names
+from pyimagesearch.io.hdf5files import open_hdf5, stored_dataset, stored_label_names
 from pyimagesearch.nn.parallel.replicas import Replicas
 from pyimagesearch.nn.trainingmodel import TrainingModel
 from pyimagesearch.pipeline.cache import choose_cache, split_bytes
@@ -205,13 +205,24 @@ class DeviceFeed(StreamFeed):
 FEEDS = {feed.mode: feed for feed in (StreamFeed, MemoryFeed, DeviceFeed)}
 
 
-def make_feed(cache: str, trainPath: str | os.PathLike, *args, replicas: Replicas, **kwargs):
+def make_feed(
+    cache: str,
+    trainPath: str | os.PathLike,
+    valPath: str | os.PathLike,
+    means: MeanPreprocessor,
+    inputSize: int,
+    batchSize: int,
+    seed: int,
+    workers: int,
+    replicas: Replicas,
+):
     """(the feed for `cache`, why): "auto" resolved by
-    `pyimagesearch.pipeline.cache.choose_cache`; a run of several processes,
-    each holding only its shard, never gets "device". The other arguments
-    are `StreamFeed`'s."""
+    `pyimagesearch.pipeline.cache.choose_cache` from the size of the
+    training split (its "images", checked as every reader checks them); a
+    run of several processes, each holding only its shard, never gets
+    "device". The other arguments are `StreamFeed`'s."""
     with open_hdf5(trainPath) as db:
-        (count, *shape) = db["images"].shape if "images" in db else (0,)
+        (count, *shape) = stored_dataset(db, trainPath, "images").shape
     (mode, reason) = choose_cache(cache, split_bytes(shape, count))
     if mode == "device" and replicas.processCount > 1:
         if cache == "device":
@@ -221,4 +232,7 @@ def make_feed(cache: str, trainPath: str | os.PathLike, *args, replicas: Replica
                 "reading shards cannot: use memory or none",
             )
         (mode, reason) = ("memory", f"{reason}; but each process holds only its shard")
-    return FEEDS[mode](trainPath, *args, replicas=replicas, **kwargs), reason
+    feed = FEEDS[mode](
+        trainPath, valPath, means, inputSize, batchSize, seed, workers, replicas=replicas
+    )
+    return feed, reason

@@ -1,5 +1,15 @@
 """Preprocessors, importable from here or from their own modules.
 
+Three of the book's preprocessors have a twin: the book's class works on
+NumPy images on the CPU (`preprocess(image)`, `preprocess_batch(images)`);
+the twin is a Keras layer doing the same inside a model, where the model
+runs (the GPU when there is one):
+
+    book's class (NumPy, per image)   Keras layer (in the graph)
+    MeanPreprocessor                  MeanSubtraction
+    PatchPreprocessor                 RandomPatch
+    CropPreprocessor                  TenCrop
+
 The classes are imported on first use, so that code that only decodes and
 resizes photos (build_dogs_vs_cats.py) starts without loading Keras and
 TensorFlow, which takes seconds.

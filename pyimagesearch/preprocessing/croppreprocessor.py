@@ -31,6 +31,8 @@ class CropPreprocessor:
     `preprocess`: (h, w, C) -> (10, height, width, C), or 5 with horiz=False;
         a 2-D grayscale (h, w) image gives (10, height, width).
     `preprocess_batch`: (N, h, w, C) -> (N, 10, height, width, C).
+
+    Its Keras-layer twin, the same ten crops inside a model: `TenCrop`.
     """
 
     def __init__(

@@ -21,6 +21,8 @@ class MeanPreprocessor:
 
     `preprocess`: (H, W, 3) -> (H, W, 3) float32.
     `preprocess_batch`: (N, H, W, 3) -> (N, H, W, 3) float32.
+
+    Its Keras-layer twin, the same subtraction inside a model: `MeanSubtraction`.
     """
 
     def __init__(self, rMean: float, gMean: float, bMean: float) -> None:

@@ -20,6 +20,9 @@ class PatchPreprocessor:
         C), an independent window for each image, drawn from `rng` (a
         `np.random.Generator`; the `HDF5DatasetGenerator` passes one per
         batch) or from this preprocessor's own generator.
+
+    Its Keras-layer twin, such windows drawn inside a model (and the centre
+    window at inference): `RandomPatch`.
     """
 
     def __init__(self, width: int, height: int, seed: int | None = None) -> None:
