@@ -1,0 +1,68 @@
+"""The training feeds, directly: what `make_feed` picks and why, and that
+an epoch of each feed holds every training row once, with its label."""
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import INPUT_SIZE
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.nn.parallel.replicas import Replicas
+from pyimagesearch.pipeline.feeds import DeviceFeed, MemoryFeed, StreamFeed, make_feed
+from pyimagesearch.preprocessing import MeanPreprocessor
+
+
+def feed_for(built, cache, replicas=None, batchSize=8):
+    return make_feed(
+        cache, built["train"], built["val"], MeanPreprocessor.from_json(built["mean"]),
+        INPUT_SIZE, batchSize, 3, 1, replicas=replicas or Replicas(),
+    )  # fmt: skip
+
+
+def split_labels(built):
+    with h5py.File(built["train"], "r") as db:
+        return db["labels"][:], [n.decode() for n in db["label_names"][:]]
+
+
+@pytest.mark.parametrize(("cache", "kind"), [("none", StreamFeed), ("memory", MemoryFeed)])
+def test_a_host_feeds_epoch_holds_every_row_once(built, cache, kind):
+    (labels, names) = split_labels(built)
+    (feed, reason) = feed_for(built, cache)
+    with feed:
+        assert type(feed) is kind and feed.mode == cache and "asked for" in reason
+        assert feed.labelNames == names
+        batches = feed.fit_arguments(None)["x"]
+        seen = [batches[i] for i in range(len(batches))]
+    images = np.concatenate([x for x, _ in seen])
+    onehot = np.concatenate([y for _, y in seen])
+    assert images.shape == (len(labels), INPUT_SIZE, INPUT_SIZE, 3)
+    assert images.dtype == np.float32
+    # the same labels, each row once (the order is the seed's)
+    assert sorted(onehot.argmax(axis=1).tolist()) == sorted(labels.tolist())
+
+
+def test_the_device_feeds_epoch_sends_every_row_index_once_with_its_label(built):
+    (labels, _) = split_labels(built)
+    (feed, _) = feed_for(built, "device")
+    with feed:
+        assert type(feed) is DeviceFeed
+        rows = feed.rows
+        for epoch in (0, 1):
+            feed.start_at(epoch)
+            batches = [rows[i] for i in range(len(rows))]
+            indices = np.concatenate([r[:, 0] for r, _, _ in batches])
+            weights = np.concatenate([w for _, _, w in batches])
+            assert sorted(indices[weights == 1].tolist()) == list(range(len(labels)))
+            onehot = np.concatenate([y for _, y, _ in batches])
+            assert (onehot.argmax(axis=1) == labels[indices]).all()
+        # the uint8 split itself goes to the device, as stored
+        with h5py.File(built["train"], "r") as db:
+            assert np.array_equal(feed.trainGen.data, db["images"][:])
+
+
+def test_auto_holds_the_split_in_memory_on_a_cpu_and_processes_never_get_device(built):
+    (feed, reason) = feed_for(built, "auto")
+    with feed:
+        assert feed.mode == "memory"
+    with pytest.raises(ArgumentError, match="device holds the whole split on every device"):
+        feed_for(built, "device", Replicas(processCount=2))

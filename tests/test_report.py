@@ -1,0 +1,65 @@
+"""The report renderer, directly: given a stage record and the files its
+stages wrote, the page shows those figures, and nothing of a stage that
+has not finished since it last started."""
+
+import json
+import re
+
+from pyimagesearch.pipeline.chapterstages import STAGES, ChapterPaths, ChapterSettings
+from pyimagesearch.pipeline.report import render_report
+
+CROPS = {
+    "images": 16, "rank1": 0.8125, "rank1_10_crops": 0.875, "log_loss": 0.41234,
+    "log_loss_10_crops": 0.35678, "confusion": [[7, 1], [2, 6]],
+    "confusion_10_crops": [[7, 1], [1, 7]],
+    "submission_clip": {"clip": None, "log_loss": 0.35678},
+}  # fmt: skip
+
+
+def finished(seconds, images, **details):
+    return {"signature": {}, "finished": "2026-12-07T10:00:00", "outputs": {},
+            "seconds": seconds, "images": images, "details": details}  # fmt: skip
+
+
+def test_the_page_shows_the_finished_stages_figures_and_nothing_stale(tmp_path):
+    paths = ChapterPaths(tmp_path)
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    with open(paths.crops, "w") as f:
+        json.dump(CROPS, f)
+    # the classifier's figures are there, but its stage started again and failed
+    with open(paths.classifierReport, "w") as f:
+        json.dump({"score": 0.5, "log_loss": 0.9999, "test_rows": 16}, f)
+    stages = {
+        "train": finished(12.5, 400, devices="the CPU, one device",
+                          cache="memory -- it fits", step_images=32, learning_rate=0.001),
+        "crops": finished(2.0, 16),
+        "classifier": {"signature": {}, "finished": None, "failed": "the disk is full"},
+    }  # fmt: skip
+    page = render_report(paths, settings, stages)
+    figures = json.loads(
+        re.search(r'<script type="application/json" id="figures">(.*?)</script>', page).group(1)
+    )
+    assert figures["rank1"] == 0.8125 and figures["rank1_10_crops"] == 0.875
+    assert figures["log_loss"] == 0.41234 and figures["confusion"] == [[7, 1], [2, 6]]
+    assert "81.25%" in page and "87.50%" in page and "0.4123" in page and "0.3568" in page
+    # nothing of the classifier's older run
+    assert figures["classifier"] is None and figures["classifier_log_loss"] is None
+    assert "0.9999" not in page and "50.00%" not in page
+    # the stages table: each stage's status, seconds, images and rate
+    table = page[page.index("<h2>Stages</h2>") :].split("</table>")[0]
+    for name in STAGES:
+        assert f">{name}<" in table
+    assert "failed: the disk is full" in table and table.count("not run") == 3
+    assert "12.5" in table and "400" in table and "32.0" in table  # 400 images / 12.5 s
+    assert "AlexNet trained with the CPU, one device; cache: memory -- it fits; " in page
+    assert "32 images a step at learning rate 0.001" in page
+
+
+def test_a_page_of_a_run_that_has_not_started_says_so(tmp_path):
+    paths = ChapterPaths(tmp_path)
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    page = render_report(paths, settings, {})
+    table = page[page.index("<h2>Stages</h2>") :].split("</table>")[0]
+    assert table.count("not run") == len(STAGES)
+    assert "AlexNet&#x27;s training has not run" in page
+    assert "cannot be shown" not in page
