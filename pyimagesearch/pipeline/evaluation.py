@@ -167,7 +167,7 @@ def rank1_predictions(
         padTo = replicas.localDevices
         # per device: only the last batch is padded, at its end, so the
         # outputs of the file's rows come first
-        batchSize = batchSize * padTo
+        batchSize = replicas.process_batch(batchSize)
         split = dict(classes=int(model.output_shape[-1]), padTo=padTo)
         resized = HDF5DatasetGenerator(
             testPath, batchSize, [SimplePreprocessor(width, height), means], **split

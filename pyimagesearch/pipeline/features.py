@@ -51,7 +51,7 @@ def extract_backbone_features(
             images,
             outputPath,
             extractor,
-            batchSize * replicas.localDevices,
+            replicas.process_batch(batchSize),
             overwrite=overwrite,
             **options,
         )

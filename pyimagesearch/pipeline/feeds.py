@@ -71,7 +71,7 @@ class StreamFeed:
             padTo=replicas.localDevices,
             seed=seed,
         )
-        batchOfProcess = batchSize * replicas.localDevices
+        batchOfProcess = replicas.process_batch(batchSize)
         self.trainGen = HDF5DatasetGenerator(
             trainPath,
             batchOfProcess,

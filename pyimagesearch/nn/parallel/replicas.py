@@ -48,6 +48,10 @@ class Replicas:
         """Whether this process writes the outputs (process 0)."""
         return self.processIndex == 0
 
+    def process_batch(self, batchSize: int) -> int:
+        """The rows of one batch of this process, for `batchSize` per device."""
+        return batchSize * self.localDevices
+
     def scope(self):
         """A context in which to build, load, train and run models: their
         variables are replicated and their batches split among the devices."""
