@@ -63,3 +63,13 @@ def test_a_page_of_a_run_that_has_not_started_says_so(tmp_path):
     assert table.count("not run") == len(STAGES)
     assert "AlexNet&#x27;s training has not run" in page
     assert "cannot be shown" not in page
+
+
+def test_a_record_of_an_earlier_version_still_says_how_alexnet_trained(tmp_path):
+    # its training details name the devices and the cache only
+    paths = ChapterPaths(tmp_path)
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    stages = {"train": finished(1.0, 8, devices="the CPU, one device", cache="none -- asked")}
+    page = render_report(paths, settings, stages)
+    assert "AlexNet trained with the CPU, one device; cache: none -- asked." in page
+    assert "cannot be shown" not in page

@@ -195,12 +195,13 @@ class TrainStage(Stage):
             distribute=s.distribute, log=log, **rate,
         )  # fmt: skip
         # for the report; a run that only wrote its final model trained nothing
-        self.details.update({
-            "devices": f"{result.devices}, {result.distribution}",
-            **({"cache": f"{result.cache} -- {result.cacheReason}",
-                "learning_rate": result.learningRate,
-                "step_images": result.stepImages} if result.history else {}),
-        })  # fmt: skip
+        self.details["devices"] = f"{result.devices}, {result.distribution}"
+        if result.history is not None:
+            self.details.update(
+                cache=f"{result.cache} -- {result.cacheReason}",
+                learning_rate=result.learningRate,
+                step_images=result.stepImages,
+            )
         rows = read_json(p.buildReport, "the build report")["used"]["train"]
         return (s.epochs - (done if resume else 0)) * rows
 

@@ -441,8 +441,10 @@ def reproduce_section(paths, settings, stages: dict) -> str:
     if "devices" in training:
         ran = f"AlexNet trained with {training['devices']}"
     if "cache" in training:
-        ran += (f"; cache: {training['cache']}; {training['step_images']} images a step at "
-                f"learning rate {training['learning_rate']:.6g}")  # fmt: skip
+        ran += f"; cache: {training['cache']}"
+    if "step_images" in training:  # not in the records of earlier versions
+        ran += (f"; {training['step_images']} images a step at learning rate "
+                f"{training['learning_rate']:.6g}")  # fmt: skip
     versions = [["python", platform.python_version()]]
     for package in VERSIONED:
         try:
