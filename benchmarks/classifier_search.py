@@ -113,16 +113,19 @@ def main():
         "| features | rows x dim | search | seconds | vs the book | C | accuracy | log loss |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    sources = [(p, os.path.basename(read_feature_source(p).backbone)) for p in args.features]
+    # (where, name in the table, () -> (features, labels))
+    sources = [
+        (path, os.path.basename(read_feature_source(path).backbone),
+         lambda path=path: read_features(path)[:2])
+        for path in args.features
+    ]  # fmt: skip
     if args.views:
-        sources.append((args.views, "views of " + os.path.basename(args.views[0])))
-    for path, backbone in sources:
-        if path is args.views:
-            began = time.perf_counter()
-            (X, y) = view_features(*args.views, max(args.rows))
-            print(f"{len(y):,} views made in {time.perf_counter() - began:.0f} s", flush=True)
-        else:
-            (X, y, _) = read_features(path)
+        sources.append((" ".join(args.views), "views of " + os.path.basename(args.views[0]),
+                        lambda: view_features(*args.views, max(args.rows))))  # fmt: skip
+    for path, backbone, load in sources:
+        began = time.perf_counter()
+        (X, y) = load()
+        print(f"{path}: {len(y):,} rows in {time.perf_counter() - began:.0f} s", flush=True)
         # float64 for all three: Newton's method would keep float32 (too coarse for
         # features whose singular values span eight decades); lbfgs converts anyway
         X = X.astype(np.float64)

@@ -202,7 +202,7 @@ def test_an_interrupted_run_keeps_every_finished_stage(ran, sample, tmp_path, ca
     """Ctrl-C during the crops stage (rerun with --from crops): exit 130;
     the build and the training are kept and recorded, and the next run
     starts at the crops (the features depend on the training, not on them)."""
-    from pyimagesearch.pipeline import chapter as library
+    from pyimagesearch.pipeline import chapterstages as library
 
     out = copy_run(ran, tmp_path / "out")
 
@@ -287,7 +287,7 @@ def test_a_stage_that_runs_again_makes_every_later_one_not_current(
     stages after the build are forgotten, and the report shows none of the
     old run's figures or photos (the old crop predictions no longer match
     the new test split's rows: once an IndexError in the report)."""
-    from pyimagesearch.pipeline import chapter as library
+    from pyimagesearch.pipeline import chapterstages as library
 
     out = copy_run(ran, tmp_path / "out")
 
@@ -462,7 +462,7 @@ def test_a_full_disk_shows_the_stage_error_not_the_report_error(ran, sample, tmp
     too: the one line is the features' error, and the report's is a warning."""
     import errno
 
-    from pyimagesearch.pipeline import chapter as library
+    from pyimagesearch.pipeline import chapterstages as library
     from pyimagesearch.pipeline import report
 
     out = copy_run(ran, tmp_path / "out")

@@ -20,19 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.pipeline.chapterstages import (  # noqa: F401 (the chapter's names, here too)
-    OWN_ALEXNET,
+from pyimagesearch.pipeline.chapterstages import (
     STAGE_CLASSES,
     STAGES,
-    BuildStage,
     ChapterPaths,
     ChapterSettings,
-    ClassifierStage,
-    CropsStage,
-    FeaturesStage,
     Stage,
-    SubmissionStage,
-    TrainStage,
     fingerprint,
 )
 from pyimagesearch.utils.files import read_json, write_json

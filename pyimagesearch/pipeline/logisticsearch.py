@@ -57,9 +57,9 @@ class Basis:
     """Where a search's fits take their coordinates: the training rows'
     `mean_` (D,), an orthonormal `vectors_` (D, R) spanning the centred
     rows (R = D, or the rank of the centred rows when there are at most
-    half as many rows as features), and `probe_` (M, D) / `probeCoordinates_` (M, R): up
-    to `probeRows` of the rows, raw and in those coordinates, from which a
-    fit estimates its curvature."""
+    half as many rows as features), and `probe_` (M, D) and
+    `probeCoordinates_` (M, R): up to `probeRows` of the rows, raw and in
+    those coordinates, from which a fit estimates its curvature."""
 
     def __init__(self, X: np.ndarray, sampleRows: int = 8192, probeRows: int = 2048):
         self.mean_ = X.mean(axis=0)
@@ -91,6 +91,11 @@ class LogisticProblem:
         self.outputs = 1 if classes == 2 else classes
         self.onehot = np.eye(classes)[y]
 
+    def all_logits(self, logits: np.ndarray) -> np.ndarray:
+        """(n, classes) logits from the model's (n, K): two classes' single
+        column is the second class's, beside a zero for the first."""
+        return np.hstack([np.zeros((len(logits), 1)), logits]) if self.outputs == 1 else logits
+
     def scales(self, C: float, start=None) -> np.ndarray:
         """p (K, R): 1 / sqrt(the objective's curvature along each basis
         vector for each class column), at `start` (W, intercept), or where
@@ -99,9 +104,7 @@ class LogisticProblem:
             slopes = np.full((len(self.basis.probe_), self.outputs), 0.25)
         else:
             (W, b) = start
-            logits = self.basis.probe_ @ W.T + b
-            if self.outputs == 1:
-                logits = np.hstack([np.zeros((len(logits), 1)), logits])
+            logits = self.all_logits(self.basis.probe_ @ W.T + b)
             probabilities = softmax(logits, axis=1)[:, -self.outputs :]
             slopes = probabilities * (1 - probabilities)
         loss = slopes.T @ self.basis.probeCoordinates_**2 / len(slopes)
@@ -125,9 +128,7 @@ class LogisticProblem:
 
         def objective(theta):
             (W, b) = weights(theta)
-            logits = self.X @ W.T - W @ mean + b
-            if k == 1:
-                logits = np.hstack([np.zeros((n, 1)), logits])
+            logits = self.all_logits(self.X @ W.T - W @ mean + b)
             normaliser = logsumexp(logits, axis=1, keepdims=True)
             loss = np.mean(normaliser[:, 0] - logits[np.arange(n), self.y])
             residual = (np.exp(logits - normaliser) - self.onehot)[:, -k:]
