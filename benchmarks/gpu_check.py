@@ -75,11 +75,13 @@ def feed_measure(stack, cache, path, batch, steps, workers, mixed, replicas):
     """A function returning the images/s of `steps` AlexNet training steps
     fed by the training's own feed for `cache` (`pyimagesearch.pipeline.feeds`),
     `batch` images per device; the feed stays open in `stack`."""
+    from pyimagesearch.io.split import Split
     from pyimagesearch.pipeline.feeds import FEEDS
     from pyimagesearch.preprocessing import MeanPreprocessor
 
+    split = Split(path)
     feed = stack.enter_context(
-        FEEDS[cache](path, path, MeanPreprocessor(*MEANS), 227, batch, 1, workers, replicas)
+        FEEDS[cache](split, split, MeanPreprocessor(*MEANS), 227, batch, 1, workers, replicas)
     )
     with replicas.scope():
         model = alexnet_for(feed, mixed)
@@ -103,14 +105,16 @@ def upper_bound_measures(path, batch, steps, workers, mixed):
     import keras
 
     from pyimagesearch.io.devicerows import DeviceRows
+    from pyimagesearch.io.split import Split
     from pyimagesearch.nn.conv import AlexNet
     from pyimagesearch.nn.trainingmodel import TrainingModel
     from pyimagesearch.pipeline.feeds import MemoryFeed
     from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor
 
     one = choose_replicas("none")
-    with MemoryFeed(path, path, MeanPreprocessor(*MEANS), 227, batch, 1, workers, one) as feed:
-        x = np.concatenate([feed.trainGen[i][0] for i in range(min(4, len(feed.trainGen)))])
+    split = Split(path)
+    with MemoryFeed(split, split, MeanPreprocessor(*MEANS), 227, batch, 1, workers, one) as feed:
+        x = np.concatenate([feed.batches[i][0] for i in range(min(4, len(feed.batches)))])
         model = alexnet_for(feed, mixed)
     count = steps * batch
     x = np.concatenate([x] * max(1, count // len(x)))[:count]

@@ -300,25 +300,27 @@ def bench_input_paths(path, means, rounds, steps=6, batch=128):
     (device: gather, patch and mean compiled)."""
     import keras
 
+    from pyimagesearch.io.split import Split
     from pyimagesearch.nn.parallel.replicas import Replicas
     from pyimagesearch.pipeline.feeds import FEEDS
     from pyimagesearch.preprocessing import MeanPreprocessor
 
     mp = MeanPreprocessor(means["R"], means["G"], means["B"])
+    split = Split(path)
     with contextlib.ExitStack() as stack:
         feeds = {
-            cache: stack.enter_context(FEEDS[cache](path, path, mp, 227, batch, 1, 1, Replicas()))
+            cache: stack.enter_context(FEEDS[cache](split, split, mp, 227, batch, 1, 1, Replicas()))
             for cache in ("none", "memory", "device")
         }
         # compiled, as in a training step (inference mode: centre patches,
         # the same gather as random ones)
         feeder = keras.Sequential(feeds["device"].input_layers())
-        rows = len(feeds["device"].trainGen.labels)
+        rows = split.count
         indices = np.random.default_rng(0).integers(0, rows, (steps * batch, 1)).astype("int32")
         return interleaved(
             {
-                "none": lambda: batches_rate(feeds["none"].trainGen, steps),
-                "memory": lambda: batches_rate(feeds["memory"].trainGen, steps),
+                "none": lambda: batches_rate(feeds["none"].batches, steps),
+                "memory": lambda: batches_rate(feeds["memory"].batches, steps),
                 "device": lambda: rate(
                     lambda: feeder.predict(indices, batch_size=batch, verbose=0), steps * batch
                 ),
@@ -354,26 +356,20 @@ def bench_features(workdir, folder, count, rounds):
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--output", default=os.path.join(ROOT, "benchmarks", "results", "bench.json")
-    )
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="interleaved rounds of each measurement"
-    )
-    args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="bench-")
-    rows = []
+class Table:
+    """The benchmark's printed table and the rows saved with it."""
 
-    def row(what, book_values, our_values, unit, target, higher_is_better=True):
+    def __init__(self) -> None:
+        self.rows = []
+
+    def row(self, what, book_values, our_values, unit, target, higher_is_better=True):
         """One line of the table: the medians, and our gain over the book
         (the median of the rounds' ratios, with their spread)."""
         ratio = (
             Ratio(our_values, book_values) if higher_is_better else Ratio(book_values, our_values)
         )
         (book_value, our_value) = (statistics.median(book_values), statistics.median(our_values))
-        rows.append(
+        self.rows.append(
             {
                 "what": what,
                 "book": book_value,
@@ -384,13 +380,140 @@ def main():
                 "target": target,
             }
         )
-        print(
-            f"{what:<48} book {book_value:>10.2f}  ours {our_value:>10.2f} {unit:<7} "
+        self.note(
+            what,
+            f"book {book_value:>10.2f}  ours {our_value:>10.2f} {unit:<7} "
             f"{ratio} (target {target})",
-            flush=True,
         )
 
+    @staticmethod
+    def note(what, text):
+        """A line of figures that are not a book-vs-ours row."""
+        print(f"{what:<48} {text}", flush=True)
+
+
+def build_section(table, workdir, folder, folder_4000, rounds):
+    """The build's speed and its memory from 1,000 to 4,000 photos."""
+    (build, book_file, ours_files) = bench_build(workdir, folder, 1000, rounds)
+    table.row("build 1,000 photos (2 workers)", build["book"], build["ours"], "img/s", ">= 1.7")
+    memory = bench_memory(workdir, folder, folder_4000)
+    growth = memory[4000][1] / memory[1000][1]
+    table.note(
+        "build peak memory, 1,000 -> 4,000 photos",
+        f"{memory[1000][1]:.0f} MB -> {memory[4000][1]:.0f} MB (x{growth:.3f}, target within 10%)",
+    )
+    saved = {"build_peak_memory_mb": {k: v[1] for k, v in memory.items()}}
+    return book_file, ours_files, saved
+
+
+def input_section(table, book_file, ours_file, means, rounds):
+    """The training and validation input paths on the CPU."""
+    augmenting = our_training_batches(ours_file, means)
+    plain = our_training_batches(ours_file, means, augment=False)
+    training = interleaved(
+        {
+            "book": lambda: training_batches_book(book_file, means, 3),
+            "ours": lambda: batches_rate(augmenting, 8),
+            "ours_without_augmentation": lambda: batches_rate(plain, 12),
+        },
+        rounds,
+    )
+    table.row(
+        "training input path (patch, mean, aug)", training["book"], training["ours"], "img/s",
+        ">= 10",
+    )  # fmt: skip
+    readShare = read_share(augmenting, 8)
+    table.note("  share of our time in the HDF5 read", f"{readShare * 100:.1f}%")
+    cpu_side = statistics.median(training["ours_without_augmentation"])
+    table.note(
+        "  CPU side of train_alexnet.py (aug on the GPU)",
+        f"{cpu_side:.0f} img/s (patch and mean only: "
+        f"{Ratio(training['ours_without_augmentation'], training['book'])} the book's full path)",
+    )
+    validation = validation_rates(ours_file, means, 4, rounds)
+    table.row(
+        "validation input path (resize, mean)", validation["book"], validation["ours"], "img/s",
+        ">= 3",
+    )  # fmt: skip
+    return {
+        "hdf5_read_share": readShare,
+        "training_cpu_side_without_augmentation_img_s": cpu_side,
+    }
+
+
+def storage_section(table, workdir, images):
+    """The HDF5 bytes of 300 photos, the book's float storage vs uint8."""
+    storage, on_disk, identical = bench_storage(workdir, images)
+    table.row(
+        "HDF5 bytes for 300 photos (image data)", [storage[0]], [storage[1]], "bytes", "= 8",
+        higher_is_better=False,
+    )  # fmt: skip
+    table.note(
+        "  whole files",
+        f"{on_disk[0]} vs {on_disk[1]} bytes (x{on_disk[0] / on_disk[1]:.3f}); "
+        f"pixels identical: {identical}",
+    )
+    return {"pixels_identical": identical}
+
+
+def crops_section(table, images, means, rounds):
+    """The 10-crop evaluation, crops cut on the CPU and in the graph."""
+    crops = bench_crops(images, means, rounds)
+    table.row("10-crop evaluation of 32 images, CPU crops", crops["book"], crops["ours"], "img/s",
+              ">= 1 (CPU)")  # fmt: skip
+    table.row("10-crop evaluation of 32 images, in the graph", crops["book"], crops["graph"],
+              "img/s", ">= 2.5")  # fmt: skip
+    table.note(
+        "  largest difference in predictions",
+        f"CPU crops {crops['difference']:.2e}, graph {crops['graph_difference']:.2e} "
+        "(targets <= 1e-5, <= 1e-3)",
+    )
+    table.row("  crop construction alone, CPU crops", crops["crop_book"], crops["crop_ours"],
+              "img/s", "")  # fmt: skip
+    table.row("  crop construction alone, in the graph", crops["crop_book"], crops["crop_graph"],
+              "img/s", ">= 10")  # fmt: skip
+    return {
+        "crop_prediction_difference": crops["difference"],
+        "graph_crop_prediction_difference": crops["graph_difference"],
+    }
+
+
+def training_section(table, ours_file, means, rounds):
+    """Each cache mode's input per step, and AlexNet's training against
+    the upper bound of patches already in memory."""
+    from benchmarks.gpu_check import training as alexnet_training
+
+    inputs = bench_input_paths(ours_file, means, rounds)
+    for cache in ("memory", "device"):
+        table.row(f"training input per step, cache {cache} vs none", inputs["none"],
+                  inputs[cache], "img/s", "> 1")  # fmt: skip
+    (busy, _) = alexnet_training(ours_file, 32, 6, 2, mixed=False, rounds=rounds)
+    # the upper bound: the same model fed 227x227 patches already in memory,
+    # as numpy arrays or as a variable -- whichever is faster in each round
+    bound = [max(pair) for pair in zip(busy["host_arrays"], busy["synthetic"])]
+    for cache in ("none", "memory", "device", "host_arrays", "synthetic"):
+        share = Ratio(busy[cache], bound)
+        table.note(
+            "  AlexNet training, " + cache,
+            f"{statistics.median(busy[cache]):.1f} img/s = {100 * share.median:.0f}% of the "
+            f"upper bound (rounds {100 * share.low:.0f}-{100 * share.high:.0f}%; bound "
+            f"{statistics.median(bound):.1f} img/s)",
+        )
+    return {"input_path_img_s": inputs, "alexnet_training_img_s": busy}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--output", default=os.path.join(ROOT, "benchmarks", "results", "bench.json")
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of each measurement"
+    )
+    args = parser.parse_args()
     rounds = args.rounds
+    workdir = tempfile.mkdtemp(prefix="bench-")
+    table = Table()
     try:
         source, folder = photos(workdir, 1000)
         _, folder_4000 = photos(workdir, 4000)
@@ -399,140 +522,24 @@ def main():
             f"{rounds} interleaved rounds after a warm-up, medians",
             flush=True,
         )
-
-        (build, book_file, ours_files) = bench_build(workdir, folder, 1000, rounds)
-        row("build 1,000 photos (2 workers)", build["book"], build["ours"], "img/s", ">= 1.7")
-        memory = bench_memory(workdir, folder, folder_4000)
-        growth = memory[4000][1] / memory[1000][1]
-        print(
-            f"{'build peak memory, 1,000 -> 4,000 photos':<48} {memory[1000][1]:.0f} MB -> "
-            f"{memory[4000][1]:.0f} MB (x{growth:.3f}, target within 10%)",
-            flush=True,
-        )
-
+        (book_file, ours_files, saved) = build_section(table, workdir, folder, folder_4000, rounds)
         with open(ours_files["mean"]) as f:
             means = json.load(f)
         ours_file = ours_files["train"]
-        augmenting = our_training_batches(ours_file, means)
-        plain = our_training_batches(ours_file, means, augment=False)
-        training = interleaved(
-            {
-                "book": lambda: training_batches_book(book_file, means, 3),
-                "ours": lambda: batches_rate(augmenting, 8),
-                "ours_without_augmentation": lambda: batches_rate(plain, 12),
-            },
-            rounds,
-        )
-        row(
-            "training input path (patch, mean, aug)",
-            training["book"],
-            training["ours"],
-            "img/s",
-            ">= 10",
-        )
-        readShare = read_share(augmenting, 8)
-        print(f"{'  share of our time in the HDF5 read':<48} {readShare * 100:.1f}%", flush=True)
-        cpu_side = statistics.median(training["ours_without_augmentation"])
-        print(
-            f"{'  CPU side of train_alexnet.py (aug on the GPU)':<48} {cpu_side:.0f} img/s "
-            f"(patch and mean only: "
-            f"{Ratio(training['ours_without_augmentation'], training['book'])} the book's "
-            "full path)",
-            flush=True,
-        )
-        validation = validation_rates(ours_file, means, 4, rounds)
-        row(
-            "validation input path (resize, mean)",
-            validation["book"],
-            validation["ours"],
-            "img/s",
-            ">= 3",
-        )
-
+        saved.update(input_section(table, book_file, ours_file, means, rounds))
         with h5py.File(ours_file, "r") as db:
             images = db["images"][:300]
-        storage, on_disk, identical = bench_storage(workdir, images)
-        row(
-            "HDF5 bytes for 300 photos (image data)",
-            [storage[0]],
-            [storage[1]],
-            "bytes",
-            "= 8",
-            higher_is_better=False,
-        )
-        print(
-            f"{'  whole files':<48} {on_disk[0]} vs {on_disk[1]} bytes "
-            f"(x{on_disk[0] / on_disk[1]:.3f}); pixels identical: {identical}",
-            flush=True,
-        )
-
-        crops = bench_crops(images[:32], means, rounds)
-        row("10-crop evaluation of 32 images, CPU crops", crops["book"], crops["ours"], "img/s",
-            ">= 1 (CPU)")  # fmt: skip
-        row("10-crop evaluation of 32 images, in the graph", crops["book"], crops["graph"],
-            "img/s", ">= 2.5")  # fmt: skip
-        print(
-            f"{'  largest difference in predictions':<48} CPU crops "
-            f"{crops['difference']:.2e}, graph {crops['graph_difference']:.2e} "
-            "(targets <= 1e-5, <= 1e-3)",
-            flush=True,
-        )
-        row("  crop construction alone, CPU crops", crops["crop_book"], crops["crop_ours"],
-            "img/s", "")  # fmt: skip
-        row("  crop construction alone, in the graph", crops["crop_book"], crops["crop_graph"],
-            "img/s", ">= 10")  # fmt: skip
-
-        inputs = bench_input_paths(ours_file, means, rounds)
-        for cache in ("memory", "device"):
-            row(
-                f"training input per step, cache {cache} vs none",
-                inputs["none"],
-                inputs[cache],
-                "img/s",
-                "> 1",
-            )
-        from benchmarks.gpu_check import training as alexnet_training
-
-        (busy, _) = alexnet_training(ours_file, 32, 6, 2, mixed=False, rounds=rounds)
-        # the upper bound: the same model fed 227x227 patches already in
-        # memory, as numpy arrays or as a variable -- whichever is faster
-        # in each round
-        bound = [max(pair) for pair in zip(busy["host_arrays"], busy["synthetic"])]
-        for cache in ("none", "memory", "device", "host_arrays", "synthetic"):
-            share = Ratio(busy[cache], bound)
-            print(
-                f"{'  AlexNet training, ' + cache:<48} {statistics.median(busy[cache]):.1f} "
-                f"img/s = {100 * share.median:.0f}% of the upper bound (rounds "
-                f"{100 * share.low:.0f}-{100 * share.high:.0f}%; bound "
-                f"{statistics.median(bound):.1f} img/s)",
-                flush=True,
-            )
-
+        saved.update(storage_section(table, workdir, images))
+        saved.update(crops_section(table, images[:32], means, rounds))
+        saved.update(training_section(table, ours_file, means, rounds))
         features = bench_features(workdir, folder, 160, rounds)
-        row("ResNet50 features (weights none), 160 photos", features["book"], features["ours"],
-            "img/s", ">= 1")  # fmt: skip
+        table.row("ResNet50 features (weights none), 160 photos", features["book"],
+                  features["ours"], "img/s", ">= 1")  # fmt: skip
 
         os.makedirs(os.path.dirname(args.output), exist_ok=True)
         with open(args.output, "w") as f:
-            json.dump(
-                {
-                    "data": source,
-                    "machine": platform.platform(),
-                    "cores": os.cpu_count(),
-                    "rounds": rounds,
-                    "rows": rows,
-                    "build_peak_memory_mb": {k: v[1] for k, v in memory.items()},
-                    "hdf5_read_share": readShare,
-                    "training_cpu_side_without_augmentation_img_s": cpu_side,
-                    "crop_prediction_difference": crops["difference"],
-                    "graph_crop_prediction_difference": crops["graph_difference"],
-                    "input_path_img_s": inputs,
-                    "alexnet_training_img_s": busy,
-                    "pixels_identical": identical,
-                },
-                f,
-                indent=2,
-            )
+            machine = {"data": source, "machine": platform.platform(), "cores": os.cpu_count()}
+            json.dump({**machine, "rounds": rounds, "rows": table.rows, **saved}, f, indent=2)
         print(f"[INFO] written to {args.output}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

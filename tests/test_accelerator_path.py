@@ -217,3 +217,11 @@ def test_ten_crop_model_averages_as_predict_ten_crops(trained, built):
     )
     graph = ten_crop_model(model, means, images.shape[1:]).predict(images, verbose=0)
     assert np.abs(graph - cpu).max() < 1e-3
+    # the evaluation's and the submission's one predictor gives each path's
+    # figures from the stored uint8 images, batch by batch
+    from pyimagesearch.pipeline.evaluation import TenCropPredictor
+
+    for crops, expected in (("cpu", cpu), ("graph", graph)):
+        predictor = TenCropPredictor(model, means, images.shape[1:], crops)
+        got = np.concatenate([predictor.predict(images[:5]), predictor.predict(images[5:])])
+        assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-5, crops

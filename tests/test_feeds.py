@@ -46,7 +46,7 @@ def test_the_device_feeds_epoch_sends_every_row_index_once_with_its_label(built)
     (feed, _) = feed_for(built, "device")
     with feed:
         assert type(feed) is DeviceFeed
-        rows = feed.rows
+        rows = feed.batches
         for epoch in (0, 1):
             feed.start_at(epoch)
             batches = [rows[i] for i in range(len(rows))]
@@ -57,7 +57,7 @@ def test_the_device_feeds_epoch_sends_every_row_index_once_with_its_label(built)
             assert (onehot.argmax(axis=1) == labels[indices]).all()
         # the uint8 split itself goes to the device, as stored
         with h5py.File(built["train"], "r") as db:
-            assert np.array_equal(feed.trainGen.data, db["images"][:])
+            assert np.array_equal(feed.data, db["images"][:])
 
 
 def test_auto_holds_the_split_in_memory_on_a_cpu_and_processes_never_get_device(built):

@@ -3,6 +3,7 @@ stages wrote, the page shows those figures, and nothing of a stage that
 has not finished since it last started."""
 
 import json
+import os
 import re
 
 from pyimagesearch.pipeline.chapterstages import STAGES, ChapterPaths, ChapterSettings
@@ -73,3 +74,43 @@ def test_a_record_of_an_earlier_version_still_says_how_alexnet_trained(tmp_path)
     page = render_report(paths, settings, stages)
     assert "AlexNet trained with the CPU, one device; cache: none -- asked." in page
     assert "cannot be shown" not in page
+
+
+def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
+    """The crop predictions are rows of the test split: predictions of
+    another build (other photos) are refused, not drawn under the wrong
+    pictures; the classifier's held-out photos are found by the names it
+    scored."""
+    import cv2
+    import numpy as np
+
+    from pyimagesearch.io import HDF5DatasetWriter
+
+    paths = ChapterPaths(tmp_path)
+    os.makedirs(paths.hdf5)
+    train = tmp_path / "train"
+    os.makedirs(train)
+    cv2.imwrite(str(train / "dog.5.jpg"), np.full((20, 30, 3), 200, np.uint8))
+    settings = ChapterSettings(train=str(train), outputDir=str(tmp_path))
+    with HDF5DatasetWriter((2, 8, 8, 3), paths.split["test"], dtype="uint8") as writer:
+        writer.add(np.zeros((2, 8, 8, 3), np.uint8), [0, 1])
+        writer.storeClassLabels(["cat", "dog"])
+        writer.storeStrings("image_names", ["cat.1.jpg", "dog.2.jpg"])
+    with open(paths.buildReport, "w") as f:
+        json.dump({"label_names": ["cat", "dog"]}, f)
+    rows = {"labels": [0, 1], "probabilities_10_crops": [[0.9, 0.1], [0.2, 0.8]]}
+    with open(paths.classifierPredictions, "w") as f:
+        json.dump({"rows": [7], "image_names": ["dog.5.jpg"], "labels": [1],
+                   "probabilities": [[0.7, 0.3]]}, f)  # fmt: skip
+    stages = {name: finished(1.0, 2) for name in ("build", "crops", "classifier")}
+    for names, shown in ((["cat.1.jpg", "dog.2.jpg"], True), (["cat.1.jpg", "dog.9.jpg"], False)):
+        with open(paths.cropPredictions, "w") as f:
+            json.dump({**rows, "image_names": names}, f)
+        page = render_report(paths, settings, stages)
+        assert ("AlexNet (10 crops) on the test split" in page) == shown
+        assert ("the photos cannot be shown: " in page) != shown
+        assert ("crop_predictions.json names other photos than" in page) != shown
+        if shown:
+            # the classifier's one photo, read from the training photos by name
+            assert "dog.5.jpg<br>is a dog; said cat 70.0%" in page
+            assert "dog.5.jpg cannot be read" not in page

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
+
+from pyimagesearch.utils.epochplan import EpochPlan
 
 
 def seed_generators(layer: keras.Layer) -> list[keras.random.SeedGenerator]:
@@ -22,15 +23,16 @@ class EpochSeeds(keras.callbacks.Callback):
     Keras's random layers keep a running state that a saved model does not
     restore, so a resumed run would replay the draws of its first epoch;
     with this callback, epoch `e` draws the same random numbers whether the
-    run got there straight or resumed from a checkpoint.
+    run got there straight or resumed from a checkpoint
+    (`pyimagesearch.utils.epochplan.EpochPlan.layer_state`).
     """
 
     def __init__(self, seed: int) -> None:
         super().__init__()
         self.seed = seed
+        self.draws = EpochPlan(seed)
 
     def on_epoch_begin(self, epoch, logs=None):
         for place, generator in enumerate(seed_generators(self.model)):
-            start = np.random.SeedSequence([self.seed, place, epoch]).generate_state(1)[0]
-            state = np.array([start % 2**31, 0])
+            state = self.draws.layer_state(place, epoch)
             generator.state.assign(keras.ops.convert_to_tensor(state, generator.state.dtype))

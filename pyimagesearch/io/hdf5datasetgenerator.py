@@ -6,21 +6,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import h5py
 import keras
 import numpy as np
 
-from pyimagesearch.io.hdf5files import open_hdf5, read_label_names, read_rows_and_labels
+from pyimagesearch.io.split import Split
 from pyimagesearch.nn.parallel.batchplan import BatchPlan, padded_rows
 from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
 from pyimagesearch.utils.checks import check_positive_int
-
-
-def file_identity(db: h5py.File) -> tuple[int, int, int]:
-    """(device, inode, modification time) of an open HDF5 file: another
-    file at the same path, or the same file rewritten, differs."""
-    status = os.fstat(db.id.get_vfd_handle())
-    return status.st_dev, status.st_ino, status.st_mtime_ns
+from pyimagesearch.utils.epochplan import EpochPlan
 
 
 def takes_rng(preprocessor):
@@ -35,7 +28,10 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
     `model.evaluate` and `model.predict`.
 
     Args:
-        dbPath: a file written by `HDF5DatasetWriter`.
+        dbPath: a file written by `HDF5DatasetWriter`, or a
+            `pyimagesearch.io.split.Split` already opened (its `dataKey`
+            must be this one's), so that a split read by several generators
+            is opened and checked once.
         batchSize: rows per batch; the last batch holds the remainder.
         preprocessors: applied in order to every batch. When each has a
             `preprocess_batch`, whole batches go through it; otherwise each
@@ -100,7 +96,6 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.dbPath = dbPath
         self.batchSize = check_positive_int("batchSize", batchSize)
         self.preprocessors = list(preprocessors or [])
         self.aug = aug
@@ -119,30 +114,29 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             raise ValueError("shards must share a seed to agree on the batch order: pass seed")
         self.weighted = shardCount > 1 or padTo > 1
 
-        with open_hdf5(dbPath) as db:
-            self.identity = file_identity(db)
-            (rows, self.labels) = read_rows_and_labels(db, dbPath, dataKey, rank=None)
-            self.numImages = int(rows.shape[0])
-            self.shape = tuple(rows.shape[1:])
-            self.classNames = read_label_names(db)
-            if self.numImages == 0:
-                raise ValueError(f"{dbPath} holds no rows")
-            if self.numImages < shardCount:
-                raise ValueError(
-                    f"{dbPath} holds {self.numImages} rows, too few for {shardCount} shard(s)"
-                )
-            self.plan = BatchPlan(self.numImages, batchSize, shardIndex, shardCount, padTo)
-            self.parts = [self.plan.part(batch) for batch in range(len(self.plan))]
-            self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
-            self.data = self._read_shard(rows) if inMemory else None
-        if binarize and (self.labels.min() < 0 or self.labels.max() >= classes):
+        self.split = dbPath if isinstance(dbPath, Split) else Split(dbPath, dataKey)
+        if self.split.dataKey != dataKey:
             raise ValueError(
-                f"{dbPath} has labels from {self.labels.min()} to {self.labels.max()}, "
-                f"outside [0, {classes}) for classes={classes}"
+                f"dataKey is {dataKey!r} but the split passed reads {self.split.dataKey!r}"
             )
+        self.dbPath = self.split.dbPath
+        self.labels = self.split.labels
+        self.numImages = self.split.count
+        self.shape = self.split.shape
+        self.classNames = self.split.labelNames
+        if self.numImages < shardCount:
+            raise ValueError(
+                f"{self.dbPath} holds {self.numImages} rows, too few for {shardCount} shard(s)"
+            )
+        if binarize:
+            self.split.check_labels(classes)
+        self.plan = BatchPlan(self.numImages, batchSize, shardIndex, shardCount, padTo)
+        self.parts = [self.plan.part(batch) for batch in range(len(self.plan))]
+        self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
+        self.data = self.split.read(self.parts) if inMemory else None
         self.batchFast = all(hasattr(p, "preprocess_batch") for p in self.preprocessors)
         self.randomPreprocessors = [takes_rng(p) for p in self.preprocessors]
-        self.seed_ = np.random.SeedSequence(seed).entropy
+        self.draws = EpochPlan(seed)
         self.epoch = 0
         self._db = None
         self._pid = None
@@ -157,22 +151,14 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self._epoch = int(value)
         self.order = np.arange(len(self))
         if self.shuffle:
-            self.order = np.random.default_rng([self.seed_, self._epoch]).permutation(len(self))
+            self.order = self.draws.order(self._epoch, len(self))
 
     @property
     def db(self):
         """The open HDF5 file of this process."""
         with self._lock:
             if self._db is None or self._pid != os.getpid():
-                db = h5py.File(self.dbPath, "r")
-                if file_identity(db) != self.identity:
-                    # its labels were read from the file that was there before
-                    db.close()
-                    raise ValueError(
-                        f"{self.dbPath} was replaced while this run was reading it: "
-                        "run again on the new file"
-                    )
-                self._db = db
+                self._db = self.split.open()
                 self._pid = os.getpid()
             return self._db
 
@@ -188,11 +174,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
 
     def check_image_size(self, size: int) -> None:
         """Raise unless the rows are (H, W, 3) images with H and W >= size."""
-        if len(self.shape) != 3 or self.shape[2] != 3 or min(self.shape[:2]) < size:
-            raise ValueError(
-                f"{self.dbPath} holds images of shape {self.shape}: expected (H, W, 3) with "
-                f"H and W at least the model's input size {size}"
-            )
+        self.split.check_image_size(size)
 
     def __len__(self) -> int:
         return len(self.plan)
@@ -203,8 +185,8 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
 
     def batch_rng(self, index: int) -> np.random.Generator:
         """The random generator of batch `index` in the current epoch."""
-        shard = [self.shardIndex] if self.shardCount > 1 else []
-        return np.random.default_rng([self.seed_, self._epoch, int(index), *shard])
+        shard = self.shardIndex if self.shardCount > 1 else None
+        return self.draws.batch_rng(self._epoch, index, shard)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         if not 0 <= index < len(self):
@@ -230,22 +212,10 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             weights[:] = 0  # the one row read is a copy too
         return images[copies], labels[copies], weights
 
-    def _read_shard(self, rows):
-        """This shard's rows of the data set `rows`, read straight into one
-        array (no second copy of a split that may fill most of the RAM)."""
-        data = np.empty((self.offsets[-1], *self.shape), rows.dtype)
-        if self.shardCount == 1:
-            rows.read_direct(data)
-            return data
-        for (start, end), offset in zip(self.parts, self.offsets):
-            if end > start:
-                rows.read_direct(data, np.s_[start:end], np.s_[offset : offset + end - start])
-        return data
-
     def _read(self, batch, start, end):
         """Rows [start, end) of the file, which lie in the run's batch `batch`."""
         if not self.inMemory:
-            return self.db[self.dataKey][start:end]
+            return self.split.rows(self.db)[start:end]
         local = self.offsets[batch] + start - self.parts[batch][0]
         return self.data[local : local + end - start]
 

@@ -145,6 +145,11 @@ def _split_inner(source, name):
     return head + ".zip", member
 
 
+def is_archive(source) -> bool:
+    """Whether the photos of `source` are in a .zip (anything but a folder)."""
+    return not os.path.isdir(source)
+
+
 @dataclass(frozen=True)
 class ImageFile:
     """One photo: `name` is its path inside `source`, a folder or, when
@@ -232,7 +237,7 @@ def list_image_files(source):
     """
     if not os.path.exists(source):
         raise FileNotFoundError(f"{source} does not exist: pass a folder of photos or a .zip")
-    in_zip = not os.path.isdir(source)
+    in_zip = is_archive(source)
     skipped = []
     if not in_zip:
         names = [

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from pyimagesearch.nn.parallel.batchplan import BatchPlan, padded_rows
+from pyimagesearch.utils.epochplan import EpochPlan
 
 
 class RowIndexBatches(keras.utils.PyDataset):
@@ -12,10 +13,11 @@ class RowIndexBatches(keras.utils.PyDataset):
     (`pyimagesearch.io.devicerows.DeviceRows` gathers them).
 
     Each epoch visits every row once, in an order drawn from (seed, epoch)
-    alone, so that a resumed run sees the batches an uninterrupted run
-    would: set `epoch` to continue a run. A batch is padded to a multiple
-    of `padTo` rows with weight-0 copies of its rows (only the short last
-    one, when `batchSize` is a multiple of `padTo`).
+    alone (`pyimagesearch.utils.epochplan.EpochPlan`), so that a resumed
+    run sees the batches an uninterrupted run would: set `epoch` to
+    continue a run. A batch is padded to a multiple of `padTo` rows with
+    weight-0 copies of its rows (only the short last one, when `batchSize`
+    is a multiple of `padTo`).
     """
 
     def __init__(self, labels, classes: int, batchSize: int, seed: int, padTo: int = 1) -> None:
@@ -23,6 +25,7 @@ class RowIndexBatches(keras.utils.PyDataset):
         self.labels = np.asarray(labels)
         self.classes = classes
         self.seed = seed
+        self.draws = EpochPlan(seed)
         self.plan = BatchPlan(len(self.labels), batchSize, padTo=padTo)
         self.epoch = 0
 
@@ -33,7 +36,7 @@ class RowIndexBatches(keras.utils.PyDataset):
     @epoch.setter
     def epoch(self, value: int) -> None:
         self._epoch = int(value)
-        self.order = np.random.default_rng([self.seed, self._epoch]).permutation(len(self.labels))
+        self.order = self.draws.order(self._epoch, len(self.labels))
 
     def __len__(self) -> int:
         return len(self.plan)

@@ -8,14 +8,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
+from pyimagesearch.utils.epochplan import stored_order
 from pyimagesearch.utils.files import (
     check_distinct,
     commit_files,
@@ -118,7 +117,7 @@ def build_dataset(
         quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
         rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
 
-        order = np.random.default_rng(seed).permutation(len(labelled))
+        order = stored_order(seed, len(labelled))
         writers = {}
         names = {name: [] for name in paths}  # the photo of each row
         mean = DatasetMean()

@@ -11,14 +11,6 @@ CACHE_MODES = ("auto", "none", "memory", "device")
 COMFORTABLE_SHARE = 0.5
 
 
-def split_bytes(shape: tuple[int, ...], rows: int) -> int:
-    """Bytes of `rows` uint8 images of `shape`."""
-    size = rows
-    for n in shape:
-        size *= int(n)
-    return size
-
-
 def choose_cache(cache: str, splitBytes: int) -> tuple[str, str]:
     """(mode, reason) for the asked `cache` mode and a split of `splitBytes`.
 

@@ -68,6 +68,53 @@ def check_finite(preds: np.ndarray) -> np.ndarray:
     return preds
 
 
+class TenCropPredictor:
+    """Class probabilities of stored images (not yet cropped or
+    mean-subtracted), averaged over each image's ten crops: those of
+    `CropPreprocessor` (the four corners and the centre, then the same five
+    of the mirrored image). The one ten-crop path of the evaluation and of
+    the submission.
+
+    Args:
+        model: a Keras classifier of (n, height, width, 3) crops.
+        means: the training split's `MeanPreprocessor`.
+        imageShape: (H, W, 3), the shape of the images `predict` is given.
+        crops: where the crops are cut (`crop_path`): "graph" inside one
+            compiled model with the mean (`ten_crop_model`: on the
+            accelerator when there is one; only the stored images leave
+            the host); "cpu" by `CropPreprocessor` on this machine's
+            threads (`predict_ten_crops`), after the mean; "auto" the graph
+            when an accelerator is visible.
+        replicas: the devices each batch of crops is split among (None:
+            one device).
+    """
+
+    def __init__(self, model, means, imageShape, crops="auto", replicas=None) -> None:
+        from pyimagesearch.preprocessing import CropPreprocessor
+        from pyimagesearch.preprocessing.tencrop import ten_crop_model
+
+        self.model = model
+        self.means = means
+        self.crops = crop_path(crops)
+        self.replicas = replicas
+        if self.crops == "graph":
+            self.tenCrops = ten_crop_model(model, means, imageShape)
+        else:
+            (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
+            self.cropper = CropPreprocessor(width, height)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """(n, H, W, 3) images -> (n, classes) probabilities; ValueError
+        if the model returns NaN or infinite values."""
+        if self.crops == "graph":
+            # `predict`, not `predict_on_batch`: under a distribution it
+            # splits the batch among the devices instead of copying it to each
+            preds = self.tenCrops.predict(images, batch_size=len(images), verbose=0)
+            return check_finite(preds)
+        centred = self.means.preprocess_batch(images)
+        return predict_ten_crops(self.model, [centred], self.cropper, replicas=self.replicas)
+
+
 CROP_PATHS = ("auto", "graph", "cpu")
 
 
@@ -151,55 +198,46 @@ def rank1_predictions(
     per row of the test split, in its order.
     """
     from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
-    from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
+    from pyimagesearch.io.split import Split
     from pyimagesearch.nn.modelfiles import check_image_classifier, load_label_names, load_model
-    from pyimagesearch.preprocessing import CropPreprocessor, MeanPreprocessor, SimplePreprocessor
-    from pyimagesearch.preprocessing.tencrop import ten_crop_model
+    from pyimagesearch.preprocessing import MeanPreprocessor, SimplePreprocessor
     from pyimagesearch.utils.ranked import rank5_accuracy
 
     means = MeanPreprocessor.from_json(meanPath)
     crops = crop_path(crops)
     replicas = choose_replicas(distribute)
+    test = Split(testPath)
     with replicas.scope():
         model = load_model(modelPath)
         check_image_classifier(model, modelPath, load_label_names(modelPath))
         (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
-        padTo = replicas.localDevices
+        test.check_image_size(max(height, width))
         # per device: only the last batch is padded, at its end, so the
         # outputs of the file's rows come first
         batchSize = replicas.process_batch(batchSize)
-        split = dict(classes=int(model.output_shape[-1]), padTo=padTo)
+        split = dict(classes=int(model.output_shape[-1]), padTo=replicas.localDevices)
         resized = HDF5DatasetGenerator(
-            testPath, batchSize, [SimplePreprocessor(width, height), means], **split
+            test, batchSize, [SimplePreprocessor(width, height), means], **split
         )
-        whole = HDF5DatasetGenerator(
-            testPath, batchSize, [] if crops == "graph" else [means], **split
-        )
+        whole = HDF5DatasetGenerator(test, batchSize, **split)
+        predictor = TenCropPredictor(model, means, test.shape, crops, replicas)
         with resized, whole:
-            resized.check_image_size(max(height, width))
-            count = resized.numImages
-            probabilities = check_finite(model.predict(resized, verbose=0)[:count])
-            (rank1, _) = rank5_accuracy(probabilities, resized.labels)
+            probabilities = check_finite(model.predict(resized, verbose=0)[: test.count])
             bar = progress(len(whole)) if progress else None
-            if crops == "graph":
-                preds = ten_crop_model(model, means, whole.shape).predict(whole, verbose=0)
-                preds = check_finite(preds[:count])
-            else:
-                preds = predict_ten_crops(
-                    model,
-                    (whole[i][0] for i in range(len(whole))),
-                    CropPreprocessor(width, height),
-                    bar,
-                    replicas=replicas,
-                )[:count]
+            preds = []
+            for index in range(len(whole)):
+                preds.append(predictor.predict(whole[index][0]))
+                if bar:
+                    bar.update(index + 1)
             if bar:
                 bar.finish()
-            (rank1Crops, _) = rank5_accuracy(preds, whole.labels)
-    labels = np.asarray(resized.labels)
-    with open_hdf5(testPath) as db:
-        names = read_image_names(db)
+            preds = np.concatenate(preds)[: test.count]
+    labels = np.asarray(test.labels)
+    (rank1, _) = rank5_accuracy(probabilities, labels)
+    (rank1Crops, _) = rank5_accuracy(preds, labels)
+    names = test.imageNames
     figures = {
-        "images": resized.numImages,
+        "images": test.count,
         "rank1": rank1,
         "rank1_10_crops": rank1Crops,
         "log_loss": held_out_log_loss(labels, probabilities),

@@ -7,11 +7,10 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
+from pyimagesearch.utils.epochplan import stored_order
 from pyimagesearch.utils.files import refuse_existing
 from pyimagesearch.utils.locks import output_lock
 
@@ -95,7 +94,7 @@ def extract_features(
         if not labelled:
             raise ValueError(f"{images} holds no photos named <label>.<id>.<ext>, like cat.0.jpg")
         classNames = sorted({f.label for f in labelled})
-        order = np.random.default_rng(seed).permutation(len(labelled))
+        order = stored_order(seed, len(labelled))
         labelled = [labelled[i] for i in order]
 
         bar = progress(len(labelled)) if progress else None

@@ -22,10 +22,10 @@ import keras
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator
-from pyimagesearch.io.hdf5files import open_hdf5, stored_dataset, stored_label_names
+from pyimagesearch.io.split import Split
 from pyimagesearch.nn.parallel.replicas import Replicas
 from pyimagesearch.nn.trainingmodel import TrainingModel
-from pyimagesearch.pipeline.cache import choose_cache, split_bytes
+from pyimagesearch.pipeline.cache import choose_cache
 from pyimagesearch.preprocessing import MeanPreprocessor, PatchPreprocessor, SimplePreprocessor
 
 
@@ -33,7 +33,7 @@ class StreamFeed:
     """The training split streamed from its HDF5 file (`cache` "none").
 
     Args:
-        trainPath, valPath: the HDF5 splits.
+        train, val: the HDF5 splits, each a `Split` opened once.
         means: the training split's `MeanPreprocessor`.
         inputSize: the network's input is inputSize x inputSize.
         batchSize: images per device in a step.
@@ -42,6 +42,11 @@ class StreamFeed:
         replicas: the devices and processes of the run; each process reads
             its own shard, and batches are padded to a multiple of its
             devices.
+
+    Attributes:
+        batches: the training batches `fit` reads (a `keras.utils.PyDataset`
+            whose `epoch` says which epoch's order and draws it gives).
+        valGen: the validation batches.
     """
 
     mode = "none"
@@ -49,8 +54,8 @@ class StreamFeed:
 
     def __init__(
         self,
-        trainPath: str | os.PathLike,
-        valPath: str | os.PathLike,
+        train: Split,
+        val: Split,
         means: MeanPreprocessor,
         inputSize: int,
         batchSize: int,
@@ -58,11 +63,20 @@ class StreamFeed:
         workers: int,
         replicas: Replicas,
     ) -> None:
+        if not train.labelNames:
+            raise ValueError(
+                f"{train.dbPath} has no class names ('label_names'): "
+                "build it with build_dogs_vs_cats.py"
+            )
+        for split in (train, val):
+            split.check_image_size(inputSize)
         self.means = means
         self.inputSize = inputSize
         self.seed = seed
-        self.labelNames = stored_label_names(trainPath)
-        split = dict(
+        self.labelNames = train.labelNames
+        self.replicas = replicas
+        self.batchSize = replicas.process_batch(batchSize)
+        self.shared = dict(
             classes=len(self.labelNames),
             workers=workers,
             inMemory=self.inMemory,
@@ -71,22 +85,20 @@ class StreamFeed:
             padTo=replicas.localDevices,
             seed=seed,
         )
-        batchOfProcess = replicas.process_batch(batchSize)
-        self.trainGen = HDF5DatasetGenerator(
-            trainPath,
-            batchOfProcess,
-            [PatchPreprocessor(inputSize, inputSize), means],
-            shuffle=True,
-            **split,
-        )
+        self.batches = self.training_batches(train)
         self.valGen = HDF5DatasetGenerator(
-            valPath,
-            batchOfProcess,
+            val,
+            self.batchSize,
             [SimplePreprocessor(inputSize, inputSize), means],
-            **split,
+            **self.shared,
         )
-        for generator in (self.trainGen, self.valGen):
-            generator.check_image_size(inputSize)
+
+    def training_batches(self, train: Split) -> keras.utils.PyDataset:
+        """Random patches of the training images, mean subtracted."""
+        patches = PatchPreprocessor(self.inputSize, self.inputSize)
+        return HDF5DatasetGenerator(
+            train, self.batchSize, [patches, self.means], shuffle=True, **self.shared
+        )
 
     def input_layers(self) -> list[keras.Layer]:
         """The layers between the training model's input and the augmentation."""
@@ -122,16 +134,16 @@ class StreamFeed:
     def start_at(self, epoch: int) -> None:
         """Draw the batches of `epoch` next, as a run that trained `epoch`
         epochs without stopping would."""
-        self.trainGen.epoch = epoch
+        self.batches.epoch = epoch
 
     def fit_arguments(self, model: TrainingModel) -> dict:
         """`model.fit`'s data, validation and extra callbacks."""
-        # the generator orders its batches by the seed: Keras's own
-        # shuffle would reorder them with Python's `random`
-        return dict(x=self.trainGen, validation_data=self.valGen, shuffle=False, callbacks=[])
+        # the batches are ordered by the seed: Keras's own shuffle would
+        # reorder them with Python's `random`
+        return dict(x=self.batches, validation_data=self.valGen, shuffle=False, callbacks=[])
 
     def close(self) -> None:
-        self.trainGen.close()
+        self.batches.close()
         self.valGen.close()
 
     def __enter__(self):
@@ -160,17 +172,16 @@ class DeviceFeed(StreamFeed):
     mode = "device"
     inMemory = True  # read into RAM once, to be copied to the accelerator
 
-    def __init__(self, *args, **kwargs) -> None:
+    def training_batches(self, train: Split) -> keras.utils.PyDataset:
+        """Row indices of the training split, whose uint8 rows (`data`)
+        the model gathers; the patches and the mean are cut in the model."""
         from pyimagesearch.io.rowindexbatches import RowIndexBatches
 
-        super().__init__(*args, **kwargs)
-        self.rows = RowIndexBatches(
-            self.trainGen.labels,
-            len(self.labelNames),
-            self.trainGen.batchSize,
-            self.seed,
-            padTo=self.trainGen.padTo,
-        )
+        self.data = train.read()
+        return RowIndexBatches(
+            train.labels, len(self.labelNames), self.batchSize, self.seed,
+            padTo=self.replicas.localDevices,
+        )  # fmt: skip
 
     def input_layers(self) -> list[keras.Layer]:
         from pyimagesearch.io.devicerows import DeviceRows
@@ -180,18 +191,14 @@ class DeviceFeed(StreamFeed):
         means = self.means
         return [
             keras.Input((1,), dtype="int32"),
-            DeviceRows(self.trainGen.data),
+            DeviceRows(self.data),
             RandomPatch(self.inputSize, self.inputSize, seed=self.seed),
             MeanSubtraction(means.rMean, means.gMean, means.bMean),
         ]
 
     def check(self, model, path):
         super().check(model, path)
-        model.layers[0].assign(self.trainGen.data)
-
-    def start_at(self, epoch):
-        super().start_at(epoch)
-        self.rows.epoch = epoch
+        model.layers[0].assign(self.data)
 
     def fit_arguments(self, model):
         from pyimagesearch.callbacks.hostvalidation import HostValidation
@@ -199,7 +206,12 @@ class DeviceFeed(StreamFeed):
         network = model.layers[-1]
         evaluator = TrainingModel([keras.Input(network.input_shape[1:]), network])
         evaluator.compile()
-        return dict(x=self.rows, shuffle=False, callbacks=[HostValidation(evaluator, self.valGen)])
+        return dict(
+            x=self.batches, shuffle=False, callbacks=[HostValidation(evaluator, self.valGen)]
+        )
+
+    def close(self) -> None:
+        self.valGen.close()  # the training rows are in memory: no file is open
 
 
 FEEDS = {feed.mode: feed for feed in (StreamFeed, MemoryFeed, DeviceFeed)}
@@ -218,12 +230,11 @@ def make_feed(
 ):
     """(the feed for `cache`, why): "auto" resolved by
     `pyimagesearch.pipeline.cache.choose_cache` from the size of the
-    training split (its "images", checked as every reader checks them); a
+    training split (opened as a `Split`, checked as every reader checks it); a
     run of several processes, each holding only its shard, never gets
     "device". The other arguments are `StreamFeed`'s."""
-    with open_hdf5(trainPath) as db:
-        (count, *shape) = stored_dataset(db, trainPath, "images").shape
-    (mode, reason) = choose_cache(cache, split_bytes(shape, count))
+    train = Split(trainPath)
+    (mode, reason) = choose_cache(cache, train.nbytes)
     if mode == "device" and replicas.processCount > 1:
         if cache == "device":
             raise ArgumentError(
@@ -233,6 +244,6 @@ def make_feed(
             )
         (mode, reason) = ("memory", f"{reason}; but each process holds only its shard")
     feed = FEEDS[mode](
-        trainPath, valPath, means, inputSize, batchSize, seed, workers, replicas=replicas
+        train, Split(valPath), means, inputSize, batchSize, seed, workers, replicas=replicas
     )
     return feed, reason

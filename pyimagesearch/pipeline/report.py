@@ -324,32 +324,40 @@ def confusion_section(figures: dict) -> str:
 
 
 def photos_section(paths, settings, names: list[str] | None) -> str:
-    from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, stored_dataset
+    from pyimagesearch.io.split import Split
 
     parts = ["<h2>Photos</h2>"]
     crops = read(paths.cropPredictions)
     if crops is None or names is None or paths.split["test"] is None:
         parts.append(missing("AlexNet's test photos"))
     else:
-        with open_hdf5(own_file(paths.split["test"])) as db:
-            images = stored_dataset(db, paths.split["test"], "images")
-            files = read_image_names(db)
+        test = Split(own_file(paths.split["test"]))
+        files = test.imageNames
+        if crops.get("image_names", files) != files:
+            # the rows are joined by index: predictions of another build
+            # would put one photo's figures under another's picture
+            raise ValueError(
+                f"{paths.cropPredictions} names other photos than {paths.split['test']}: "
+                "evaluate the model on this build again"
+            )
+        with test.open() as db:
+            images = test.rows(db)
             parts.append(photo_rows(
                 "AlexNet (10 crops) on the test split", crops["labels"],
                 crops["probabilities_10_crops"], names,
                 lambda row: (images[row], files[row] if files else f"row {row}"),
             ))  # fmt: skip
     predictions = read(paths.classifierPredictions)
-    if predictions is None or names is None or paths.features is None:
+    if predictions is None or names is None or not predictions.get("image_names"):
         parts.append(missing("the logistic regression's held-out photos"))
     else:
-        with open_hdf5(own_file(paths.features)) as db:
-            files = read_image_names(db)
-        rows = predictions["rows"]
+        # the photos are found by the names the classifier scored, in the
+        # training photos: no row of features.hdf5 is joined
+        files = predictions["image_names"]
         parts.append(photo_rows(
             "Logistic regression on its held-out features", predictions["labels"],
             predictions["probabilities"], names,
-            lambda i: (photo(settings.train, files[rows[i]]), files[rows[i]]),
+            lambda i: (photo(settings.train, files[i]), files[i]),
         ))  # fmt: skip
     return "".join(parts)
 
@@ -381,10 +389,10 @@ def photo_rows(title, labels, probabilities, names, image_of) -> str:
 
 def photo(source: str, name: str) -> np.ndarray | None:
     """A photo of `source` (a folder or .zip) as BGR, or None if unreadable."""
-    from pyimagesearch.io.imagefiles import READ_ERRORS, ImageFile, decode_image
+    from pyimagesearch.io.imagefiles import READ_ERRORS, ImageFile, decode_image, is_archive
 
     try:
-        data = ImageFile(source, name, in_zip=os.path.isfile(source)).read_bytes()
+        data = ImageFile(source, name, in_zip=is_archive(source)).read_bytes()
     except READ_ERRORS + (ValueError,):
         return None
     image = decode_image(data)

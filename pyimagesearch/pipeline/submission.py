@@ -36,15 +36,11 @@ def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
     """(preprocessor for each photo, batch -> P(positive)) from a trained
     AlexNet and its training mean, averaged over 10 crops of each photo
     resized to `size` x `size` as by the build; the crops are cut in the
-    compiled model ("graph") or on CPU threads ("cpu"), as `crop_accuracy`."""
+    compiled model ("graph") or on CPU threads ("cpu"), by the evaluation's
+    `TenCropPredictor`."""
     from pyimagesearch.nn.modelfiles import check_image_classifier, load_label_names, load_model
-    from pyimagesearch.pipeline.evaluation import check_finite, crop_path, predict_ten_crops
-    from pyimagesearch.preprocessing import (
-        AspectAwarePreprocessor,
-        CropPreprocessor,
-        MeanPreprocessor,
-    )
-    from pyimagesearch.preprocessing.tencrop import ten_crop_model
+    from pyimagesearch.pipeline.evaluation import TenCropPredictor
+    from pyimagesearch.preprocessing import AspectAwarePreprocessor, MeanPreprocessor
 
     means = MeanPreprocessor.from_json(meanPath)
     model = load_model(modelPath)
@@ -54,16 +50,10 @@ def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
     (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
     if size < max(height, width):
         raise ArgumentError("size", f"{size} is smaller than the model's input {height}x{width}")
-    if crop_path(crops) == "graph":
-        tenCrops = ten_crop_model(model, means, (size, size, 3))
+    tenCrops = TenCropPredictor(model, means, (size, size, 3), crops)
 
-        def predict(images):
-            return check_finite(tenCrops.predict_on_batch(images))[:, column]
-    else:
-        cropper = CropPreprocessor(width, height)
-
-        def predict(images):
-            return predict_ten_crops(model, [means.preprocess_batch(images)], cropper)[:, column]
+    def predict(images):
+        return tenCrops.predict(images)[:, column]
 
     return AspectAwarePreprocessor(size, size), predict
 

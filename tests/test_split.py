@@ -1,0 +1,102 @@
+"""The data core directly: a `Split` holds what its file stores and is
+opened once for every reader; `EpochPlan` is the one source of the
+training's random draws, and its orders are uniform permutations."""
+
+import os
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from pyimagesearch.io import HDF5DatasetGenerator, HDF5DatasetWriter
+from pyimagesearch.io.rowindexbatches import RowIndexBatches
+from pyimagesearch.io.split import Split
+from pyimagesearch.utils.epochplan import EpochPlan, stored_order
+
+
+def write(path, n, shape=(6, 5, 3)):
+    rng = np.random.default_rng(n)
+    images = rng.integers(0, 256, (n,) + shape, dtype=np.uint8)
+    labels = (np.arange(n) * 7) % 2
+    names = [f"{'cd'[k]}.{i}.jpg" for i, k in enumerate(labels)]
+    with HDF5DatasetWriter((n,) + shape, str(path), bufSize=4) as writer:
+        writer.add(images, labels)
+        writer.storeClassLabels(["cat", "dog"])
+        writer.storeStrings("image_names", names)
+    return images, labels, names
+
+
+def test_a_split_holds_what_its_file_stores(tmp_path):
+    (images, labels, names) = write(tmp_path / "s.hdf5", 11)
+    split = Split(tmp_path / "s.hdf5")
+    assert (split.count, split.shape, split.dtype) == (11, (6, 5, 3), np.uint8)
+    assert split.labels.tolist() == labels.tolist()
+    assert split.labelNames == ["cat", "dog"] and split.imageNames == names
+    assert split.nbytes == images.nbytes
+    assert np.array_equal(split.read(), images)
+    # parts, one after another; an empty part adds nothing
+    parts = [(8, 11), (2, 2), (0, 3)]
+    assert np.array_equal(split.read(parts), np.concatenate([images[8:11], images[0:3]]))
+    with pytest.raises(ValueError, match="at least the model's input size 7"):
+        split.check_image_size(7)
+    with pytest.raises(ValueError, match=r"labels from 0 to 1, outside \[0, 1\)"):
+        split.check_labels(1)
+
+
+def test_a_split_refuses_its_file_once_replaced(tmp_path):
+    path = tmp_path / "s.hdf5"
+    write(path, 5)
+    split = Split(path)
+    write(tmp_path / "new.hdf5", 5)
+    os.replace(tmp_path / "new.hdf5", path)
+    with pytest.raises(ValueError, match="was replaced while this run was reading it"):
+        split.read()
+
+
+def test_generators_given_one_split_batch_as_those_given_its_path(tmp_path):
+    path = tmp_path / "s.hdf5"
+    write(path, 13)
+    split = Split(path)
+    for kwargs in ({}, {"inMemory": True, "shardIndex": 1, "shardCount": 2, "seed": 3}):
+        kwargs = dict(kwargs, shuffle=True, seed=3)
+        (ours, theirs) = (HDF5DatasetGenerator(s, 4, **kwargs) for s in (split, str(path)))
+        assert ours.split is split and len(ours) == len(theirs)
+        for index in range(len(ours)):
+            for a, b in zip(ours[index], theirs[index]):
+                assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="dataKey is 'features' but the split passed reads"):
+        HDF5DatasetGenerator(split, 4, dataKey="features")
+
+
+def test_every_training_draw_comes_from_the_epoch_plan(tmp_path):
+    path = tmp_path / "s.hdf5"
+    (_, labels, _) = write(path, 13)
+    plan = EpochPlan(5)
+    generator = HDF5DatasetGenerator(str(path), 2, shuffle=True, seed=5)
+    rows = RowIndexBatches(labels, 2, 4, seed=5)
+    for epoch in (0, 3):
+        (generator.epoch, rows.epoch) = (epoch, epoch)
+        assert generator.order.tolist() == plan.order(epoch, len(generator)).tolist()
+        assert rows.order.tolist() == plan.order(epoch, 13).tolist()
+        expected = plan.batch_rng(epoch, 2).integers(2**31, size=4)
+        assert generator.batch_rng(2).integers(2**31, size=4).tolist() == expected.tolist()
+    # a seed of None draws one entropy, used for every draw after
+    drawn = EpochPlan(None)
+    assert drawn.order(1, 50).tolist() == EpochPlan(drawn.entropy).order(1, 50).tolist()
+    # shards and layers draw apart; the same place draws the same
+    assert plan.batch_rng(0, 0, 1).random() != plan.batch_rng(0, 0).random()
+    assert plan.layer_state(0, 1).tolist() == plan.layer_state(0, 1).tolist()
+    assert plan.layer_state(0, 1)[0] != plan.layer_state(1, 1)[0]
+    assert 0 <= plan.layer_state(2, 9)[0] < 2**31 and plan.layer_state(2, 9)[1] == 0
+
+
+def test_orders_are_uniform_permutations_and_epochs_draw_apart():
+    plan = EpochPlan(11)
+    orders = np.array([plan.order(epoch, 8) for epoch in range(4000)])
+    assert all(sorted(order) == list(range(8)) for order in orders[:50])
+    # where item 0 lands, over 4,000 epochs: uniform over the 8 places
+    landed = np.bincount(np.argmax(orders == 0, axis=1), minlength=8)
+    assert stats.chisquare(landed).pvalue > 1e-3
+    assert len({tuple(order) for order in orders[:20]}) == 20
+    # the build's storage order is the seed's permutation alone
+    assert stored_order(42, 10).tolist() == np.random.default_rng(42).permutation(10).tolist()
