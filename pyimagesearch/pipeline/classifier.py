@@ -17,12 +17,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.io.hdf5files import (
-    open_hdf5,
-    read_image_names,
-    read_label_names,
-    read_rows_and_labels,
-)
+from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
 from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
 from pyimagesearch.utils.locks import output_lock
@@ -48,11 +43,10 @@ def check_json_path(path: str | os.PathLike) -> None:
 def read_features(dbPath: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(features (N, D) float, labels (N,), label names) from a file written
     by `extract_features`, checked."""
-    with open_hdf5(dbPath) as db:
-        (features, labels) = read_rows_and_labels(db, dbPath, "features", rank=1)
-        features = features[:]
-        labelNames = read_label_names(db)
-    # read_rows_and_labels checked the shapes: (N, D) features, N labels
+    from pyimagesearch.io.split import Split
+
+    split = Split(dbPath, "features", rank=1)
+    (features, labels, labelNames) = (split.read(), split.labels, split.labelNames)
     if len(features) < 8:
         raise ValueError(f"{dbPath}: expected (N, D) features with N >= 8; found {features.shape}")
     if not np.all(np.isfinite(features)):
