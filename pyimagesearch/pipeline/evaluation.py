@@ -107,10 +107,7 @@ class TenCropPredictor:
         """(n, H, W, 3) images -> (n, classes) probabilities; ValueError
         if the model returns NaN or infinite values."""
         if self.crops == "graph":
-            # `predict`, not `predict_on_batch`: under a distribution it
-            # splits the batch among the devices instead of copying it to each
-            preds = self.tenCrops.predict(images, batch_size=len(images), verbose=0)
-            return check_finite(preds)
+            return check_finite(predict_batch(self.tenCrops, images, self.replicas))
         centred = self.means.preprocess_batch(images)
         return predict_ten_crops(self.model, [centred], self.cropper, replicas=self.replicas)
 
