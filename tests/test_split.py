@@ -43,6 +43,28 @@ def test_a_split_holds_what_its_file_stores(tmp_path):
         split.check_labels(1)
 
 
+def test_parts_that_follow_on_in_the_file_are_read_at_once(tmp_path, monkeypatch):
+    import h5py
+
+    (images, _, _) = write(tmp_path / "s.hdf5", 11)
+    split = Split(tmp_path / "s.hdf5")
+    reads = []
+    original = h5py.Dataset.read_direct
+
+    def counted(self, *args, **kwargs):
+        reads.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.Dataset, "read_direct", counted)
+    # one shard's batches, as a whole split in memory reads them
+    parts = [(0, 4), (4, 8), (8, 8), (8, 11)]
+    assert np.array_equal(split.read(parts), images) and len(reads) == 1
+    reads.clear()
+    parts = [(0, 2), (2, 3), (6, 9), (10, 11)]
+    expected = np.concatenate([images[0:3], images[6:9], images[10:11]])
+    assert np.array_equal(split.read(parts), expected) and len(reads) == 3
+
+
 def test_a_split_refuses_its_file_once_replaced(tmp_path):
     path = tmp_path / "s.hdf5"
     write(path, 5)

@@ -133,10 +133,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         self.plan = BatchPlan(self.numImages, batchSize, shardIndex, shardCount, padTo)
         self.parts = [self.plan.part(batch) for batch in range(len(self.plan))]
         self.offsets = np.cumsum([0] + [end - start for (start, end) in self.parts])
-        if inMemory:  # all of a single shard in one read, not a read a batch
-            self.data = self.split.read(self.parts if shardCount > 1 else None)
-        else:
-            self.data = None
+        self.data = self.split.read(self.parts) if inMemory else None
         self.batchFast = all(hasattr(p, "preprocess_batch") for p in self.preprocessors)
         self.randomPreprocessors = [takes_rng(p) for p in self.preprocessors]
         self.draws = EpochPlan(seed)

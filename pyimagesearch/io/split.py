@@ -86,16 +86,21 @@ class Split:
     def read(self, parts: list[tuple[int, int]] | None = None) -> np.ndarray:
         """The rows [start, end) of each of `parts` (default: every row),
         one after the other, read straight into one array (no second copy
-        of a split that may fill most of the RAM)."""
-        parts = [(0, self.count)] if parts is None else parts
-        data = np.empty((sum(end - start for start, end in parts), *self.shape), self.dtype)
+        of a split that may fill most of the RAM); parts that follow on in
+        the file are read as one."""
+        runs = []
+        for start, end in [(0, self.count)] if parts is None else parts:
+            if runs and runs[-1][1] == start:
+                runs[-1][1] = end
+            elif end > start:
+                runs.append([start, end])
+        data = np.empty((sum(end - start for start, end in runs), *self.shape), self.dtype)
         with self.open() as db:
             offset = 0
-            for start, end in parts:
-                if end > start:
-                    target = np.s_[offset : offset + end - start]
-                    self.rows(db).read_direct(data, np.s_[start:end], target)
-                    offset += end - start
+            for start, end in runs:
+                target = np.s_[offset : offset + end - start]
+                self.rows(db).read_direct(data, np.s_[start:end], target)
+                offset += end - start
         return data
 
     def check_image_size(self, size: int) -> None:
