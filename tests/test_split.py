@@ -1,17 +1,16 @@
 """The data core directly: a `Split` holds what its file stores and is
-opened once for every reader; `EpochPlan` is the one source of the
-training's random draws, and its orders are uniform permutations."""
+opened once for every reader; every draw of the generator and the row
+batches comes from `EpochPlan` (tested itself in test_epochplan.py)."""
 
 import os
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from pyimagesearch.io import HDF5DatasetGenerator, HDF5DatasetWriter
 from pyimagesearch.io.rowindexbatches import RowIndexBatches
 from pyimagesearch.io.split import Split
-from pyimagesearch.utils.epochplan import EpochPlan, stored_order
+from pyimagesearch.utils.epochplan import EpochPlan
 
 
 def write(path, n, shape=(6, 5, 3)):
@@ -110,15 +109,3 @@ def test_every_training_draw_comes_from_the_epoch_plan(tmp_path):
     assert plan.layer_state(0, 1).tolist() == plan.layer_state(0, 1).tolist()
     assert plan.layer_state(0, 1)[0] != plan.layer_state(1, 1)[0]
     assert 0 <= plan.layer_state(2, 9)[0] < 2**31 and plan.layer_state(2, 9)[1] == 0
-
-
-def test_orders_are_uniform_permutations_and_epochs_draw_apart():
-    plan = EpochPlan(11)
-    orders = np.array([plan.order(epoch, 8) for epoch in range(4000)])
-    assert all(sorted(order) == list(range(8)) for order in orders[:50])
-    # where item 0 lands, over 4,000 epochs: uniform over the 8 places
-    landed = np.bincount(np.argmax(orders == 0, axis=1), minlength=8)
-    assert stats.chisquare(landed).pvalue > 1e-3
-    assert len({tuple(order) for order in orders[:20]}) == 20
-    # the build's storage order is the seed's permutation alone
-    assert stored_order(42, 10).tolist() == np.random.default_rng(42).permutation(10).tolist()
