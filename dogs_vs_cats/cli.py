@@ -17,7 +17,7 @@ from pyimagesearch.errors import (
     Terminated,
     is_missing_backend,
 )
-from pyimagesearch.utils.files import printable
+from pyimagesearch.utils.files import displayable
 
 # Exceptions that mean the input or the command line is wrong. The library
 # raises them with messages that name the file or argument and the fix.
@@ -197,7 +197,7 @@ def print_skipped(skipped, action="skipped", listedIn=None, shown=20):
     where = f", listed in {listedIn}" if listedIn else ""
     print(f"[WARNING] {action} {len(skipped)} file(s){where}:")
     for item in skipped[:shown]:
-        print(f"    {printable(item['file'])}: {item['reason']}")
+        print(f"    {displayable(item['file'])}: {item['reason']}")
     if len(skipped) > shown:
         print(f"    ... and {len(skipped) - shown} more")
 

@@ -48,7 +48,8 @@ def make_parser():
 
 
 def fit(args):
-    from pyimagesearch.pipeline.classifier import read_split_record, train_logistic_regression
+    from pyimagesearch.io.splitrecord import read_split_record
+    from pyimagesearch.pipeline.classifier import train_logistic_regression
 
     splits = read_split_record(args.splits) if args.splits else None
     train_logistic_regression(

@@ -161,7 +161,8 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
         capsys,
     )  # fmt: skip
     assert code == 0 and re.search(r"\[INFO\] score: (0\.\d{4}|1\.0000), log loss: ", out)
-    from pyimagesearch.pipeline.classifier import fit_classifier, read_split_record
+    from pyimagesearch.io.splitrecord import read_split_record
+    from pyimagesearch.pipeline.classifier import fit_classifier
 
     (_, _, again) = fit_classifier(features, 1, splits=read_split_record(record))
     report = json.loads(held.read_text())

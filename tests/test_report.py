@@ -114,3 +114,32 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
             # the classifier's one photo, read from the training photos by name
             assert "dog.5.jpg<br>is a dog; said cat 70.0%" in page
             assert "dog.5.jpg cannot be read" not in page
+
+
+def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tmp_path):
+    """The page said "every figure is measured on the same photos" when the
+    classifier had scored other photos than AlexNet (40 of them against 74)."""
+    paths = ChapterPaths(tmp_path)
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    stages = {name: finished(1.0, 2) for name in ("crops", "classifier")}
+    with open(paths.crops, "w") as f:
+        json.dump(CROPS, f)
+    names = [f"cat.{k}.jpg" for k in range(16)]
+    with open(paths.cropPredictions, "w") as f:
+        json.dump({"image_names": names}, f)
+    for scored, same in ((names[::-1], True), (names[:10], False), (names[:15] + ["x"], False)):
+        with open(paths.classifierReport, "w") as f:
+            json.dump({"score": 0.5, "log_loss": 0.7, "test_rows": len(scored),
+                       "held_out": "the build's test split"}, f)  # fmt: skip
+        with open(paths.classifierPredictions, "w") as f:
+            json.dump({"image_names": scored, "labels": [0] * len(scored),
+                       "probabilities": [[0.5, 0.5]] * len(scored)}, f)  # fmt: skip
+        page = render_report(paths, settings, stages)
+        said = "Every figure is measured on the same 16 photos of the build&#x27;s test split"
+        assert (said in page) == same
+        if not same:
+            assert (
+                "AlexNet&#x27;s figures are measured on 16 photos of the build&#x27;s test split, "
+                f"held out from its training; the logistic regression&#x27;s on {len(scored)} "
+                "photos (the build&#x27;s test split); not the same photos." in page
+            )

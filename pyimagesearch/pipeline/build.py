@@ -12,6 +12,7 @@ from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
+from pyimagesearch.io.splitrecord import RECORD_FILE, check_split_record, split_file
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
 from pyimagesearch.utils.epochplan import stored_order
@@ -48,7 +49,7 @@ def stratified_quotas(class_counts: list[int], size: int) -> list[int]:
 
 def split_paths(outputDir: str | os.PathLike, splits: Iterable[str] = SPLITS) -> dict[str, str]:
     """{split: outputDir/split.hdf5} for the training split and `splits`."""
-    return {name: os.path.join(outputDir, f"{name}.hdf5") for name in ("train", *splits)}
+    return {name: split_file(outputDir, name) for name in ("train", *splits)}
 
 
 def build_dataset(
@@ -96,7 +97,7 @@ def build_dataset(
         raise ArgumentError("size", f"{size} is not from 1 to {LARGEST_SIZE} pixels")
     splitSizes = dict(splitSizes or {"test": book.TEST_IMAGES, "val": book.VAL_IMAGES})
     paths = split_paths(outputDir, splitSizes)
-    reportPath = os.path.join(outputDir, "build_report.json")
+    reportPath = os.path.join(outputDir, RECORD_FILE)
     outputs = [("outputDir", path) for path in (outputDir, *paths.values(), reportPath)]
     check_distinct([*outputs, ("meanPath", meanPath)], [("images", images)])
     with output_lock(outputDir, meanPath):
@@ -146,7 +147,7 @@ def build_dataset(
                 else:
                     mean.partial_fit(image)
                 writers[split].add(image[None], [k])
-                names[split].append(printable(image_file.name))  # as HDF5 stores it
+                names[split].append(image_file.name)
                 if bar:
                     bar.update(done)
             if bar:
@@ -159,6 +160,9 @@ def build_dataset(
                     f"{images}: only {used} of {total} files are usable photos "
                     f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
                 )
+            # as the split files store them (`storeStrings`), one name a photo
+            recorded = {split: list(map(printable, photos)) for split, photos in names.items()}
+            check_split_record(recorded, reportPath)
             for split, writer in writers.items():
                 writer.storeClassLabels(classNames)
                 writer.storeStrings("image_names", names[split])
@@ -176,7 +180,7 @@ def build_dataset(
             "mean": mean.mean_,
             "skipped_count": len(skipped),
             "skipped": skipped,
-            "image_names": names,
+            "image_names": recorded,
         }
         # Everything is written beside the outputs first; the splits, the mean
         # and the report then replace any older build together, or not at all.

@@ -281,6 +281,7 @@ class ClassifierStage(Stage):
         return [p.classifier, p.classifierReport, p.classifierPredictions]
 
     def run(self, log, progress, resume):
+        from pyimagesearch.io.splitrecord import read_split_record
         from pyimagesearch.pipeline import classifier
 
         p = self.paths
@@ -289,7 +290,7 @@ class ClassifierStage(Stage):
         report = classifier.train_logistic_regression(
             p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
             predictionsPath=p.classifierPredictions,
-            splits=classifier.read_split_record(p.buildReport), scoring="neg_log_loss",
+            splits=read_split_record(p.buildReport), scoring="neg_log_loss",
             Cs=classifier.FINE_C_VALUES,
         )  # fmt: skip
         return report["train_rows"] + report["test_rows"]

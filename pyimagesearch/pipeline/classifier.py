@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
+from pyimagesearch.io.splitrecord import check_split_record
 from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
 from pyimagesearch.utils.locks import output_lock
@@ -93,30 +94,6 @@ def read_feature_source(dbPath: str | os.PathLike) -> FeatureSource:
         )
 
 
-def check_splits(splits, where: str) -> dict[str, list[str]]:
-    """`splits` if it is a build's record {split: [photo names]} with a
-    "test" split, else ValueError naming `where`."""
-    if (
-        not isinstance(splits, dict)
-        or "test" not in splits
-        or not all(
-            isinstance(names, list) and all(isinstance(n, str) for n in names)
-            for names in splits.values()
-        )
-    ):
-        raise ValueError(
-            f"{where} holds no split record ({{split: [photo names]}} with a 'test' split): "
-            "give the build_report.json of build_dogs_vs_cats.py"
-        )
-    return splits
-
-
-def read_split_record(path: str | os.PathLike) -> dict[str, list[str]]:
-    """The {split: [photo names]} record of a build_report.json."""
-    report = read_json(path, "the build_report.json of build_dogs_vs_cats.py")
-    return check_splits(report.get("image_names") if isinstance(report, dict) else None, path)
-
-
 def held_out_rows(
     dbPath: str | os.PathLike,
     source: FeatureSource,
@@ -144,10 +121,15 @@ def held_out_rows(
             )
         cut = int(rows * trainFraction)
         return np.arange(cut), np.arange(cut, rows), f"the last {1 - trainFraction:.0%} of rows"
-    splits = check_splits(splits, "the split record")
+    splits = check_split_record(splits, "the split record")
     names = source.names
     if names is None or len(names) != rows:
         raise ValueError(f"{dbPath} names no photo per row (image_names): extract it anew")
+    if len(set(names)) != rows:
+        raise ValueError(
+            f"{dbPath} names a photo on more than one row: rows are matched to the build's "
+            "splits by name, so each must be one photo; extract it anew"
+        )
     test = set(splits["test"])
     fitted = set().union(*(set(v) for k, v in splits.items() if k != "test"))
     trainRows = np.array([r for r, name in enumerate(names) if name in fitted], dtype=int)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES, STAGES
-from pyimagesearch.utils.files import atomic_path, printable, read_json
+from pyimagesearch.utils.files import atomic_path, displayable, read_json
 
 # The book's figures (Practitioner Bundle, chapters 9 and 10): accuracy.
 BOOK = {"rank1": 0.9260, "rank1_10_crops": 0.9400, "classifier": 0.9869}
@@ -126,7 +126,8 @@ class CurrentOutputs:
 
 
 FIGURES = ("rank1", "rank1_10_crops", "classifier", "log_loss", "log_loss_10_crops",
-           "classifier_log_loss", "classifier_rows", "test_rows", "confusion",
+           "classifier_log_loss", "classifier_rows", "test_rows", "same_photos",
+           "classifier_held_out", "confusion",
            "confusion_10_crops", "confusion_classifier", "label_names")  # fmt: skip
 
 
@@ -146,6 +147,8 @@ def read_figures(paths, build: dict | None) -> dict:
     crops = read(paths.crops) or {}
     classifier = read(paths.classifierReport) or {}
     predictions = read(paths.classifierPredictions)
+    cropNames = (read(paths.cropPredictions) or {}).get("image_names")
+    classifierNames = (predictions or {}).get("image_names")
     confusion = None
     if predictions is not None:
         from pyimagesearch.pipeline.evaluation import confusion_matrix
@@ -161,6 +164,11 @@ def read_figures(paths, build: dict | None) -> dict:
         "classifier_log_loss": classifier.get("log_loss"),
         "classifier_rows": classifier.get("test_rows"),
         "test_rows": crops.get("images"),
+        # whether AlexNet and the classifier scored the same photos, by name
+        "same_photos": None
+        if cropNames is None or classifierNames is None
+        else sorted(cropNames) == sorted(classifierNames),
+        "classifier_held_out": classifier.get("held_out"),
         "confusion": crops.get("confusion"),
         "confusion_10_crops": crops.get("confusion_10_crops"),
         "confusion_classifier": confusion,
@@ -192,8 +200,8 @@ class Html(str):
 
 def escape(value) -> Html:
     """`value` as text for the page: HTML escaped, and a file name's bytes
-    that are not UTF-8 shown escaped, as the build stores them."""
-    return Html(html.escape(printable(str(value))))
+    that are not UTF-8 shown escaped (`displayable`)."""
+    return Html(html.escape(displayable(str(value))))
 
 
 def count(value) -> int:
@@ -240,16 +248,34 @@ def summary_section(figures: dict) -> str:
          loss(figures["classifier_log_loss"]), percent(BOOK["classifier"])],
     ]  # fmt: skip
     header = ["", "accuracy", "log loss", "the book's accuracy (reference)"]
-    sizes = [rows for rows in (figures["test_rows"], figures["classifier_rows"]) if rows]
-    scored = f"{sizes[0]} photos" if sizes and len(set(sizes)) == 1 else "photos"
     return (
         "<h2>Results</h2>"
-        + f"<p>Every figure is measured on the same {scored} of the build's test split, "
-        + "held out from every stage that trained. Kaggle ranks this competition by log loss "
+        + f"<p>{escape(scored_photos(figures))} Kaggle ranks this competition by log loss "
         + "(lower is better); the leaderboard's gold line, for reference: "
         + f"{KAGGLE_GOLD_LOG_LOSS}.</p>"
         + table(header, rows)
     )
+
+
+def scored_photos(figures: dict) -> str:
+    """What the figures were measured on: "the same photos" only where
+    AlexNet's predictions and the classifier's name the same photos."""
+    (alexnet, classifier) = (figures["test_rows"], figures["classifier_rows"])
+    how = figures["classifier_held_out"] or "its held-out rows"
+    if figures["same_photos"]:
+        return (
+            f"Every figure is measured on the same {alexnet} photos of the build's test split, "
+            "held out from every stage that trained."
+        )
+    parts = []
+    if alexnet is not None:
+        parts.append(f"AlexNet's figures are measured on {alexnet} photos of the build's test "
+                     "split, held out from its training")  # fmt: skip
+    if classifier is not None:
+        parts.append(f"the logistic regression's on {classifier} photos ({how})")
+    if figures["same_photos"] is False:
+        parts.append("not the same photos")
+    return ("; ".join(parts) or "No figure is measured yet") + "."
 
 
 def loss(value) -> Html:

@@ -14,7 +14,6 @@ import contextlib
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import stat
@@ -203,15 +202,33 @@ def reject_constant(name):
 
 # Characters that reorder the text around them ("cat.1\u202egpj.exe" shows
 # as "cat.1exe.jpg"): shown as escapes in a name, never obeyed.
-BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def escaped_character(character: str) -> str:
+    """`character` as it is, unless it is no valid UTF-8 text or reorders
+    the text around it: then an escape, "\\xe9" for a byte of a file name
+    that was not UTF-8 (held by Python as a surrogate), "\\u202e" for a
+    bidirectional control or another surrogate."""
+    if "\udc80" <= character <= "\udcff":
+        return f"\\x{ord(character) - 0xDC00:02x}"
+    if character in BIDI_CONTROLS or "\ud800" <= character <= "\udfff":
+        return f"\\u{ord(character):04x}"
+    return character
+
+
+def displayable(text: str) -> str:
+    """`text` as valid UTF-8 that shows what it is (`escaped_character`),
+    for people to read: "caf\\xe9.jpg", "cat.1\\u202egpj.exe"."""
+    return "".join(map(escaped_character, text))
 
 
 def printable(name: str) -> str:
-    """`name` as valid UTF-8 text that shows what it is: the bytes of a
-    file name that is not valid UTF-8 (held by Python as surrogates) shown
-    escaped, "caf\\xe9.jpg", and so are bidirectional controls, "\\u202e"."""
-    text = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return BIDI_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    """`name` as the records store it: `displayable`, with the backslash
+    itself escaped too, "\\\\", so that no two names are written alike (a
+    name holding the four characters "\\xe9" and one holding the byte 0xe9
+    would be): photos are matched by these names across the stages."""
+    return "".join("\\\\" if c == "\\" else escaped_character(c) for c in name)
 
 
 def read_json(path: str | os.PathLike, what: str, followLinks: bool = True) -> object:

@@ -1,0 +1,82 @@
+"""The build's record of which photo is in which split: {split: [photo
+names]}, written to build_report.json beside the split files, and read back
+through `read_split_record` alone, which checks its invariants.
+
+Every figure called "held out" rests on this record: the classifier fits on
+the photos of every split but "test" and is scored on those of "test",
+matched by name. So a name must stand for one photo only, in one split, and
+the record must say what the split files themselves store.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
+from pyimagesearch.utils.files import read_json
+
+RECORD_FILE = "build_report.json"
+REBUILD = "build the splits anew with build_dogs_vs_cats.py"
+
+
+def split_file(folder: str | os.PathLike, split: str) -> str:
+    """The HDF5 file of `split` in a build's `folder`."""
+    return os.path.join(folder, f"{split}.hdf5")
+
+
+def check_split_record(splits, where: str | os.PathLike) -> dict[str, list[str]]:
+    """`splits` if it is a build's {split: [photo names]} with a "test"
+    split, naming every photo once: in one split only, and once in it.
+    ValueError naming `where` otherwise."""
+    if (
+        not isinstance(splits, dict)
+        or "test" not in splits
+        or not all(
+            isinstance(split, str)
+            and isinstance(names, list)
+            and all(isinstance(name, str) for name in names)
+            for split, names in splits.items()
+        )
+    ):
+        raise ValueError(
+            f"{where} holds no split record ({{split: [photo names]}} with a 'test' split): "
+            f"give the {RECORD_FILE} of build_dogs_vs_cats.py"
+        )
+    seen: dict[str, str] = {}
+    for split, names in splits.items():
+        for name in names:
+            if name in seen:
+                place = "twice in" if seen[name] == split else f"in {seen[name]!r} and in"
+                raise ValueError(
+                    f"{where} names the photo {name!r} {place} {split!r}: a held-out split "
+                    f"would be scored on photos that were trained on; {REBUILD}"
+                )
+            seen[name] = split
+    return splits
+
+
+def read_split_record(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The {split: [photo names]} of a build's record, checked
+    (`check_split_record`) and compared with the "image_names" of the split
+    files beside it (SPLIT.hdf5), which must hold the same photos in the
+    same order: a record edited, or left from another build, is refused."""
+    report = read_json(path, f"the {RECORD_FILE} of build_dogs_vs_cats.py")
+    splits = check_split_record(
+        report.get("image_names") if isinstance(report, dict) else None, path
+    )
+    folder = os.path.dirname(os.path.abspath(path))
+    for split, names in splits.items():
+        hdf5 = split_file(folder, split)
+        if not os.path.lexists(hdf5):
+            raise ValueError(
+                f"{path}: its split {split!r} has no {os.path.basename(hdf5)} beside it, to check "
+                f"the record against; keep the record with its split files, or {REBUILD}"
+            )
+        with open_hdf5(hdf5) as db:
+            stored = read_image_names(db)
+        if stored != names:
+            raise ValueError(
+                f"{path} does not list the photos {hdf5} stores: the record and the split files "
+                f"are from different builds, or one was edited; {REBUILD}"
+            )
+    return splits

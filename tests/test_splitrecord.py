@@ -1,0 +1,157 @@
+"""The build's split record: one name a photo, one split a photo, and the
+same photos the split files store, checked wherever it is read."""
+
+import json
+import os
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import assert_held_out_by_name, build_args, call_main
+from pyimagesearch.io import HDF5DatasetWriter
+from pyimagesearch.io.splitrecord import check_split_record, read_split_record
+from pyimagesearch.pipeline.classifier import fit_classifier
+from pyimagesearch.utils.files import printable
+
+
+def test_printable_writes_no_two_names_alike():
+    names = ["caf\udce9.jpg", "caf\\xe9.jpg", "caf\\\\xe9.jpg", "cat.1\u202egpj", "cat.1\\u202egpj",
+             "a\\b", "a\\\\b", "plain.jpg", "chat é.jpg", "\ud800x", "\\ud800x"]  # fmt: skip
+    written = [printable(name) for name in names]
+    assert len(set(written)) == len(names)
+    assert written[:2] == ["caf\\xe9.jpg", "caf\\\\xe9.jpg"]
+    assert printable("plain.jpg") == "plain.jpg" and printable("chat é.jpg") == "chat é.jpg"
+    for text in written:
+        text.encode("utf-8")  # valid UTF-8: h5py and JSON store it
+
+
+def features_for(record, path, dim=6):
+    """A features file naming every photo of a build's `record`, its rows
+    shuffled, whose features separate the classes."""
+    names = [name for split in ("train", "val", "test") for name in record[split]]
+    rng = np.random.default_rng(0)
+    rng.shuffle(names)
+    labels = np.array([0 if "cat." in name else 1 for name in names])
+    features = rng.normal(size=(len(names), dim)) + labels[:, None]
+    with HDF5DatasetWriter((len(names), dim), str(path), dataKey="features") as writer:
+        writer.storeClassLabels(["cat", "dog"])
+        writer.add(features, labels)
+        # the names as recorded (storeStrings would escape their escapes again)
+        writer.db.create_dataset("image_names", data=names, dtype=h5py.string_dtype("utf-8"))
+    return path
+
+
+def test_two_folders_whose_names_once_read_alike_keep_their_photos_apart(sample, tmp_path, capsys):
+    """A folder named with the byte 0xe9 and one named with the four
+    characters "\\xe9" were recorded under one name: rows scored as held out
+    were also fitted on."""
+    from dogs_vs_cats import build_dogs_vs_cats
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for folder in (os.fsdecode(os.path.join(os.fsencode(photos), b"caf\xe9")), "caf\\xe9"):
+        shutil.copytree(sample["train"], photos / folder)
+    out = tmp_path / "out"
+    (code, _, err) = call_main(build_dogs_vs_cats, build_args(photos, out), capsys)
+    assert code == 0, err
+    record = out / "hdf5" / "build_report.json"
+    splits = read_split_record(record)
+    every = [name for names in splits.values() for name in names]
+    assert len(every) == len(set(every)) == 120
+    assert {name.split("/")[0] for name in every} == {"caf\\xe9", "caf\\\\xe9"}
+    features = features_for(splits, tmp_path / "features.hdf5")
+    (_, _, report) = fit_classifier(str(features), 1, splits=splits)
+    assert report["test_rows"] == 10 and report["train_rows"] == 110
+    assert_held_out_by_name(features, report, report["predictions"], record)
+
+
+def copy_build(built, tmp_path):
+    folder = tmp_path / "hdf5"
+    shutil.copytree(built["dir"], folder)
+    return folder / "build_report.json"
+
+
+def edit_record(path, change):
+    report = json.loads(path.read_text())
+    change(report["image_names"])
+    stat = os.stat(path)
+    path.write_text(json.dumps(report))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # an edit that keeps the mtime
+
+
+def as_val(splits):
+    splits["test"] = list(splits["val"])
+
+
+def swapped(splits):
+    (splits["test"][0], splits["train"][0]) = (splits["train"][0], splits["test"][0])
+
+
+def reordered(splits):
+    splits["test"].reverse()
+
+
+def doubled(splits):
+    splits["test"][1] = splits["test"][0]
+
+
+def renamed(splits):
+    splits["val"][0] = "cat.999999.jpg"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (as_val, "names the photo .* in 'test' and in 'val'"),
+        (doubled, "names the photo .* twice in 'test'"),
+        (swapped, "does not list the photos .*train.hdf5 stores"),
+        (reordered, "does not list the photos .*test.hdf5 stores"),
+        (renamed, "does not list the photos .*val.hdf5 stores"),
+    ],
+)
+def test_an_edited_record_is_refused_wherever_it_is_read(built, tmp_path, capsys, change, message):
+    """A record whose test photos are its validation photos was accepted:
+    the classifier fitted on its test photos and called them held out."""
+    from dogs_vs_cats import train_model
+
+    record = copy_build(built, tmp_path)
+    edit_record(record, change)
+    with pytest.raises(ValueError, match=message):
+        read_split_record(record)
+    features = features_for(json.loads((built["dir"] / "build_report.json").read_text())
+                            ["image_names"], tmp_path / "features.hdf5")  # fmt: skip
+    classifier = tmp_path / "classifier.json"
+    argv = ["--db", features, "--model", classifier, "--jobs", 1, "--splits", record]
+    (code, _, err) = call_main(train_model, argv, capsys)
+    assert code == 2 and err.count("\n") == 1 and str(record) in err and "anew" in err
+    assert not classifier.exists()
+
+
+def test_a_record_apart_from_its_split_files_is_refused(built, tmp_path):
+    record = copy_build(built, tmp_path)
+    os.remove(record.parent / "val.hdf5")
+    with pytest.raises(ValueError, match="split 'val' has no val.hdf5 beside it"):
+        read_split_record(record)
+
+
+@pytest.mark.parametrize(
+    "splits",
+    [None, [], {"train": ["a"]}, {"test": "a"}, {"test": [1]}, {"test": ["a"], 3: ["b"]}],
+)
+def test_a_record_of_the_wrong_shape_is_refused(splits):
+    with pytest.raises(ValueError, match="holds no split record"):
+        check_split_record(splits, "where.json")
+
+
+def test_features_naming_one_photo_on_two_rows_are_refused(built, tmp_path):
+    record = json.loads((built["dir"] / "build_report.json").read_text())["image_names"]
+    path = features_for(record, tmp_path / "features.hdf5")
+    with h5py.File(path, "r+") as db:
+        names = list(db["image_names"].asstr()[()])
+        names[1] = names[0]
+        del db["image_names"]
+        db.create_dataset("image_names", data=names, dtype=h5py.string_dtype("utf-8"))
+    with pytest.raises(ValueError, match="names a photo on more than one row"):
+        fit_classifier(str(path), 1, splits=record)
