@@ -96,8 +96,14 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
         writer.add(np.zeros((2, 8, 8, 3), np.uint8), [0, 1])
         writer.storeClassLabels(["cat", "dog"])
         writer.storeStrings("image_names", ["cat.1.jpg", "dog.2.jpg"])
+    with HDF5DatasetWriter((1, 8, 8, 3), paths.split["train"], dtype="uint8") as writer:
+        writer.add(np.zeros((1, 8, 8, 3), np.uint8), [1])
+        writer.storeStrings("image_names", ["dog.5.jpg"])
     with open(paths.buildReport, "w") as f:
-        json.dump({"label_names": ["cat", "dog"]}, f)
+        json.dump({"label_names": ["cat", "dog"], "used": {"train": 1, "test": 2},
+                   "image_names": {"train": ["dog.5.jpg"], "test": ["cat.1.jpg", "dog.2.jpg"]},
+                   "photos_found": 3, "skipped_count": 0, "skipped": [], "images": "train"},
+                  f)  # fmt: skip
     rows = {"labels": [0, 1], "probabilities_10_crops": [[0.9, 0.1], [0.2, 0.8]]}
     with open(paths.classifierPredictions, "w") as f:
         json.dump({"rows": [7], "image_names": ["dog.5.jpg"], "labels": [1],
@@ -135,11 +141,11 @@ def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tm
             json.dump({"image_names": scored, "labels": [0] * len(scored),
                        "probabilities": [[0.5, 0.5]] * len(scored)}, f)  # fmt: skip
         page = render_report(paths, settings, stages)
-        said = "Every figure is measured on the same 16 photos of the build&#x27;s test split"
+        said = "Every figure is measured on the same 16 photos of the build's test split"
         assert (said in page) == same
         if not same:
             assert (
-                "AlexNet&#x27;s figures are measured on 16 photos of the build&#x27;s test split, "
-                f"held out from its training; the logistic regression&#x27;s on {len(scored)} "
+                "AlexNet's figures are measured on 16 photos of the build's test split, "
+                f"held out from its training; the logistic regression's on {len(scored)} "
                 "photos (the build&#x27;s test split); not the same photos." in page
             )

@@ -155,3 +155,25 @@ def test_features_naming_one_photo_on_two_rows_are_refused(built, tmp_path):
         db.create_dataset("image_names", data=names, dtype=h5py.string_dtype("utf-8"))
     with pytest.raises(ValueError, match="names a photo on more than one row"):
         fit_classifier(str(path), 1, splits=record)
+
+
+def good_record():
+    names = {"train": ["cat.1.jpg", "dog.1.jpg"], "test": ["cat.2.jpg"]}
+    return {"images": "train", "photos_found": 5, "used": {"train": 2, "test": 1},
+            "label_names": ["cat", "dog"], "mean": {"R": 1.0, "G": 2.0, "B": 3.0},
+            "skipped_count": 1, "skipped": [{"file": "x.jpg", "reason": "unreadable"}],
+            "image_names": names}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("used", {"train": 2, "test": 2}), ("used", None), ("label_names", ["cat"]),
+     ("label_names", ["cat", 3]), ("photos_found", "5"), ("photos_found", -1),
+     ("skipped_count", True), ("skipped", [{"file": 1, "reason": "x"}]), ("skipped", {})],
+)  # fmt: skip
+def test_every_field_of_the_build_record_is_checked_where_it_is_read(key, value):
+    from pyimagesearch.io.splitrecord import check_build_record
+
+    assert check_build_record(good_record(), "r.json")["used"] == {"train": 2, "test": 1}
+    with pytest.raises(ValueError, match=f"r.json: {key} is not what a build records"):
+        check_build_record({**good_record(), key: value}, "r.json")

@@ -1,6 +1,7 @@
-"""The build's record of which photo is in which split: {split: [photo
-names]}, written to build_report.json beside the split files, and read back
-through `read_split_record` alone, which checks its invariants.
+"""The build's record (build_report.json, beside the split files): what
+was used and skipped and, under "image_names", which photo is in which
+split, {split: [photo names]}. Read back through `read_build_record` alone
+(`read_split_record` for its splits), which checks its types and invariants.
 
 Every figure called "held out" rests on this record: the classifier fits on
 the photos of every split but "test" and is scored on those of "test",
@@ -55,15 +56,55 @@ def check_split_record(splits, where: str | os.PathLike) -> dict[str, list[str]]
     return splits
 
 
-def read_split_record(path: str | os.PathLike) -> dict[str, list[str]]:
-    """The {split: [photo names]} of a build's record, checked
-    (`check_split_record`) and compared with the "image_names" of the split
-    files beside it (SPLIT.hdf5), which must hold the same photos in the
-    same order: a record edited, or left from another build, is refused."""
-    report = read_json(path, f"the {RECORD_FILE} of build_dogs_vs_cats.py")
-    splits = check_split_record(
-        report.get("image_names") if isinstance(report, dict) else None, path
+def is_count(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def check_build_record(record, where: str | os.PathLike) -> dict:
+    """`record` if it is a build's record: "image_names" a split record
+    (`check_split_record`), "used" {split: count} counting those names,
+    "label_names" two or more class names, "photos_found" and
+    "skipped_count" counts, "skipped" [{"file", "reason"}]. ValueError
+    naming `where` otherwise."""
+    what = f"give the {RECORD_FILE} of build_dogs_vs_cats.py, or {REBUILD}"
+    if not isinstance(record, dict):
+        raise ValueError(f"{where} is not a build's record: {what}")
+    splits = check_split_record(record.get("image_names"), where)
+    used = record.get("used")
+    labelNames = record.get("label_names")
+    skipped = record.get("skipped")
+    problems = {
+        "used": not isinstance(used, dict)
+        or {split: len(names) for split, names in splits.items()} != used,
+        "label_names": not isinstance(labelNames, list)
+        or len(labelNames) < 2
+        or not all(isinstance(name, str) and name for name in labelNames),
+        "photos_found": not is_count(record.get("photos_found")),
+        "skipped_count": not is_count(record.get("skipped_count")),
+        "skipped": not isinstance(skipped, list)
+        or not all(
+            isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("file", "reason"))
+            for item in skipped
+        ),
+    }
+    wrong = [key for key, bad in problems.items() if bad]
+    if wrong:
+        raise ValueError(
+            f"{where}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not what a build "
+            f"records ('used' counts the photos 'image_names' lists); {what}"
+        )
+    return record
+
+
+def read_build_record(path: str | os.PathLike) -> dict:
+    """A build's record, checked (`check_build_record`), its splits compared
+    with the "image_names" of the split files beside it (SPLIT.hdf5), which
+    must hold the same photos in the same order: a record edited, or left
+    from another build, is refused."""
+    record = check_build_record(
+        read_json(path, f"the {RECORD_FILE} of build_dogs_vs_cats.py"), path
     )
+    splits = record["image_names"]
     folder = os.path.dirname(os.path.abspath(path))
     for split, names in splits.items():
         hdf5 = split_file(folder, split)
@@ -79,4 +120,9 @@ def read_split_record(path: str | os.PathLike) -> dict[str, list[str]]:
                 f"{path} does not list the photos {hdf5} stores: the record and the split files "
                 f"are from different builds, or one was edited; {REBUILD}"
             )
-    return splits
+    return record
+
+
+def read_split_record(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The {split: [photo names]} of a build's record (`read_build_record`)."""
+    return read_build_record(path)["image_names"]

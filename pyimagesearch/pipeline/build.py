@@ -12,7 +12,7 @@ from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
-from pyimagesearch.io.splitrecord import RECORD_FILE, check_split_record, split_file
+from pyimagesearch.io.splitrecord import RECORD_FILE, check_build_record, split_file
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
 from pyimagesearch.utils.epochplan import stored_order
@@ -162,7 +162,6 @@ def build_dataset(
                 )
             # as the split files store them (`storeStrings`), one name a photo
             recorded = {split: list(map(printable, photos)) for split, photos in names.items()}
-            check_split_record(recorded, reportPath)
             for split, writer in writers.items():
                 writer.storeClassLabels(classNames)
                 writer.storeStrings("image_names", names[split])
@@ -182,6 +181,7 @@ def build_dataset(
             "skipped": skipped,
             "image_names": recorded,
         }
+        check_build_record(report, reportPath)
         # Everything is written beside the outputs first; the splits, the mean
         # and the report then replace any older build together, or not at all.
         pairs = [(writer.partialPath, writer.outputPath) for writer in writers.values()]

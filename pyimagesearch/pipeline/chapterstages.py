@@ -15,6 +15,7 @@ import os
 
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.imagefiles import MAX_PIXELS
+from pyimagesearch.io.splitrecord import read_build_record
 from pyimagesearch.utils.files import check_replaceable, read_json
 
 STAGES = ("build", "train", "crops", "features", "classifier", "submission")
@@ -202,7 +203,7 @@ class TrainStage(Stage):
                 learning_rate=result.learningRate,
                 step_images=result.stepImages,
             )
-        rows = read_json(p.buildReport, "the build report")["used"]["train"]
+        rows = read_build_record(p.buildReport)["used"]["train"]
         return (s.epochs - (done if resume else 0)) * rows
 
     def clear(self):
@@ -281,7 +282,6 @@ class ClassifierStage(Stage):
         return [p.classifier, p.classifierReport, p.classifierPredictions]
 
     def run(self, log, progress, resume):
-        from pyimagesearch.io.splitrecord import read_split_record
         from pyimagesearch.pipeline import classifier
 
         p = self.paths
@@ -290,7 +290,7 @@ class ClassifierStage(Stage):
         report = classifier.train_logistic_regression(
             p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
             predictionsPath=p.classifierPredictions,
-            splits=read_split_record(p.buildReport), scoring="neg_log_loss",
+            splits=read_build_record(p.buildReport)["image_names"], scoring="neg_log_loss",
             Cs=classifier.FINE_C_VALUES,
         )  # fmt: skip
         return report["train_rows"] + report["test_rows"]

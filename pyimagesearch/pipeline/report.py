@@ -21,6 +21,7 @@ import sys
 import cv2
 import numpy as np
 
+from pyimagesearch.io.splitrecord import read_build_record
 from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES, STAGES
 from pyimagesearch.utils.files import atomic_path, displayable, read_json
 
@@ -69,7 +70,7 @@ def render_report(paths, settings, stages: dict) -> str:
     """The report page as a string (see the module docstring)."""
     paths = CurrentOutputs(paths, stages)
     # each is its value, or the line saying why it cannot be read
-    build = shown("the build's record", read, paths.buildReport)
+    build = shown("the build's record", read_build, paths.buildReport)
     unreadableBuild = build if isinstance(build, str) else ""
     build = None if unreadableBuild else build
     figures = shown("the figures", read_figures, paths, build)
@@ -184,6 +185,13 @@ def read(path):
     return read_json(path, "a chapter stage's output", followLinks=False)
 
 
+def read_build(path):
+    """The build's record (`read_build_record`), or None when it is not there."""
+    if path is None or not os.path.lexists(path):
+        return None
+    return read_build_record(own_file(path))
+
+
 def own_file(path: str) -> str:
     """`path`, unless a symbolic link sits there: the report reads what the
     stages wrote, never what a link points at (a file the reader of the
@@ -204,9 +212,9 @@ def escape(value) -> Html:
     return Html(html.escape(displayable(str(value))))
 
 
-def count(value) -> int:
-    """`value`, if it is a count (an int, not a bool); else ValueError."""
-    if type(value) is not int:
+def count(value) -> int | None:
+    """`value`, if it is a count (an int, not a bool) or None; else ValueError."""
+    if value is not None and type(value) is not int:
         raise ValueError(f"{str(value)[:40]!r} is not a count")
     return value
 
@@ -250,18 +258,18 @@ def summary_section(figures: dict) -> str:
     header = ["", "accuracy", "log loss", "the book's accuracy (reference)"]
     return (
         "<h2>Results</h2>"
-        + f"<p>{escape(scored_photos(figures))} Kaggle ranks this competition by log loss "
+        + f"<p>{scored_photos(figures)} Kaggle ranks this competition by log loss "
         + "(lower is better); the leaderboard's gold line, for reference: "
         + f"{KAGGLE_GOLD_LOG_LOSS}.</p>"
         + table(header, rows)
     )
 
 
-def scored_photos(figures: dict) -> str:
+def scored_photos(figures: dict) -> Html:
     """What the figures were measured on: "the same photos" only where
     AlexNet's predictions and the classifier's name the same photos."""
-    (alexnet, classifier) = (figures["test_rows"], figures["classifier_rows"])
-    how = figures["classifier_held_out"] or "its held-out rows"
+    (alexnet, classifier) = (count(figures["test_rows"]), count(figures["classifier_rows"]))
+    how = escape(figures["classifier_held_out"] or "its held-out rows")
     if figures["same_photos"]:
         return (
             f"Every figure is measured on the same {alexnet} photos of the build's test split, "
@@ -275,7 +283,7 @@ def scored_photos(figures: dict) -> str:
         parts.append(f"the logistic regression's on {classifier} photos ({how})")
     if figures["same_photos"] is False:
         parts.append("not the same photos")
-    return ("; ".join(parts) or "No figure is measured yet") + "."
+    return Html(("; ".join(parts) or "No figure is measured yet") + ".")
 
 
 def loss(value) -> Html:
