@@ -2,4 +2,4 @@
 Python* (Practitioner Bundle, chapters 9-10), ported to TensorFlow 2.21 /
 Keras 3 with the book's module paths, class names and arguments."""
 
-__version__ = "1.0.0"
+__version__ = "1.2.0"  # pyproject.toml reads it from here

@@ -1,7 +1,10 @@
 """The project as a library inside someone else's project: installed from a
 wheel, run from any folder, without a backend, without side effects."""
 
+import ast
 import os
+import pathlib
+import re
 import subprocess
 import sys
 import sysconfig
@@ -9,7 +12,19 @@ import textwrap
 
 import pytest
 
+import pyimagesearch
 from conftest import ROOT
+
+# The distribution that installs each import name, where the two differ.
+DISTRIBUTIONS = {
+    "cv2": "opencv-python-headless",
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "progressbar": "progressbar2",
+}
+# Keras's backends: the user installs one, through an extra ([cpu], [gpu],
+# [jax]) or by hand (torch); the library imports a backend only when Keras runs on it.
+BACKENDS = {"tensorflow", "jax", "torch"}
 
 
 def blocked(tmp_path, *modules):
@@ -85,10 +100,13 @@ def installed(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_installed_package_imports_from_any_folder_and_ships_py_typed(installed, tmp_path):
+def test_installed_package_imports_from_any_folder_ships_py_typed_and_its_version(
+    installed, tmp_path
+):
     code = (
-        "import pyimagesearch, pyimagesearch.io as io; "
-        "print(pyimagesearch.__file__); print(io.HDF5DatasetGenerator.__name__)"
+        "import importlib.metadata, pyimagesearch, pyimagesearch.io as io; "
+        "print(pyimagesearch.__file__); print(io.HDF5DatasetGenerator.__name__); "
+        "print(pyimagesearch.__version__, importlib.metadata.version('pyimagesearch-dogs-vs-cats'))"
     )
     out = subprocess.run(
         [str(installed["python"]), "-c", code],
@@ -98,6 +116,7 @@ def test_installed_package_imports_from_any_folder_and_ships_py_typed(installed,
         check=True,
     ).stdout.split()
     assert out[0].startswith(installed["site"]) and out[1] == "HDF5DatasetGenerator"
+    assert out[2:] == [pyimagesearch.__version__] * 2  # the wheel's metadata: one version
     assert os.path.isfile(os.path.join(installed["site"], "pyimagesearch", "py.typed"))
 
 
@@ -233,3 +252,64 @@ def test_importing_the_library_changes_no_global_state():
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT
     )
     assert result.stdout.strip() == "unchanged", result.stderr
+
+
+def pyproject():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        return tomllib.load(f)
+
+
+def declared_name(requirement):
+    """The distribution a requirement names ("scipy>=1.11,<2" -> "scipy")."""
+    return re.match(r"[A-Za-z0-9._-]+", requirement).group().lower().replace("_", "-")
+
+
+def imported_third_party(folder):
+    """The top-level modules that the .py files under `folder` import and that
+    are neither the standard library's nor the project's own."""
+    own = {"pyimagesearch", "dogs_vs_cats"}
+    found = set()
+    for path in pathlib.Path(ROOT, folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found - own - set(sys.stdlib_module_names)
+
+
+def test_every_package_the_code_imports_is_a_declared_dependency():
+    project = pyproject()["project"]
+    declared = {declared_name(r) for r in project["dependencies"]}
+    extras = {declared_name(r) for rs in project["optional-dependencies"].values() for r in rs}
+    imported = imported_third_party("pyimagesearch") | imported_third_party("dogs_vs_cats")
+    assert {"scipy", "joblib", "cv2", "keras"} <= imported  # the scan sees the imports
+    missing = {
+        name
+        for name in imported - BACKENDS
+        if DISTRIBUTIONS.get(name, name).lower() not in declared
+    }
+    assert not missing, f"imported but not in pyproject.toml's dependencies: {sorted(missing)}"
+    assert {"tensorflow-cpu", "tensorflow", "jax"} <= extras
+
+
+def test_requirements_pin_every_declared_dependency():
+    declared = {declared_name(r) for r in pyproject()["project"]["dependencies"]}
+    for name in ("requirements.txt", "requirements-gpu.txt"):
+        with open(os.path.join(ROOT, name)) as f:
+            pinned = {
+                declared_name(line) for line in f if line.strip() and not line.startswith("#")
+            }
+        assert declared <= pinned, f"{name} lacks {sorted(declared - pinned)}"
+
+
+def test_one_version_for_setup_py_pyproject_and_the_package():
+    assert "version" not in pyproject()["project"]  # read from the package, not written twice
+    assert pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "pyimagesearch.__version__"
+    }
+    printed = subprocess.check_output(
+        [sys.executable, "setup.py", "--version"], cwd=ROOT, text=True, stderr=subprocess.DEVNULL
+    )
+    assert printed.split() == [pyimagesearch.__version__]
