@@ -104,9 +104,9 @@ def upper_bound_measures(path, batch, steps, workers, mixed):
     returning the images/s of `steps` AlexNet training steps fed that way."""
     import keras
 
-    from pyimagesearch.io.devicerows import DeviceRows
     from pyimagesearch.io.split import Split
     from pyimagesearch.nn.conv import AlexNet
+    from pyimagesearch.nn.devicerows import DeviceRows
     from pyimagesearch.nn.trainingmodel import TrainingModel
     from pyimagesearch.pipeline.feeds import MemoryFeed
     from pyimagesearch.preprocessing import ImageAugmenter, MeanPreprocessor

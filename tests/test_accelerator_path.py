@@ -87,7 +87,7 @@ def test_in_graph_augmentation_matches_the_numpy_path_for_fixed_parameters():
 
 
 def test_device_rows_gather_and_are_not_saved(tmp_path):
-    from pyimagesearch.io.devicerows import DeviceRows
+    from pyimagesearch.nn.devicerows import DeviceRows
     from pyimagesearch.nn.modelfiles import load_model
 
     rows = np.random.default_rng(0).integers(0, 256, (200, 32, 32, 3), dtype=np.uint8)

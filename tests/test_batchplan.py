@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pyimagesearch.nn.parallel.batchplan import BatchPlan, pad_batch, padded_rows, round_up
+from pyimagesearch.utils.batchplan import BatchPlan, pad_batch, padded_rows, round_up
 
 PLANS = list(itertools.product((1, 7, 64, 101), (1, 4, 16), (1, 2, 3), (1, 2, 4)))
 

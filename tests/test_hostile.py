@@ -927,7 +927,7 @@ def test_a_model_declaring_a_device_cache_is_refused_before_allocating(sample, t
     predict.py allocate 3 GB before refusing it."""
     import keras
 
-    from pyimagesearch.io.devicerows import DeviceRows
+    from pyimagesearch.nn.devicerows import DeviceRows
 
     small = tmp_path / "small.keras"
     model = keras.Sequential([keras.Input((1,), dtype="int32"),

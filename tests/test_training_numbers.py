@@ -108,7 +108,7 @@ def test_a_padded_step_updates_as_one_device_on_the_real_rows(backend):
     regularization once per replica."""
     stdout = run_on_two_devices(backend, """
         import json, keras, numpy as np
-        from pyimagesearch.nn.parallel.batchplan import padded_rows
+        from pyimagesearch.utils.batchplan import padded_rows
         from pyimagesearch.nn.parallel.replicas import choose_replicas
         from pyimagesearch.nn.trainingmodel import TrainingModel
 

@@ -2,18 +2,8 @@ from __future__ import annotations
 
 import keras
 
+from pyimagesearch.nn.trainingmodel import seed_generators
 from pyimagesearch.utils.epochplan import EpochPlan
-
-
-def seed_generators(layer: keras.Layer) -> list[keras.random.SeedGenerator]:
-    """Every `keras.random.SeedGenerator` of `layer` and of the layers inside
-    it, in a fixed order (`Dropout`'s, `RandomPatch`'s, `ImageAugmenter`'s)."""
-    found = [
-        value for value in vars(layer).values() if isinstance(value, keras.random.SeedGenerator)
-    ]
-    for inner in getattr(layer, "layers", []):
-        found += seed_generators(inner)
-    return found
 
 
 class EpochSeeds(keras.callbacks.Callback):

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING
 from pyimagesearch.utils.lazy import lazy_getattr
 
 if TYPE_CHECKING:  # what IDEs and type checkers see; imported lazily at run time
-    from pyimagesearch.io.devicerows import DeviceRows as DeviceRows
     from pyimagesearch.io.hdf5datasetgenerator import HDF5DatasetGenerator as HDF5DatasetGenerator
     from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter as HDF5DatasetWriter
     from pyimagesearch.io.split import Split as Split
 
 _MODULES = {
-    "DeviceRows": "devicerows",
     "HDF5DatasetGenerator": "hdf5datasetgenerator",
     "HDF5DatasetWriter": "hdf5datasetwriter",
     "Split": "split",

@@ -10,8 +10,7 @@ import keras
 import numpy as np
 
 from pyimagesearch.io.split import Split
-from pyimagesearch.nn.parallel.batchplan import BatchPlan, padded_rows
-from pyimagesearch.preprocessing.imageaugmenter import ImageAugmenter
+from pyimagesearch.utils.batchplan import BatchPlan, padded_rows
 from pyimagesearch.utils.checks import check_positive_int
 from pyimagesearch.utils.epochplan import EpochPlan
 
@@ -51,7 +50,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
             so that no batch reads the file.
         shardIndex, shardCount: yield shard `shardIndex` of `shardCount`
             (one per process of a multi-process run), as
-            `pyimagesearch.nn.parallel.batchplan.BatchPlan` cuts them; each
+            `pyimagesearch.utils.batchplan.BatchPlan` cuts them; each
             reads only its own rows (`inMemory` holds only those).
         padTo: pad every batch of this shard with copies of its own rows,
             weighted 0, to a multiple of `padTo` rows (the devices the
@@ -234,7 +233,7 @@ class HDF5DatasetGenerator(keras.utils.PyDataset):
         return np.array(processed)
 
     def _augment(self, images, labels, rng):
-        if isinstance(self.aug, ImageAugmenter):
+        if hasattr(self.aug, "augment"):  # ImageAugmenter: draws from this batch's rng
             return self.aug.augment(images, rng=rng)
         if hasattr(self.aug, "flow"):
             seed = int(rng.integers(2**31))

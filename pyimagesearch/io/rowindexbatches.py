@@ -3,14 +3,14 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from pyimagesearch.nn.parallel.batchplan import BatchPlan, padded_rows
+from pyimagesearch.utils.batchplan import BatchPlan, padded_rows
 from pyimagesearch.utils.epochplan import EpochPlan
 
 
 class RowIndexBatches(keras.utils.PyDataset):
     """Batches of (row indices (n, 1) int32, one-hot labels (n, classes),
     weights (n,)) over a split whose rows are held on the device
-    (`pyimagesearch.io.devicerows.DeviceRows` gathers them).
+    (`pyimagesearch.nn.devicerows.DeviceRows` gathers them).
 
     Each epoch visits every row once, in an order drawn from (seed, epoch)
     alone (`pyimagesearch.utils.epochplan.EpochPlan`), so that a resumed

@@ -22,7 +22,7 @@ def register_layers():
         "preprocessing.meansubtraction",
         "preprocessing.randompatch",
         "preprocessing.tencrop",
-        "io.devicerows",
+        "nn.devicerows",
     ):
         importlib.import_module(f"pyimagesearch.{module}")
 

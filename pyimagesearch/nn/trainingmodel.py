@@ -24,6 +24,17 @@ def _sum_over_replicas(value):
     return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
+def seed_generators(layer: keras.Layer) -> list[keras.random.SeedGenerator]:
+    """Every `keras.random.SeedGenerator` of `layer` and of the layers inside
+    it, in a fixed order (`Dropout`'s, `RandomPatch`'s, `ImageAugmenter`'s)."""
+    found = [
+        value for value in vars(layer).values() if isinstance(value, keras.random.SeedGenerator)
+    ]
+    for inner in getattr(layer, "layers", []):
+        found += seed_generators(inner)
+    return found
+
+
 # Added to a seed's first word, times the replica's number: each replica
 # of a step draws from a stream of its own (an odd constant, far from the
 # small steps EpochSeeds and the layers take).
@@ -42,7 +53,6 @@ def draw_per_replica(model) -> None:
     sequence EpochSeeds sets per epoch, is unchanged. With one replica, or
     outside TensorFlow (JAX's sharded batch draws per row), draws are as
     they were."""
-    from pyimagesearch.callbacks.epochseeds import seed_generators
 
     if keras.backend.backend() != "tensorflow":
         return
@@ -74,7 +84,7 @@ class TrainingModel(keras.Sequential):
     with a sample weight above 0.
 
     Batches split among several devices are padded with weight-0 copies of
-    their rows (`pyimagesearch.nn.parallel.batchplan`). Keras alone lets
+    their rows (`pyimagesearch.utils.batchplan`). Keras alone lets
     those copies leak into what it reports and into the update: `accuracy`
     counts them (weights reach only `weighted_metrics`), the epoch `loss`
     averages batches by their padded size, and on TensorFlow each replica's

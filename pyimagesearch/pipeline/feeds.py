@@ -114,7 +114,7 @@ class StreamFeed:
     def check(self, model: keras.Model, path: str | os.PathLike) -> None:
         """Raise `ArgumentError` unless `model` (loaded from `path`) was
         trained with this feed; make it ready to train on."""
-        from pyimagesearch.io.devicerows import DeviceRows
+        from pyimagesearch.nn.devicerows import DeviceRows
 
         trainedAt = tuple(model.layers[-1].input_shape[1:3])
         if trainedAt != (self.inputSize, self.inputSize):
@@ -184,7 +184,7 @@ class DeviceFeed(StreamFeed):
         )  # fmt: skip
 
     def input_layers(self) -> list[keras.Layer]:
-        from pyimagesearch.io.devicerows import DeviceRows
+        from pyimagesearch.nn.devicerows import DeviceRows
         from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
         from pyimagesearch.preprocessing.randompatch import RandomPatch
 

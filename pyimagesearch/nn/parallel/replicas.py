@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.nn.parallel.batchplan import pad_batch
+from pyimagesearch.utils.batchplan import pad_batch
 
 DISTRIBUTE_MODES = ("auto", "none", "data-parallel")
 
