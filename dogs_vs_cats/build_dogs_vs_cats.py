@@ -9,6 +9,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
+    PHOTOS,
     ArgumentParser,
     add_decoding_options,
     positive_int,
@@ -24,6 +25,7 @@ def make_parser():
     parser = ArgumentParser(description=__doc__)
     parser.add_argument(
         "--images",
+        type=PHOTOS,
         default=config.IMAGES_PATH,
         help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip",
     )

@@ -11,6 +11,9 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
+    BACKBONE,
+    PHOTOS,
+    WEIGHTS,
     ArgumentParser,
     add_decoding_options,
     add_distribute_option,
@@ -28,8 +31,12 @@ from pyimagesearch.pipeline.chapter import STAGES, ChapterSettings  # noqa: E402
 
 def make_parser():
     parser = ArgumentParser(description=__doc__)
-    parser.add_argument("--train", required=True, help="Kaggle's train.zip, or its folder")
-    parser.add_argument("--test", help="Kaggle's test1.zip, or its folder: for the submission")
+    parser.add_argument(
+        "--train", type=PHOTOS, required=True, help="Kaggle's train.zip, or its folder"
+    )
+    parser.add_argument(
+        "--test", type=PHOTOS, help="Kaggle's test1.zip, or its folder: for the submission"
+    )
     parser.add_argument(
         "--output-dir",
         default=os.path.join(config.OUTPUT_PATH, "chapter"),
@@ -56,10 +63,10 @@ def make_parser():
                         help="train in float16 on a GPU")  # fmt: skip
     parser.add_argument("--crops", choices=("auto", "graph", "cpu"), default="auto",
                         help="where the 10 crops are cut")  # fmt: skip
-    parser.add_argument("--backbone", default=config.BACKBONE,
+    parser.add_argument("--backbone", type=BACKBONE, default=config.BACKBONE,
                         help="the features' CNN: a keras.applications name, a .keras file, "
                         "or alexnet (the AlexNet trained here)")  # fmt: skip
-    parser.add_argument("--weights", default="imagenet",
+    parser.add_argument("--weights", type=WEIGHTS, default="imagenet",
                         help="the backbone's weights: imagenet, a local file, or none")  # fmt: skip
     parser.add_argument("--layer", help="the backbone's layer to tap")
     parser.add_argument("--feature-size", type=positive_int,

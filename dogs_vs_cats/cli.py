@@ -17,7 +17,8 @@ from pyimagesearch.errors import (
     Terminated,
     is_missing_backend,
 )
-from pyimagesearch.utils.files import displayable
+from pyimagesearch.io.ziparchives import ARCHIVE
+from pyimagesearch.utils.files import MAX_JSON_BYTES, MAX_MODEL_BYTES, check_input, displayable
 
 # Exceptions that mean the input or the command line is wrong. The library
 # raises them with messages that name the file or argument and the fix.
@@ -82,6 +83,58 @@ def random_seed(text):
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
     return value
+
+
+class InputPath:
+    """argparse type of a flag naming a file the script reads: the path is
+    put through the opening rule (`open_input`) as it is parsed, so that a
+    FIFO, a device such as /dev/zero, a folder where a file is expected, a
+    link to nothing or a file over `maxBytes` is refused in one line naming
+    the flag, before any work. A path that does not exist is left to the
+    library, whose message says how to make it.
+
+    Args:
+        what: the file expected, for messages.
+        maxBytes: the most bytes allowed (None: any, for a file read in
+            parts).
+        folders: a folder is also accepted (photos).
+        isName: whether a value is a name rather than a path ("imagenet").
+    """
+
+    def __init__(self, what, maxBytes=None, folders=False, isName=lambda text: False):
+        (self.what, self.maxBytes, self.folders, self.isName) = (what, maxBytes, folders, isName)
+
+    def __call__(self, text):
+        if self.isName(text) or not os.path.lexists(text):
+            return text
+        if self.folders and os.path.isdir(text):
+            return text
+        try:
+            check_input(text, self.what, self.maxBytes)
+        except (OSError, ValueError) as error:
+            raise argparse.ArgumentTypeError(" ".join(str(error).split())) from None
+        return text
+
+
+MODEL_FILE = "a Keras 3 .keras model file"
+# The kinds of file the scripts read (see docs/troubleshooting.md).
+PHOTOS = InputPath(ARCHIVE, folders=True)
+HDF5_FILE = InputPath("an HDF5 file of this project")
+MODEL = InputPath(MODEL_FILE, MAX_MODEL_BYTES)
+BACKBONE = InputPath(MODEL_FILE, MAX_MODEL_BYTES, isName=lambda text: not text.endswith(".keras"))
+WEIGHTS = InputPath(
+    "a weights file without the top (or imagenet, or none)",
+    MAX_MODEL_BYTES,
+    isName=lambda text: text in ("imagenet", "none"),
+)
+
+
+def json_record(what):
+    """The argparse type of a flag naming a JSON file: `what` it is."""
+    return InputPath(what, MAX_JSON_BYTES)
+
+
+MEAN_JSON = json_record("the mean JSON written by build_dogs_vs_cats.py")
 
 
 def add_distribute_option(parser, work):

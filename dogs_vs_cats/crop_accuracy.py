@@ -8,6 +8,9 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
+    HDF5_FILE,
+    MEAN_JSON,
+    MODEL,
     ArgumentParser,
     add_distribute_option,
     positive_int,
@@ -20,9 +23,13 @@ from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
 def make_parser():
     parser = ArgumentParser(description=__doc__)
-    parser.add_argument("--test", default=config.TEST_HDF5, help="test HDF5 file")
-    parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
-    parser.add_argument("--model", default=config.MODEL_PATH, help="the trained .keras model")
+    parser.add_argument("--test", type=HDF5_FILE, default=config.TEST_HDF5, help="test HDF5 file")
+    parser.add_argument(
+        "--mean", type=MEAN_JSON, default=config.DATASET_MEAN, help="mean JSON file"
+    )
+    parser.add_argument(
+        "--model", type=MODEL, default=config.MODEL_PATH, help="the trained .keras model"
+    )
     parser.add_argument(
         "--batch-size",
         type=positive_int,

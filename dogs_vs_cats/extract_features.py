@@ -8,6 +8,10 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
+    BACKBONE,
+    MEAN_JSON,
+    PHOTOS,
+    WEIGHTS,
     ArgumentParser,
     add_decoding_options,
     add_distribute_option,
@@ -25,6 +29,7 @@ def make_parser():
     parser.add_argument(
         "-d",
         "--dataset",
+        type=PHOTOS,
         default=config.IMAGES_PATH,
         help="a folder of cat.N.jpg / dog.N.jpg photos, or Kaggle's train.zip",
     )
@@ -47,12 +52,14 @@ def make_parser():
     )
     parser.add_argument(
         "--backbone",
+        type=BACKBONE,
         default=config.BACKBONE,
         help="a keras.applications CNN (resnet50, mobilenet_v2, efficientnet_b0, "
         "...) or a saved .keras model such as the trained AlexNet",
     )
     parser.add_argument(
         "--weights",
+        type=WEIGHTS,
         default="imagenet",
         help="for a keras.applications CNN: imagenet, a local weights file "
         "(without the top), or none",
@@ -76,6 +83,7 @@ def make_parser():
     )
     parser.add_argument(
         "--mean",
+        type=MEAN_JSON,
         default=config.DATASET_MEAN,
         help="for a .keras model: the mean JSON it was trained with",
     )

@@ -11,8 +11,14 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
+    BACKBONE,
+    MEAN_JSON,
+    MODEL,
+    PHOTOS,
+    WEIGHTS,
     ArgumentParser,
     add_decoding_options,
+    json_record,
     positive_int,
     print_skipped,
     progress,
@@ -26,11 +32,16 @@ def make_parser():
     parser = ArgumentParser(description=__doc__)
     parser.add_argument(
         "--images",
+        type=PHOTOS,
         default=config.TEST_IMAGES_PATH,
         help="a folder of N.jpg test photos, or Kaggle's test1.zip",
     )
-    parser.add_argument("--model", default=config.MODEL_PATH, help="the trained AlexNet .keras")
-    parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
+    parser.add_argument(
+        "--model", type=MODEL, default=config.MODEL_PATH, help="the trained AlexNet .keras"
+    )
+    parser.add_argument(
+        "--mean", type=MEAN_JSON, default=config.DATASET_MEAN, help="mean JSON file"
+    )
     parser.add_argument("--output", default=config.SUBMISSION_PATH, help="the CSV to write")
     parser.add_argument(
         "--size",
@@ -48,16 +59,20 @@ def make_parser():
     )
     parser.add_argument(
         "--classifier",
+        type=json_record("a classifier JSON written by train_model.py"),
         default=None,
         help="use this logistic regression (from train_model.py) on features "
         "from --backbone instead of the AlexNet's 10 crops",
     )
     parser.add_argument(
         "--backbone",
+        type=BACKBONE,
         default=config.BACKBONE,
         help="with --classifier: the network the features came from",
     )
-    parser.add_argument("--weights", default="imagenet", help="with --classifier: its weights")
+    parser.add_argument(
+        "--weights", type=WEIGHTS, default="imagenet", help="with --classifier: its weights"
+    )
     parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
     parser.add_argument(
         "--feature-size",

@@ -10,6 +10,8 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
+    HDF5_FILE,
+    MEAN_JSON,
     ArgumentParser,
     add_distribute_option,
     positive_float,
@@ -27,9 +29,15 @@ PROCESS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRES
 
 def make_parser():
     parser = ArgumentParser(description=__doc__)
-    parser.add_argument("--train", default=config.TRAIN_HDF5, help="training HDF5 file")
-    parser.add_argument("--val", default=config.VAL_HDF5, help="validation HDF5 file")
-    parser.add_argument("--mean", default=config.DATASET_MEAN, help="mean JSON file")
+    parser.add_argument(
+        "--train", type=HDF5_FILE, default=config.TRAIN_HDF5, help="training HDF5 file"
+    )
+    parser.add_argument(
+        "--val", type=HDF5_FILE, default=config.VAL_HDF5, help="validation HDF5 file"
+    )
+    parser.add_argument(
+        "--mean", type=MEAN_JSON, default=config.DATASET_MEAN, help="mean JSON file"
+    )
     parser.add_argument(
         "--output-dir",
         default=config.OUTPUT_PATH,

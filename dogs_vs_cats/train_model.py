@@ -7,13 +7,20 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dogs_vs_cats.cli import ArgumentParser, run  # noqa: E402
+from dogs_vs_cats.cli import (  # noqa: E402
+    HDF5_FILE,
+    ArgumentParser,
+    json_record,
+    run,
+)
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 
 
 def make_parser():
     parser = ArgumentParser(description=__doc__)
-    parser.add_argument("-d", "--db", default=config.FEATURES_HDF5, help="HDF5 file of features")
+    parser.add_argument(
+        "-d", "--db", type=HDF5_FILE, default=config.FEATURES_HDF5, help="HDF5 file of features"
+    )
     parser.add_argument(
         "-m",
         "--model",
@@ -36,6 +43,7 @@ def make_parser():
     )
     parser.add_argument(
         "--splits",
+        type=json_record("the build_report.json of build_dogs_vs_cats.py"),
         default=None,
         help="the build's build_report.json: score on its test photos, fit on the rest "
         "(needed for features of a .keras model such as the trained AlexNet; default: the "

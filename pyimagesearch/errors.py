@@ -24,6 +24,16 @@ class NotRegularFileError(FileExistsError):
         self.path = path
 
 
+class InputError(ValueError):
+    """A path a user named or a record points to holds no file this project
+    reads: a folder, a FIFO, a device, a link where none is followed, or a
+    file over the size allowed for its kind."""
+
+    def __init__(self, path, problem):
+        super().__init__(f"{path} {problem}")
+        self.path = path
+
+
 class ArgumentError(ValueError):
     """The value given for the argument named `argument` is not usable."""
 

@@ -8,12 +8,17 @@ import os
 import h5py
 import numpy as np
 
+from pyimagesearch.utils.files import check_input
+
+HDF5_FILE = "an HDF5 file of this project (build the HDF5 data sets first)"
+
 
 def open_hdf5(dbPath: str | os.PathLike) -> h5py.File:
-    """Open an HDF5 file read-only, with one clear error if it is missing or
-    is not HDF5."""
-    if not os.path.isfile(dbPath):
-        raise FileNotFoundError(f"{dbPath} does not exist: build the HDF5 data sets first")
+    """Open an HDF5 file read-only, with one clear error if it is missing,
+    not a regular file (checked by the opening rule before h5py opens it by
+    its path: HDF5 would wait on a FIFO) or not HDF5. Any size: its data
+    sets are checked as they are read (`stored_dataset`)."""
+    check_input(dbPath, HDF5_FILE)
     try:
         return h5py.File(dbPath, "r")
     except OSError as error:

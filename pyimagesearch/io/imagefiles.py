@@ -2,19 +2,17 @@
 recursively) or a .zip archive such as Kaggle's `train.zip`, read without
 unpacking it -- or an archive of such archives, as Kaggle ships the
 competition (`dogs-vs-cats.zip` holding `train.zip` and `test1.zip`), whose
-photos are named "<inner archive>/<member>" ("train.zip/cat.0.jpg").
+photos are named "<inner archive>/<member>" ("train.zip/cat.0.jpg"; see
+`ziparchives`). Every file is opened through the opening rule
+(`open_input`).
 
 Decoding runs in worker threads (see `load_images`).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import stat
-import struct
-import threading
 import zipfile
 import zlib
 from collections import Counter, deque
@@ -24,7 +22,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pyimagesearch.errors import InputError
 from pyimagesearch.io.imageheaders import has_image_signature, image_size
+from pyimagesearch.io.ziparchives import (  # noqa: F401 (Window, inner_archives: importable here)
+    ARCHIVE,
+    MAX_INNER_ARCHIVE_BYTES,
+    Window,
+    archive,
+    inner_archives,
+    member_names,
+    open_zip,
+    split_inner,
+)
+from pyimagesearch.utils.files import open_input
 
 # A photo that declares more pixels is skipped as "too large" before it is
 # decoded (100 megapixels decode to 300 MB), as is a file of more bytes.
@@ -37,116 +47,9 @@ LABELLED_NAME = re.compile(r"^(?P<label>[A-Za-z_]+)\.(?P<id>[0-9]+)\.[A-Za-z]+$"
 ID_NAME = re.compile(r"^(?P<id>[0-9]+)\.[A-Za-z]+$")
 
 
-_open_archives = threading.local()
-
-
-# An archive inside an archive larger than this is refused: a deflated
-# one is held in memory to be read at random (Kaggle's train.zip: 543 MB).
-MAX_INNER_ARCHIVE_BYTES = 8 * 2**30
-
-
-def _archive(path, inner=None):
-    """This thread's open handle on a .zip archive (or on the archive
-    `inner` inside it): its directory is read once, not once per photo,
-    and no handle is shared between threads. A file replaced at `path`
-    (another inode, size or time) is opened anew."""
-    archives = _open_archives.__dict__
-    status = os.stat(path)
-    key = (status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns)
-    (opened, archive) = archives.get((path, inner), (None, None))
-    if opened != key:
-        if archive is not None:
-            archive.close()
-        if inner is None:
-            archive = zipfile.ZipFile(path)
-        else:
-            archive = zipfile.ZipFile(_inner_file(path, _archive(path).getinfo(inner), key))
-        archives[(path, inner)] = (key, archive)
-    return archive
-
-
-_inflated = {}  # (path, key, inner name) -> the inner archive's bytes
-_inflated_lock = threading.Lock()
-
-
-def _inner_file(path, info, key):
-    """A seekable file of the archive member `info` of the zip at `path`:
-    a window onto its bytes when it is stored (Kaggle's inner archives are:
-    a zip of JPEGs does not compress), else its bytes inflated once per
-    process and shared by the threads."""
-    if info.file_size > MAX_INNER_ARCHIVE_BYTES:
-        raise Unusable(f"{path}: {info.filename} declares {info.file_size} bytes, over the limit")
-    if info.compress_type == zipfile.ZIP_STORED:
-        with open(path, "rb") as f:
-            f.seek(info.header_offset)
-            header = f.read(30)
-        if header[:4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"{path}: {info.filename} has no local header")
-        (nameLength, extraLength) = struct.unpack("<HH", header[26:30])
-        start = info.header_offset + 30 + nameLength + extraLength
-        return io.BufferedReader(Window(path, start, info.file_size))
-    with _inflated_lock:
-        cacheKey = (path, key, info.filename)
-        if cacheKey not in _inflated:
-            _inflated.clear()  # one archive at a time
-            _inflated[cacheKey] = _archive(path).read(info.filename)
-        return io.BytesIO(_inflated[cacheKey])
-
-
-class Window(io.RawIOBase):
-    """`length` bytes of the file at `path` from `start`, as a read-only,
-    seekable file of their own (read with pread: no shared position)."""
-
-    def __init__(self, path, start, length):
-        super().__init__()
-        self.fd = os.open(path, os.O_RDONLY)
-        (self.start, self.length, self.position) = (start, length, 0)
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def readinto(self, buffer):
-        count = max(0, min(len(buffer), self.length - self.position))
-        data = os.pread(self.fd, count, self.start + self.position)
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.length}[whence]
-        self.position = max(0, base + offset)
-        return self.position
-
-    def tell(self):
-        return self.position
-
-    def close(self):
-        if not self.closed:
-            os.close(self.fd)
-        super().close()
-
-
-def inner_archives(path) -> list[str]:
-    """The .zip members of the zip at `path` (Kaggle's bundle: train.zip,
-    test1.zip), in name order."""
-    with zipfile.ZipFile(path) as archive:
-        return sorted(n for n in archive.namelist() if n.lower().endswith(".zip"))
-
-
-def _split_inner(source, name):
-    """(inner archive, member) for a photo named "<inner>.zip/<member>" in
-    the zip `source`, or (None, name) for a member of `source` itself."""
-    (head, separator, member) = name.partition(".zip/")
-    if not separator or name in _archive(source).NameToInfo:
-        return None, name
-    return head + ".zip", member
-
-
 def is_archive(source) -> bool:
-    """Whether the photos of `source` are in a .zip (anything but a folder)."""
+    """Whether the photos of `source` are in a .zip (anything but a folder:
+    what else it might be, `open_input` refuses when it is opened)."""
     return not os.path.isdir(source)
 
 
@@ -181,18 +84,18 @@ class ImageFile:
         (a zip member's declared size is checked before it is inflated) or
         its first bytes are no image's."""
         if self.in_zip:
-            (inner, member) = _split_inner(self.source, self.name)
-            archive = _archive(self.source, inner)
-            _check_size(archive.getinfo(member).file_size, maxBytes)
-            with archive.open(member) as f:
+            (inner, member) = split_inner(self.source, self.name)
+            handle = archive(self.source, inner)
+            _check_size(handle.getinfo(member).file_size, maxBytes)
+            with handle.open(member) as f:
                 return _read_image(f, maxBytes)
-        # non-blocking: a FIFO put where a photo was listed would wait forever
-        fd = os.open(os.path.join(self.source, self.name), os.O_RDONLY | os.O_NONBLOCK)
-        with open(fd, "rb") as f:
-            status = os.fstat(f.fileno())
-            if not stat.S_ISREG(status.st_mode):
-                raise Unusable("not a regular file")
-            _check_size(status.st_size, maxBytes)
+        try:
+            f = open_input(os.path.join(self.source, self.name), "a photo")
+        except InputError as error:
+            # a FIFO or device put where a photo was listed: skipped
+            raise Unusable("not a regular file") from error
+        with f:
+            _check_size(os.fstat(f.fileno()).st_size, maxBytes)
             return _read_image(f, maxBytes)
 
 
@@ -233,10 +136,9 @@ def list_image_files(source):
     last copy can be read by name; the earlier ones are skipped).
 
     Raises FileNotFoundError or ValueError, naming `source`, when it is
-    missing, neither a folder nor a zip, or holds no images.
+    missing, neither a folder nor a zip (a FIFO, a device: see
+    `open_input`), holds two archives of one name, or holds no images.
     """
-    if not os.path.exists(source):
-        raise FileNotFoundError(f"{source} does not exist: pass a folder of photos or a .zip")
     in_zip = is_archive(source)
     skipped = []
     if not in_zip:
@@ -250,14 +152,14 @@ def list_image_files(source):
             {"file": n, "reason": "not a regular file"} for n in sorted(set(names) - set(regular))
         ]
         names = regular
-    elif zipfile.is_zipfile(source):
-        names = _member_names(source)
+    else:
+        names = member_names(source)
         if not any(n.lower().endswith(IMAGE_EXTENSIONS) for n in names):
             # Kaggle's bundle: the photos are in the archives inside
             names = [n for n in names if not n.lower().endswith(".zip")] + [
                 f"{inner}/{member}"
                 for inner in inner_archives(source)
-                for member in _member_names(source, inner)
+                for member in member_names(source, inner)
             ]
         copies = Counter(names)
         skipped += [
@@ -266,8 +168,6 @@ def list_image_files(source):
             for _ in range(count - 1)
         ]
         names = list(copies)
-    else:
-        raise ValueError(f"{source} is neither a folder nor a .zip archive of photos")
     files = [ImageFile(source, name, in_zip) for name in sorted(names)]
     images = [f for f in files if f.name.lower().endswith(IMAGE_EXTENSIONS)]
     skipped += [
@@ -276,22 +176,24 @@ def list_image_files(source):
         if not f.name.lower().endswith(IMAGE_EXTENSIONS)
     ]
     if not images:
-        found = ", ".join(f.name for f in files[:5]) + (", ..." if len(files) > 5 else "")
-        raise ValueError(
-            f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)}) and no archives "
-            f"of them; found {len(files)} other file(s){': ' + found if files else ''}"
-        )
+        raise ValueError(_no_images(source, [f.name for f in files]))
     return images, skipped
 
 
-def _member_names(source, inner=None):
-    """The file names in the zip `source` (or in its archive `inner`)."""
-    archive = zipfile.ZipFile(source) if inner is None else _archive(source, inner)
-    try:
-        return [info.filename for info in archive.infolist() if not info.is_dir()]
-    finally:
-        if inner is None:
-            archive.close()
+def _no_images(source, names):
+    """Why `source`, holding the files `names`, has no photo to read."""
+    nested = [n for n in names if n.lower().endswith(".zip") and "/" in n]
+    if nested:
+        return (
+            f"{source} holds archives inside its archives ({', '.join(nested[:3])}): photos "
+            "are read from a zip, or from the zips inside one (Kaggle's bundle), no deeper; "
+            "unpack one level"
+        )
+    found = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return (
+        f"{source} holds no image files ({', '.join(IMAGE_EXTENSIONS)}) and no archives "
+        f"of them; found {len(names)} other file(s){': ' + found if names else ''}"
+    )
 
 
 def labelled_image_files(source):

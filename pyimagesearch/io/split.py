@@ -70,7 +70,7 @@ class Split:
     def open(self) -> h5py.File:
         """The file, opened read-only again; ValueError if it is no longer
         the one this split read its labels from."""
-        db = h5py.File(self.dbPath, "r")
+        db = open_hdf5(self.dbPath)
         if file_identity(db) != self.identity:
             db.close()
             raise ValueError(

@@ -1,7 +1,6 @@
 """Feature extractors: a `keras.applications` CNN by name, or a layer of a
 saved `.keras` model, each returning global-average-pooled features."""
 
-import os
 import sys
 
 import keras
@@ -11,6 +10,7 @@ from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
 from pyimagesearch.nn.parallel.replicas import predict_batch
 from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
+from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input
 
 # Input sizes of the networks that are not trained at 224 x 224.
 INPUT_SIZES = {
@@ -130,11 +130,8 @@ def application_extractor(backbone, weights="imagenet", featureSize=None, flip=F
             f"choose one of: {', '.join(sorted(networks))}",
         )
     constructor = networks[_key(backbone)]
-    if weights not in ("imagenet", "none") and not os.path.isfile(weights):
-        raise FileNotFoundError(
-            f"{weights} does not exist: give a weights file of "
-            f"{constructor.__name__} without its top, imagenet or none"
-        )
+    if weights not in ("imagenet", "none"):
+        check_weights_file(weights, constructor.__name__)
     size = native_size(backbone) if featureSize is None else featureSize
     if size < 32:
         raise ArgumentError("featureSize", f"{size} is under 32 pixels, too small for a CNN")
@@ -166,6 +163,16 @@ def application_extractor(backbone, weights="imagenet", featureSize=None, flip=F
         return preprocess_input(np.ascontiguousarray(bgr[..., ::-1]))
 
     return FeatureExtractor(model, size, preprocess, constructor.__name__, flip=flip)
+
+
+def check_weights_file(path, network="the backbone"):
+    """Raise `ArgumentError` for "weights" unless `path` passes the opening
+    rule as a weights file (a FIFO, a device or a folder is named as what
+    it is)."""
+    try:
+        check_input(path, f"a weights file of {network} without its top", MAX_MODEL_BYTES)
+    except (OSError, ValueError) as error:
+        raise ArgumentError("weights", f"{error} (or imagenet, or none)") from None
 
 
 def feature_extractor(

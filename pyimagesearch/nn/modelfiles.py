@@ -3,14 +3,16 @@ the class names that name the model's outputs inside the same file."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import zipfile
+from collections.abc import Iterator
 
 import keras
 
-from pyimagesearch.utils.files import atomic_path
+from pyimagesearch.utils.files import MAX_MODEL_BYTES, atomic_path, open_input
 
 
 def register_layers():
@@ -36,13 +38,9 @@ def load_model(path: str | os.PathLike, training: bool = False) -> keras.Model:
     Unless `training` (a checkpoint to resume), a model holding a
     `DeviceRows` layer is refused before any of its variables is made: a
     network for inference never holds one, and its declared shape (the
-    whole split) would be allocated."""
+    whole split) would be allocated. The file is checked through the
+    opening rule first (`model_archive`)."""
     register_layers()
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} does not exist: train a model first or pass its path")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Keras 3 .keras model file")
     check_declared_sizes(path)
     if not training and "DeviceRows" in layer_classes(path):
         raise ValueError(
@@ -56,6 +54,23 @@ def load_model(path: str | os.PathLike, training: bool = False) -> keras.Model:
         raise ValueError(f"{path} could not be loaded as a Keras model ({message})") from None
 
 
+MODEL_FILE = "a Keras 3 .keras model file"
+
+
+@contextlib.contextmanager
+def model_archive(path: str | os.PathLike) -> Iterator[zipfile.ZipFile]:
+    """The .keras file at `path` as the zip archive it is, opened through
+    the opening rule (`open_input`, at most `MAX_MODEL_BYTES`): Keras
+    itself opens it by its path only once it passed."""
+    with open_input(path, MODEL_FILE, MAX_MODEL_BYTES) as f:
+        try:
+            archive = zipfile.ZipFile(f)
+        except zipfile.BadZipFile as error:
+            raise ValueError(f"{path} is not {MODEL_FILE} ({error})") from None
+        with archive:
+            yield archive
+
+
 # The JSON members of a .keras file are a few KB; one declaring more is
 # refused before it is inflated (a 1.5 MB file can declare 1.5 GB).
 LARGEST_JSON_MEMBER = 16 * 2**20
@@ -65,11 +80,8 @@ def check_declared_sizes(path: str | os.PathLike) -> None:
     """Raise ValueError naming `path` if a JSON member of the .keras file
     declares more than LARGEST_JSON_MEMBER bytes, checked from the zip's
     directory alone."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path} is not a Keras 3 .keras model file ({error})") from None
+    with model_archive(path) as archive:
+        members = archive.infolist()
     for info in members:
         if info.filename.endswith(".json") and info.file_size > LARGEST_JSON_MEMBER:
             raise ValueError(
@@ -83,7 +95,7 @@ def layer_classes(path: str | os.PathLike) -> set[str]:
     read without building anything ("pyimagesearch>DeviceRows" counts as
     "DeviceRows")."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with model_archive(path) as archive:
             config = json.loads(archive.read("config.json"))
     except (KeyError, ValueError, RecursionError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path} has no readable model configuration ({error})") from None
@@ -148,7 +160,7 @@ def save_model(
 
 def load_label_names(path: str | os.PathLike) -> list[str] | None:
     """The class names saved with a model by `save_model`, or None."""
-    with zipfile.ZipFile(path) as archive:
+    with model_archive(path) as archive:
         if LABEL_NAMES_MEMBER not in archive.namelist():
             return None
         names = json.loads(archive.read(LABEL_NAMES_MEMBER))

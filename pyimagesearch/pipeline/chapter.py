@@ -28,7 +28,7 @@ from pyimagesearch.pipeline.chapterstages import (
     Stage,
     fingerprint,
 )
-from pyimagesearch.utils.files import read_json, write_json
+from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input, read_json, write_json
 from pyimagesearch.utils.locks import output_lock
 
 # Each field a stage's record may hold, and the types it may have.
@@ -188,14 +188,15 @@ def with_bundled_test(settings: ChapterSettings) -> ChapterSettings:
     """`settings` with `test` set to `train` when it is not given and
     `train` is Kaggle's download as it comes (dogs-vs-cats.zip, holding
     train.zip and test1.zip): the test photos are in it."""
-    import zipfile
+    from pyimagesearch.io.imagefiles import inner_archives, is_archive
 
-    from pyimagesearch.io.imagefiles import inner_archives
-
-    bundle = settings.test is None and zipfile.is_zipfile(settings.train)
-    if bundle and inner_archives(settings.train):
-        return dataclasses.replace(settings, test=settings.train)
-    return settings
+    if settings.test is not None or not is_archive(settings.train):
+        return settings
+    try:
+        bundle = inner_archives(settings.train)
+    except (OSError, ValueError) as error:
+        raise ArgumentError("train", str(error)) from None
+    return dataclasses.replace(settings, test=settings.train) if bundle else settings
 
 
 def with_real_paths(settings: ChapterSettings) -> ChapterSettings:
@@ -234,16 +235,32 @@ def check_own_folders(paths: ChapterPaths) -> None:
             raise ArgumentError("outputDir", f"{folder} is not a folder: remove it")
 
 
+WEIGHTS_FILE = "a weights file of the backbone without its top (or imagenet, or none)"
+
+
 def check_settings(settings: ChapterSettings) -> None:
     """Raise `ArgumentError` for settings no stage could run with."""
     if settings.submitWith not in ("classifier", "alexnet"):
         raise ArgumentError(
             "submitWith", f"{settings.submitWith!r} is not one of classifier, alexnet"
         )
-    for name in ("train", "test"):
-        path = getattr(settings, name)
-        if path is not None and not os.path.exists(path):
-            raise ArgumentError(name, f"{path} does not exist: give Kaggle's zip or its folder")
+    from pyimagesearch.io.imagefiles import ARCHIVE
+
+    # every file named goes through the opening rule before the first stage
+    kerasFile = settings.backbone.endswith(".keras")
+    weightsFile = settings.weights not in ("imagenet", "none")
+    for name, path, what, maxBytes in (
+        ("train", settings.train, ARCHIVE, None),
+        ("test", settings.test, ARCHIVE, None),
+        ("backbone", settings.backbone if kerasFile else None, "a .keras model", MAX_MODEL_BYTES),
+        ("weights", settings.weights if weightsFile else None, WEIGHTS_FILE, MAX_MODEL_BYTES),
+    ):
+        if path is None or (what == ARCHIVE and os.path.isdir(path)):
+            continue
+        try:
+            check_input(path, what, maxBytes)
+        except (OSError, ValueError) as error:
+            raise ArgumentError(name, str(error)) from None
     output = os.path.realpath(settings.outputDir)
     for name in ("train", "test"):
         path = getattr(settings, name)
@@ -259,10 +276,12 @@ def check_settings(settings: ChapterSettings) -> None:
         # before hours of training, not at the last stage
         from pyimagesearch.io.imagefiles import list_image_files
 
+        # the test photos of Kaggle's bundle given as --train are --train's
+        name = "train" if settings.test == settings.train else "test"
         try:
             (files, _) = list_image_files(settings.test)
-        except ValueError as error:
-            raise ArgumentError("test", str(error)) from None
+        except (OSError, ValueError) as error:
+            raise ArgumentError(name, str(error)) from None
         if not any(f.test_id is not None for f in files):
             raise ArgumentError(
                 "test",

@@ -84,11 +84,11 @@ TEMPLATE = "sampleSubmission.csv"
 def submission_template(images) -> tuple[str, list[int]] | None:
     """(header, ids) of the sampleSubmission.csv at the top of the zip
     `images` (Kaggle's bundle), or None where there is none."""
-    import zipfile
+    from pyimagesearch.io.imagefiles import is_archive, open_zip
 
-    if not zipfile.is_zipfile(images):
+    if not is_archive(images):
         return None
-    with zipfile.ZipFile(images) as archive:
+    with open_zip(images) as archive:
         if TEMPLATE not in archive.NameToInfo:
             return None
         if archive.getinfo(TEMPLATE).file_size > 16 * 2**20:

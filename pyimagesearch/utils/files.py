@@ -1,5 +1,6 @@
-"""Write files so that a final path only ever holds a complete file, and
-so that nothing someone else planted beside it is followed or replaced.
+"""Open every input through one rule (`open_input`), and write files so
+that a final path only ever holds a complete file, and so that nothing
+someone else planted beside it is followed or replaced.
 
 A file is written first in a folder made for it (`new_partial`): hidden,
 beside the final path, created exclusively with a name no one can guess,
@@ -20,8 +21,14 @@ import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
-from pyimagesearch.errors import ArgumentError, NotRegularFileError, OutputExistsError
+from pyimagesearch.errors import (
+    ArgumentError,
+    InputError,
+    NotRegularFileError,
+    OutputExistsError,
+)
 
 PARTIAL_SUFFIX = ".partial"
 NamedPath = tuple[str, "str | os.PathLike | None"]  # (argument name, path)
@@ -231,28 +238,97 @@ def printable(name: str) -> str:
     return "".join("\\\\" if c == "\\" else escaped_character(c) for c in name)
 
 
-def read_json(path: str | os.PathLike, what: str, followLinks: bool = True) -> object:
-    """The JSON in `path`; FileNotFoundError or ValueError naming `path` and
-    `what` it should be otherwise. Without `followLinks`, a symbolic link
-    at `path` is refused, not read (for files a run made itself, where a
-    link is someone else's)."""
+# The most bytes of a file read whole into memory, by kind: a larger one is
+# refused before it is read. json.load holds about 12 bytes per byte of a
+# file (16 MiB: about 200 MB); the build's record of Kaggle's 25,000 photos
+# is under 1 MiB. A model or weights file is loaded whole by Keras.
+MAX_JSON_BYTES = 16 * 2**20
+MAX_MODEL_BYTES = 8 * 2**30
+
+
+def kind_of(path: str | os.PathLike, followLinks: bool = True) -> str:
+    """What `path` is, in words ("FIFO", "folder", ...), for a message."""
+    try:
+        mode = (os.stat if followLinks else os.lstat)(path).st_mode
+    except OSError:
+        return "file that cannot be examined"
+    return "regular file" if stat.S_ISREG(mode) else KINDS.get(stat.S_IFMT(mode), "special file")
+
+
+def open_input(
+    path: str | os.PathLike, what: str, maxBytes: int | None = None, followLinks: bool = True
+) -> BinaryIO:
+    """`path` open for reading, in binary: the one way this project opens a
+    file a user names or a record points to.
+
+    It is opened non-blocking (a FIFO would otherwise wait for a writer
+    forever) and refused unless it is a regular file -- not a folder, a
+    FIFO or a device such as /dev/zero, which never ends -- of at most
+    `maxBytes` (None: any size, for a file read in parts). Without
+    `followLinks`, a symbolic link at `path` is refused (for files a run
+    made itself, where a link is someone else's).
+
+    Raises FileNotFoundError, or `InputError`, naming `path`, what it is
+    and `what` was expected.
+    """
     flags = os.O_RDONLY | os.O_NONBLOCK | (0 if followLinks else getattr(os, "O_NOFOLLOW", 0))
     try:
         fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist: expected {what}") from None
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise ValueError(f"{path} is a symbolic link: refusing to read it ({what})") from None
-        raise
+        raise _refusal(path, what, error, followLinks) from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        kind = KINDS.get(stat.S_IFMT(status.st_mode), "special file")
+        raise InputError(path, f"is a {kind}, not a regular file: expected {what}")
+    if maxBytes is not None and status.st_size > maxBytes:
+        os.close(fd)
+        raise InputError(
+            path, f"holds {status.st_size} bytes, more than the {maxBytes} allowed for {what}"
+        )
+    return open(fd, "rb")
+
+
+def _refusal(path, what, error, followLinks) -> OSError | InputError:
+    """The error that names why `os.open` refused `path`."""
+    if os.path.islink(path):
+        if error.errno == errno.ELOOP or not followLinks:
+            return InputError(path, f"is a symbolic link: refusing to read it ({what})")
+        if error.errno == errno.ENOENT:
+            target = os.readlink(path)
+            return InputError(path, f"is a symbolic link to {target}, which does not exist")
+    if error.errno == errno.ENOENT:
+        return FileNotFoundError(f"{path} does not exist: expected {what}")
+    kind = kind_of(path, followLinks)
+    if kind != "regular file":  # a socket cannot even be opened
+        return InputError(path, f"is a {kind}, not a regular file: expected {what}")
+    return OSError(f"{path} cannot be read ({error.strerror}): expected {what}")
+
+
+def check_input(
+    path: str | os.PathLike, what: str, maxBytes: int | None = None, followLinks: bool = True
+) -> None:
+    """Raise as `open_input` does unless `path` passes its rule: for a file
+    that a library (h5py, Keras) then opens by its path."""
+    open_input(path, what, maxBytes, followLinks).close()
+
+
+def read_json(
+    path: str | os.PathLike,
+    what: str,
+    followLinks: bool = True,
+    maxBytes: int = MAX_JSON_BYTES,
+) -> object:
+    """The JSON in `path`, opened by `open_input` (at most `maxBytes`);
+    FileNotFoundError, `InputError` or ValueError naming `path` and `what`
+    it should be otherwise."""
+    with open_input(path, what, maxBytes, followLinks) as f:
+        data = f.read(maxBytes + 1)  # bounded even if the file grew since it was opened
+    if len(data) > maxBytes:
+        raise InputError(path, f"holds more than the {maxBytes} bytes allowed for {what}")
     try:
-        with open(fd, encoding="utf-8") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # a FIFO would never end
-                raise IsADirectoryError(errno.EISDIR, "not a regular file")
-            # a JSON file may hold NaN and Infinity, which no caller accepts
-            return json.load(f, parse_constant=reject_constant)
-    except IsADirectoryError:
-        raise ValueError(f"{path} is not a regular file: expected {what}") from None
+        # a JSON file may hold NaN and Infinity, which no caller accepts
+        return json.loads(data.decode("utf-8"), parse_constant=reject_constant)
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"{path} is not valid JSON ({error}): expected {what}") from None
     except RecursionError:
