@@ -183,3 +183,30 @@ def trained(built, tmp_path_factory):
     make = lambda out: train_alexnet.main([str(a) for a in train_args(built, out)])
     out = made_once(tmp_path_factory, "trained", make)
     return {"dir": out, "model": out / "alexnet.keras"}
+
+
+def write_build_record(folder, splits, labelNames=("cat", "dog")):
+    """A build's record for {split: [photo names]} in `folder`, with the
+    split files it is checked against (one black 2 x 2 photo a row, labelled
+    by the name's prefix): for tests that choose the splits themselves."""
+    import h5py
+
+    from pyimagesearch.io import HDF5DatasetWriter
+
+    os.makedirs(folder, exist_ok=True)
+    for split, names in splits.items():
+        labels = [next(k for k, n in enumerate(labelNames) if name.startswith(n)) for name in names]
+        path = os.path.join(folder, f"{split}.hdf5")
+        with HDF5DatasetWriter((len(names), 2, 2, 3), path, dtype="uint8") as writer:
+            writer.add(np.zeros((len(names), 2, 2, 3), np.uint8), labels)
+            writer.storeClassLabels(labelNames)
+            # the names as recorded (storeStrings would escape escapes again)
+            writer.db.create_dataset("image_names", data=names, dtype=h5py.string_dtype("utf-8"))
+    record = {"images": "photos", "photos_found": sum(map(len, splits.values())),
+              "used": {split: len(names) for split, names in splits.items()},
+              "label_names": list(labelNames), "skipped_count": 0, "skipped": [],
+              "image_names": splits}  # fmt: skip
+    path = os.path.join(folder, "build_report.json")
+    with open(path, "w") as f:
+        json.dump(record, f)
+    return path

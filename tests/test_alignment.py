@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import call_main
+from conftest import call_main, write_build_record
 
 CAT_RED, DOG_RED = 40, 215
 
@@ -164,8 +164,7 @@ def test_features_classifier_and_submissions_follow_their_photos(coded, tmp_path
     # model's training photos)
     with h5py.File(features, "r") as db:
         photos = list(db["image_names"].asstr()[()])
-    record = tmp_path / "build_report.json"
-    record.write_text(json.dumps({"image_names": {"train": photos[:45], "test": photos[45:]}}))
+    record = write_build_record(tmp_path / "build", {"train": photos[:45], "test": photos[45:]})
     argv = ["--db", features, "--model", tmp_path / "lr.json", "--splits", record]
     code, out, err = call_main(train_model, argv, capsys)
     assert code == 0, err

@@ -182,14 +182,16 @@ def test_from_a_stage_and_a_changed_option_rerun_only_what_depends_on_them(ran, 
 def test_a_failing_stage_keeps_what_finished_and_reports_the_failure(ran, sample, tmp_path,
                                                                      capsys):  # fmt: skip
     out = copy_run(ran, tmp_path / "out")
+    # a file, so that the chapter's checks up front pass, but no Keras model
+    (tmp_path / "broken.keras").write_bytes(b"not a zip")
     (code, _, err) = call_main(
-        chapter, chapter_args(sample, out, "--backbone", str(tmp_path / "missing.keras")), capsys
+        chapter, chapter_args(sample, out, "--backbone", str(tmp_path / "broken.keras")), capsys
     )
     lines = [line for line in err.splitlines() if "%" not in line]
-    assert code == 2 and len(lines) == 1 and "missing.keras" in lines[0], err
+    assert code == 2 and len(lines) == 1 and "broken.keras" in lines[0], err
     stages = json.loads((out / "stages.json").read_text())
     assert (
-        stages["features"]["finished"] is None and "missing.keras" in stages["features"]["failed"]
+        stages["features"]["finished"] is None and "broken.keras" in stages["features"]["failed"]
     )
     assert all(stages[s]["finished"] for s in ("build", "train", "crops"))
     page = (out / "report.html").read_text()
