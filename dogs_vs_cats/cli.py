@@ -243,12 +243,13 @@ def exit_quietly(status, quiet):
     sys.exit(status)
 
 
-def print_skipped(skipped, action="skipped", listedIn=None, shown=20):
-    """Report skipped files: a count, then `shown` of them with reasons."""
+def print_skipped(skipped, action="skipped", listedIn=None, shown=20, what="file(s)"):
+    """Report skipped files (or other `what`): a count, then `shown` of
+    them with reasons."""
     if not skipped:
         return
     where = f", listed in {listedIn}" if listedIn else ""
-    print(f"[WARNING] {action} {len(skipped)} file(s){where}:")
+    print(f"[WARNING] {action} {len(skipped)} {what}{where}:")
     for item in skipped[:shown]:
         print(f"    {displayable(item['file'])}: {item['reason']}")
     if len(skipped) > shown:

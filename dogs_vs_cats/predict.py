@@ -106,6 +106,7 @@ def make_parser():
 def predict(args):
     from pyimagesearch.pipeline import submission
 
+    submission.submission_rows(args.images)  # its photos and template, before any model
     if args.classifier:
         from pyimagesearch.nn.backbones import feature_extractor
 
@@ -130,6 +131,11 @@ def predict(args):
     )
     print(f"[INFO] {report['rows']} rows -> {args.output}")
     print_skipped(report["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")
+    missing = [{"file": f"id {i}", "reason": "no photo with this id"} for i in report["missing"]]
+    print_skipped(
+        missing, f"wrote {submission.UNKNOWN} for", what=f"id(s) of {submission.TEMPLATE}"
+    )
+    print_skipped(report["left_out"], "left out", what="test photo(s)")
     print_skipped(report["skipped"], "left out")
 
 

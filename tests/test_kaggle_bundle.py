@@ -3,6 +3,7 @@ test1.zip and sampleSubmission.csv, read without unpacking."""
 
 import csv
 import io
+import json
 import os
 import zipfile
 
@@ -79,8 +80,13 @@ def test_the_chapter_runs_from_the_bundle_and_submits_in_its_template_order(
     assert rows[0] == ["id", "label"]
     assert [int(r[0]) for r in rows[1:]] == TEMPLATE_IDS
     assert rows[-1][1] == "0.500000"  # id 999: no photo
+    # and the log, the record and the report say so
+    assert "[WARNING] submission: 1 ids written as 0.5, no photo: id 999" in log
+    details = json.loads((out / "stages.json").read_text())["submission"]["details"]
+    assert (details["photos_left_out"], details["ids_without_photo"]) == (0, 1)
     probabilities = np.array([float(r[1]) for r in rows[1:-1]])
     assert np.all((probabilities >= 0) & (probabilities <= 1))
     # the report's thumbnails are read from inside the bundle too
     page = (out / "report.html").read_text()
     assert "Most confidently wrong" in page and "cannot be read" not in page
+    assert "1 ids of sampleSubmission.csv without a photo, written as 0.5" in page

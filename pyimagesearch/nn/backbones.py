@@ -10,6 +10,7 @@ from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
 from pyimagesearch.nn.parallel.replicas import predict_batch
 from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
+from pyimagesearch.utils.checks import check_image_size
 from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input
 
 # Input sizes of the networks that are not trained at 224 x 224.
@@ -119,7 +120,7 @@ def application_extractor(backbone, weights="imagenet", featureSize=None, flip=F
             weights file for the network without its top, or "none".
         featureSize: photos are resized to featureSize x featureSize
             (default: `native_size`); the network is convolutional up to its average
-            pool, so its weights take any size of 32 or more.
+            pool, so its weights take any size from 32 to `LARGEST_SIZE`.
         flip: see `FeatureExtractor`.
     """
     networks = application_names()
@@ -133,7 +134,7 @@ def application_extractor(backbone, weights="imagenet", featureSize=None, flip=F
     if weights not in ("imagenet", "none"):
         check_weights_file(weights, constructor.__name__)
     size = native_size(backbone) if featureSize is None else featureSize
-    if size < 32:
+    if check_image_size("featureSize", size) < 32:
         raise ArgumentError("featureSize", f"{size} is under 32 pixels, too small for a CNN")
     try:
         model = constructor(
@@ -183,6 +184,8 @@ def feature_extractor(
     `application_extractor`."""
     from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
 
+    if featureSize is not None:  # before a network is loaded
+        check_image_size("featureSize", featureSize)
     if backbone.endswith(".keras"):
         means = MeanPreprocessor.from_json(meanPath)
         extractor = saved_model_extractor(backbone, means, layer, flip)

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pyimagesearch import bookdefaults as book
-from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
 from pyimagesearch.io.splitrecord import RECORD_FILE, check_build_record, split_file
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean
+from pyimagesearch.utils.checks import check_image_size
 from pyimagesearch.utils.epochplan import stored_order
 from pyimagesearch.utils.files import (
     check_distinct,
@@ -30,9 +30,6 @@ from pyimagesearch.utils.locks import output_lock
 # The held-out splits, in the order their quotas are filled; the remaining
 # photos are the training split. One name here is one more split.
 SPLITS = ("test", "val")
-
-
-LARGEST_SIZE = 2048
 
 
 def stratified_quotas(class_counts: list[int], size: int) -> list[int]:
@@ -92,9 +89,7 @@ def build_dataset(
 
     Returns the report as a dict.
     """
-    if not 1 <= size <= LARGEST_SIZE:
-        # each split buffers 64 rows of size x size x 3 bytes
-        raise ArgumentError("size", f"{size} is not from 1 to {LARGEST_SIZE} pixels")
+    check_image_size("size", size)
     splitSizes = dict(splitSizes or {"test": book.TEST_IMAGES, "val": book.VAL_IMAGES})
     paths = split_paths(outputDir, splitSizes)
     reportPath = os.path.join(outputDir, RECORD_FILE)

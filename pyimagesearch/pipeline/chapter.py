@@ -28,6 +28,7 @@ from pyimagesearch.pipeline.chapterstages import (
     Stage,
     fingerprint,
 )
+from pyimagesearch.utils.checks import check_image_size
 from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input, read_json, write_json
 from pyimagesearch.utils.locks import output_lock
 
@@ -272,19 +273,21 @@ def check_settings(settings: ChapterSettings) -> None:
                     f"{settings.outputDir} is inside {path}, the {name} photos: its outputs "
                     "would count as photos; write elsewhere",
                 )
+    for name in ("size", "inputSize", "featureSize"):
+        if getattr(settings, name) is not None:
+            check_image_size(name, getattr(settings, name))
     if settings.test is not None:
-        # before hours of training, not at the last stage
+        # its photos and template, before hours of training, not at the last stage
         from pyimagesearch.io.imagefiles import list_image_files
+        from pyimagesearch.pipeline.submission import submission_rows
 
         # the test photos of Kaggle's bundle given as --train are --train's
         name = "train" if settings.test == settings.train else "test"
         try:
-            (files, _) = list_image_files(settings.test)
+            list_image_files(settings.test)
         except (OSError, ValueError) as error:
             raise ArgumentError(name, str(error)) from None
-        if not any(f.test_id is not None for f in files):
-            raise ArgumentError(
-                "test",
-                f"{settings.test} holds no photos named N.<ext> (like Kaggle's 1.jpg): give "
-                "test1.zip, not the training photos",
-            )
+        try:
+            submission_rows(settings.test)
+        except ValueError as error:
+            raise ArgumentError("test", str(error)) from None

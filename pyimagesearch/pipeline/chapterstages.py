@@ -16,7 +16,7 @@ import os
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.imagefiles import MAX_PIXELS
 from pyimagesearch.io.splitrecord import read_build_record
-from pyimagesearch.utils.files import check_replaceable, read_json
+from pyimagesearch.utils.files import check_replaceable, displayable, read_json
 
 STAGES = ("build", "train", "crops", "features", "classifier", "submission")
 # The backbone name that means "the AlexNet this chapter trained".
@@ -339,6 +339,20 @@ class SubmissionStage(Stage):
         self.details["clip"] = clip
         clipped = f"clipped to [{clip}, {1 - clip}]" if clip else "not clipped"
         log(f"[INFO] submission: {report['rows']} rows, {clipped} -> {p.submission}")
+        # what the submission lacks or guesses, for the record and the report
+        missing = [f"id {i}" for i in report["missing"]]
+        for (key, items, said) in (
+            ("photos_left_out", [f["file"] for f in report["left_out"]],
+             f"test photos left out, their ids not in {submission.TEMPLATE}"),
+            ("ids_without_photo", missing, f"ids written as {submission.UNKNOWN}, no photo"),
+            ("unreadable_photos", [f["file"] for f in report["unusable"]],
+             f"photos unreadable, written as {submission.UNKNOWN}"),
+        ):  # fmt: skip
+            self.details[key] = len(items)
+            if items:
+                shown = ", ".join(displayable(item) for item in items[:5])
+                more = ", ..." if len(items) > 5 else ""
+                log(f"[WARNING] submission: {len(items)} {said}: {shown}{more}")
         return report["rows"]
 
 

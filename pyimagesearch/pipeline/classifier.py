@@ -20,6 +20,7 @@ from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
 from pyimagesearch.io.splitrecord import check_split_record
 from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
+from pyimagesearch.utils.checks import image_size_problem
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
 from pyimagesearch.utils.locks import output_lock
 
@@ -83,15 +84,40 @@ class FeatureSource(NamedTuple):
 
 
 def read_feature_source(dbPath: str | os.PathLike) -> FeatureSource:
+    """Where the rows of the features file `dbPath` come from, its
+    attributes checked by `feature_fields`."""
     with open_hdf5(dbPath) as db:
-        attrs = db.attrs
         return FeatureSource(
-            read_image_names(db),
-            str(attrs.get("backbone", "unknown")),
-            str(attrs.get("backbone_kind", "unknown")),
-            int(attrs["input_size"]) if "input_size" in attrs else None,
-            bool(attrs["flip"]) if "flip" in attrs else None,
+            read_image_names(db), *feature_fields(db.attrs, f"{dbPath}: attribute ")
         )
+
+
+def feature_fields(values, where: str) -> tuple[str, str, int | None, bool | None]:
+    """(backbone, kind, input size, flip) from `values`: a features file's
+    attributes or a classifier file's "features" record, which are read
+    from outside and checked here, in one place (the size is bounded as
+    the --feature-size flag is); else ValueError saying `where` + the
+    field. Absent fields (files from before they were recorded) are
+    "unknown" or None."""
+
+    def refuse(field, problem):
+        raise ValueError(f"{where}{field}: {problem}")
+
+    def shown(value):
+        return repr(value)[:40]
+
+    (backbone, kind) = (values.get("backbone", "unknown"), values.get("backbone_kind", "unknown"))
+    for field, name in (("backbone", backbone), ("backbone_kind", kind)):
+        if not isinstance(name, str):
+            refuse(field, f"{shown(name)} is not a name")
+    size = values.get("input_size")
+    if size is not None and image_size_problem(size):
+        refuse("input_size", image_size_problem(size))
+    flip = values.get("flip")
+    if flip is not None and not isinstance(flip, (bool, np.bool_)):
+        refuse("flip", f"{shown(flip)} is not true or false")
+    return (str(backbone), str(kind), None if size is None else int(size),
+            None if flip is None else bool(flip))  # fmt: skip
 
 
 def held_out_rows(
@@ -286,11 +312,32 @@ def save_logistic_regression(
 def load_logistic_regression(
     path: str | os.PathLike,
 ) -> tuple[LogisticRegression, list[str] | None]:
-    """(model, labelNames) from a file written by `save_logistic_regression`.
+    """(model, labelNames) from a file written by `save_logistic_regression`
+    (checked by `read_classifier`)."""
+    (model, names, _) = read_classifier(path)
+    return model, names
 
-    The file is checked as untrusted input: every number finite, every
-    field of the shape the others imply, nothing else. A file that fails
-    is refused with ValueError naming it."""
+
+def load_feature_record(path: str | os.PathLike) -> dict:
+    """{"input_size": int or None, "flip": bool or None}: how the features
+    a classifier file was fitted on were made (None where the file does not
+    say: files from before this was recorded); the file checked by
+    `read_classifier`."""
+    (_, _, features) = read_classifier(path)
+    return {"input_size": features.inputSize, "flip": features.flip}
+
+
+def read_classifier(
+    path: str | os.PathLike,
+) -> tuple[LogisticRegression, list[str] | None, FeatureSource]:
+    """(model, labelNames, how its features were made) from a file written
+    by `save_logistic_regression`.
+
+    The file is checked here, in one place, as untrusted input: every
+    number finite, every field of the type and shape the others imply, the
+    features' record as a features file's attributes are
+    (`feature_fields`). A file that fails is refused with ValueError naming
+    it and the field."""
     data = read_json(path, "a classifier JSON written by train_model.py")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path} is not a JSON model file written by train_model.py")
@@ -320,6 +367,10 @@ def load_logistic_regression(
     params = data.get("params")
     if not isinstance(params, dict):
         refuse("'params' must be an object")
+    features = data.get("features")
+    if features is not None and not isinstance(features, dict):
+        refuse("'features' must be an object")
+    source = FeatureSource(None, *feature_fields(features or {}, f"{path}: features."))
     known = LogisticRegression().get_params()
     model = LogisticRegression(
         **{k: v for k, v in params.items() if k in known and isinstance(v, (int, float, str))}
@@ -328,22 +379,7 @@ def load_logistic_regression(
     model.coef_ = coef
     model.intercept_ = intercept
     model.n_features_in_ = coef.shape[1]
-    return model, names
-
-
-def load_feature_record(path: str | os.PathLike) -> dict:
-    """{"input_size": int or None, "flip": bool or None}: how the features
-    a classifier file was fitted on were made (None where the file does not
-    say: files from before this was recorded)."""
-    data = read_json(path, "a classifier JSON written by train_model.py")
-    record = data.get("features") if isinstance(data, dict) else None
-    record = record if isinstance(record, dict) else {}
-    size = record.get("input_size")
-    flip = record.get("flip")
-    badSize = size is not None and (type(size) is not int or size < 1)
-    if badSize or not (flip is None or isinstance(flip, bool)):
-        raise ValueError(f"{path}: 'features' must give an integer input_size and a boolean flip")
-    return {"input_size": size, "flip": flip}
+    return model, names, source
 
 
 def finite_array(value, ndim, refuse, field):

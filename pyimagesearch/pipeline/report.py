@@ -468,7 +468,28 @@ def stages_section(stages: dict) -> str:
         "its fitted and scored feature rows.</p>"
     )
     header = ["stage", "status", "seconds", "images", "images/s"]
-    return "<h2>Stages</h2>" + table(header, rows) + counted
+    return "<h2>Stages</h2>" + table(header, rows) + counted + submission_note(stages)
+
+
+# What a submission can lack or guess, as the submission stage records it.
+SUBMISSION_GAPS = {
+    "photos_left_out": "test photos left out (their ids are not in sampleSubmission.csv)",
+    "ids_without_photo": "ids of sampleSubmission.csv without a photo, written as 0.5",
+    "unreadable_photos": "unreadable test photos, written as 0.5",
+}
+
+
+def submission_note(stages: dict) -> str:
+    """What the finished submission lacks or guesses, in counts."""
+    entry = stages.get("submission") or {}
+    details = entry.get("details") or {}
+    if not entry.get("finished"):
+        return ""
+    counts = [f"{details[key]} {said}" for key, said in SUBMISSION_GAPS.items()
+              if isinstance(details.get(key), int)]  # fmt: skip
+    if not counts:  # a record from before these were counted
+        return ""
+    return f"<p>The submission: {escape('; '.join(counts))}.</p>"
 
 
 def used_list(settings: dict) -> Html:

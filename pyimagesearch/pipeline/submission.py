@@ -5,15 +5,17 @@ class (Kaggle's Dogs vs Cats asks for "dog"), from a trained AlexNet with
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.imagefiles import MAX_PIXELS, list_image_files, usable_batches
 from pyimagesearch.pipeline.evaluation import check_finite
-from pyimagesearch.utils.files import atomic_path, refuse_existing
+from pyimagesearch.utils.checks import check_image_size
+from pyimagesearch.utils.files import atomic_path, displayable, refuse_existing
 from pyimagesearch.utils.locks import output_lock
 
 # Unusable photos still get a row, so the submission stays complete: 0.5
@@ -42,6 +44,7 @@ def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
     from pyimagesearch.pipeline.evaluation import TenCropPredictor
     from pyimagesearch.preprocessing import AspectAwarePreprocessor, MeanPreprocessor
 
+    check_image_size("size", size)
     means = MeanPreprocessor.from_json(meanPath)
     model = load_model(modelPath)
     labelNames = load_label_names(modelPath)
@@ -79,11 +82,23 @@ def classifier_predictor(classifierPath, extractor, positive="dog"):
 
 
 TEMPLATE = "sampleSubmission.csv"
+# Kaggle's header, the only one written: a template's own is never copied
+# (a spreadsheet would run a formula placed there).
+HEADER = "id,label"
+# Kaggle's template asks for 12,500 ids; ten times as many is no test set
+# of this competition, and would be written as 0.5s.
+MAX_TEMPLATE_ROWS = 125_000
+# Ids are ASCII digits (as photo names' are), few enough to be an integer
+# of 64 bits: "\u0663" is no id, nor are 5,000 digits.
+TEMPLATE_ROW = re.compile(r"([0-9]{1,18}),[^,]*")
 
 
-def submission_template(images) -> tuple[str, list[int]] | None:
-    """(header, ids) of the sampleSubmission.csv at the top of the zip
-    `images` (Kaggle's bundle), or None where there is none."""
+def submission_template(images) -> list[int] | None:
+    """The ids of the sampleSubmission.csv at the top of the zip `images`
+    (Kaggle's bundle), in its order, or None where there is none. The file
+    is checked here, in one place: UTF-8 (a byte-order mark allowed), the
+    header id,label, then at most MAX_TEMPLATE_ROWS rows of an id and a
+    label, no id twice; anything else is a ValueError naming it."""
     from pyimagesearch.io.imagefiles import is_archive, open_zip
 
     if not is_archive(images):
@@ -93,18 +108,86 @@ def submission_template(images) -> tuple[str, list[int]] | None:
             return None
         if archive.getinfo(TEMPLATE).file_size > 16 * 2**20:
             raise ValueError(f"{images}: its {TEMPLATE} is over 16 MB, not Kaggle's")
-        lines = archive.read(TEMPLATE).decode("utf-8", "replace").splitlines()
-    rows = [line.split(",") for line in lines[1:] if line.strip()]
-    if (
-        not lines
-        or len(lines[0].split(",")) != 2
-        or not all(len(row) == 2 and row[0].strip().isdecimal() for row in rows)
-    ):
-        raise ValueError(f"{images}: its {TEMPLATE} is not a header and rows of id,label")
-    ids = [int(row[0]) for row in rows]
+        data = archive.read(TEMPLATE)
+    where = f"{images}: its {TEMPLATE}"
+    try:
+        lines = data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{where} is not UTF-8 text") from None
+    if not lines or lines[0].strip() != HEADER:
+        first = lines[0][:40] if lines else ""
+        raise ValueError(f"{where} begins {first!r}, not Kaggle's header {HEADER!r}")
+    rows = [(number, line.strip()) for number, line in enumerate(lines[1:], 2) if line.strip()]
+    if len(rows) > MAX_TEMPLATE_ROWS:
+        raise ValueError(
+            f"{where} has {len(rows)} rows, more than {MAX_TEMPLATE_ROWS} (Kaggle's has 12500)"
+        )
+    ids = []
+    for number, line in rows:
+        match = TEMPLATE_ROW.fullmatch(line)
+        if not match:
+            raise ValueError(
+                f"{where}: line {number} is {line[:40]!r}; expected id,label with an id of "
+                "1 to 18 ASCII digits"
+            )
+        ids.append(int(match.group(1)))
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{images}: its {TEMPLATE} repeats an id")
-    return lines[0].strip(), ids
+        raise ValueError(f"{where} repeats an id")
+    return ids
+
+
+class SubmissionRows(NamedTuple):
+    """What a submission of `images` holds: `files`, the test photos to
+    predict, in id order; `ids`, the rows to write, in order; `leftOut`,
+    test photos whose id the template lacks; `missing`, ids without a
+    photo (written as UNKNOWN); `skipped`, files that are not test photos
+    (each of the lists of files as {"file", "reason"})."""
+
+    files: list
+    ids: list[int]
+    leftOut: list[dict]
+    missing: list[int]
+    skipped: list[dict]
+
+
+def submission_rows(images: str | os.PathLike) -> SubmissionRows:
+    """The rows of a submission of the test photos in `images` (a folder
+    or .zip): one per photo named N.<ext>, in id order, or, when `images`
+    is Kaggle's bundle holding sampleSubmission.csv, its ids in its order.
+    Raises ValueError, naming `images`, when nothing would be predicted
+    (no test photo, or none the template asks for) or two photos share an
+    id. Cheap (no photo is read): run it before anything long."""
+    files, skipped = list_image_files(images)
+    template = submission_template(images)
+    skipped += [
+        {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
+        for f in files
+        # Kaggle's bundle holds the training photos too: not test photos
+        if f.test_id is None and not (template is not None and f.label)
+    ]
+    files = sorted((f for f in files if f.test_id is not None), key=lambda f: f.test_id)
+    if not files:
+        raise ValueError(
+            f"{images} holds no photos named N.<ext> (like Kaggle's 1.jpg): nothing to "
+            "predict; training photos (cat.N.jpg) are not test photos"
+        )
+    for first, second in zip(files, files[1:]):
+        if first.test_id == second.test_id:
+            raise ValueError(
+                f"{images} holds {first.name} and {second.name}, both id {first.test_id}: "
+                "a submission has one row per id"
+            )
+    ids = [f.test_id for f in files] if template is None else template
+    wanted = set(ids)
+    leftOut = [_not_asked(f) for f in files if f.test_id not in wanted]
+    files = [f for f in files if f.test_id in wanted]
+    if not files:
+        raise ValueError(
+            f"{images}: none of the {len(ids)} ids of its {TEMPLATE} is a test photo's "
+            f"(of {len(leftOut)}, such as {displayable(leftOut[0]['file'])}): nothing to predict"
+        )
+    found = {f.test_id for f in files}
+    return SubmissionRows(files, ids, leftOut, [i for i in ids if i not in found], skipped)
 
 
 def _not_asked(image_file) -> dict:
@@ -123,10 +206,9 @@ def write_submission(
     clip: float | None = None,
 ) -> dict:
     """Predict every photo named N.<ext> in `images` (a folder or .zip) and
-    write `outputPath`: the header "id,label", then one row per id, in id
-    order -- or, when `images` is Kaggle's bundle holding
-    sampleSubmission.csv, its header and its ids in its order (a photo
-    whose id it lacks is left out; an id without a photo gets 0.5).
+    write `outputPath`: the header "id,label", then a row for each id of
+    `submission_rows` (a photo whose id the template lacks is left out; an
+    id without a photo gets 0.5).
 
     Args:
         predictor: (preprocessor, predict) from `alexnet_predictor` or
@@ -138,44 +220,22 @@ def write_submission(
         maxPixels: photos declaring more pixels are not decoded (0.5).
         progress: a callable(total) returning a progress bar, or None.
 
-    Returns {"rows": N, "clip": clip, "unusable": [...], "skipped": [...]}:
-    photos that could not be read (written as 0.5) and files that are not
-    photos with an id (left out), each {"file", "reason"}.
+    Returns {"rows": N, "clip": clip, "unusable": [...], "left_out": [...],
+    "missing": [ids], "skipped": [...]}: photos that could not be read
+    (written as 0.5), test photos whose id the template lacks, the
+    template's ids without a photo (written as 0.5), and files that are
+    not test photos; each file as {"file", "reason"}.
     """
     if clip is not None and not 0 <= clip < 0.5:
         raise ArgumentError("clip", f"{clip} is not from 0 to under 0.5")
     with output_lock(outputPath):
         refuse_existing([outputPath], overwrite)
-        files, skipped = list_image_files(images)
-        template = submission_template(images)
-        skipped += [
-            {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
-            for f in files
-            # Kaggle's bundle holds the training photos too: not test photos
-            if f.test_id is None and not (template and f.label)
-        ]
-        files = sorted((f for f in files if f.test_id is not None), key=lambda f: f.test_id)
-        if not files:
-            raise ValueError(
-                f"{images} holds no photos named N.<ext> (like Kaggle's 1.jpg): nothing to "
-                "predict; training photos (cat.N.jpg) are not test photos"
-            )
-        for first, second in zip(files, files[1:]):
-            if first.test_id == second.test_id:
-                raise ValueError(
-                    f"{images} holds {first.name} and {second.name}, both id {first.test_id}: "
-                    "a submission has one row per id"
-                )
-        (header, ids) = template or ("id,label", [f.test_id for f in files])
-        wanted = set(ids)
-        skipped += [_not_asked(f) for f in files if f.test_id not in wanted]
-        files = [f for f in files if f.test_id in wanted]
-
+        rows = submission_rows(images)
         (preprocessor, predict) = predictor
         probabilities = {}
         unusable = []
-        bar = progress(len(files)) if progress else None
-        batches = usable_batches(files, preprocessor, batchSize, workers, unusable, maxPixels)
+        bar = progress(len(rows.files)) if progress else None
+        batches = usable_batches(rows.files, preprocessor, batchSize, workers, unusable, maxPixels)
         for usable, done in batches:
             if usable:
                 scores = check_finite(predict(np.stack([image for _, image in usable])))
@@ -187,12 +247,11 @@ def write_submission(
         if bar:
             bar.finish()
 
-        found = {f.test_id for f in files}
-        unusable += [{"file": f"id {i}", "reason": "no photo with this id"}
-                     for i in ids if i not in found]  # fmt: skip
         with atomic_path(outputPath) as temporary:
             with open(temporary, "w") as f:
-                f.write(header + "\n")
-                for image_id in ids:
+                f.write(HEADER + "\n")
+                for image_id in rows.ids:
                     f.write(f"{image_id},{probabilities.get(image_id, UNKNOWN):.6f}\n")
-        return {"rows": len(ids), "clip": clip, "unusable": unusable, "skipped": skipped}
+        return {"rows": len(rows.ids), "clip": clip, "unusable": unusable,
+                "left_out": rows.leftOut, "missing": rows.missing,
+                "skipped": rows.skipped}  # fmt: skip
