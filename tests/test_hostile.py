@@ -10,7 +10,6 @@ import stat
 import struct
 import subprocess
 import sys
-import warnings
 import zipfile
 
 import cv2
@@ -18,6 +17,7 @@ import h5py
 import numpy as np
 import pytest
 from test_faults import one_line_error, run_killed_at
+from test_imagefiles import read_sizes
 
 from conftest import SCRIPTS, build_args, call_main, run_script
 from dogs_vs_cats import build_dogs_vs_cats, crop_accuracy, extract_features, predict, train_model
@@ -822,41 +822,6 @@ def test_a_signal_during_the_commit_waits_until_every_file_is_in_place(tmp_path,
     assert sorted(os.listdir(tmp_path)) == ["a.out", "b.out", "c.out"]
 
 
-def test_a_zip_replaced_in_a_running_process_is_read_anew(tmp_path):
-    """The open-archive cache was keyed by path alone: a second build in
-    the same process read the archive that had been replaced."""
-    from pyimagesearch.io.imagefiles import list_image_files
-
-    path = tmp_path / "train.zip"
-    # contents start as a JPEG does: read_bytes reads no further otherwise
-    for content in (b"\xff\xd8first", b"\xff\xd8second, longer"):
-        with zipfile.ZipFile(tmp_path / "new.zip", "w") as archive:
-            archive.writestr("cat.1.jpg", content)
-        os.replace(tmp_path / "new.zip", path)
-        (images, _) = list_image_files(str(path))
-        assert images[0].read_bytes() == content
-
-
-def test_duplicate_names_in_an_archive_skip_every_copy_but_the_last(tmp_path):
-    from pyimagesearch.io.imagefiles import list_image_files
-
-    path = tmp_path / "train.zip"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zipfile warns of the duplicate names
-        with zipfile.ZipFile(path, "w") as archive:
-            for name, content in (("cat.1.jpg", b"a"), ("dog.2.jpg", b"b"), ("cat.1.jpg", b"c"),
-                                  ("cat.1.jpg", b"d"), ("notes.txt", b"e")):  # fmt: skip
-                archive.writestr(name, b"\xff\xd8" + content)
-    (images, skipped) = list_image_files(str(path))
-    assert [f.name for f in images] == ["cat.1.jpg", "dog.2.jpg"]
-    assert images[0].read_bytes() == b"\xff\xd8d"
-    assert sorted((s["file"], s["reason"]) for s in skipped) == [
-        ("cat.1.jpg", "duplicate name in the archive"),
-        ("cat.1.jpg", "duplicate name in the archive"),
-        ("notes.txt", "not an image file"),
-    ]
-
-
 # ---- every output: --force, a lock, and never one of the run's inputs ------------
 
 
@@ -999,63 +964,6 @@ def test_a_read_only_output_folder_names_the_output_not_its_lock(sample, tmp_pat
             subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
     line = one_line_error(code, err, "cannot be written (Read-only file system)")
     assert ".lock" not in line
-
-
-def test_a_fifo_where_a_photo_was_listed_is_refused_without_blocking(tmp_path):
-    """The report reads the held-out photos by the names a run recorded:
-    a FIFO put there since must not hang it (opened non-blocking, then
-    refused as not a regular file)."""
-    import threading
-
-    from pyimagesearch.io.imagefiles import ImageFile, load_images
-    from pyimagesearch.pipeline.report import photo
-
-    os.mkfifo(tmp_path / "cat.1.jpg")
-    found = {}
-
-    def read():
-        found["photo"] = photo(str(tmp_path), "cat.1.jpg")
-        found["loaded"] = list(load_images([ImageFile(str(tmp_path), "cat.1.jpg")]))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout=20)
-    assert not reader.is_alive(), "reading a FIFO blocked"
-    assert found["photo"] is None
-    assert [reason for _, _, reason in found["loaded"]] == ["not a regular file"]
-
-
-def read_sizes(monkeypatch):
-    """The sizes asked of every zip member read from now on."""
-    import zipfile
-
-    sizes = []
-    original = zipfile.ZipExtFile.read
-
-    def counted(self, n=-1):
-        data = original(self, n)
-        sizes.append(len(data))
-        return data
-
-    monkeypatch.setattr(zipfile.ZipExtFile, "read", counted)
-    return sizes
-
-
-def test_a_member_that_is_no_image_is_refused_after_its_first_bytes(sample, tmp_path,
-                                                                      monkeypatch):  # fmt: skip
-    import zipfile
-
-    from pyimagesearch.io.imagefiles import HEAD_BYTES, ImageFile, load_images
-
-    path = tmp_path / "train.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("cat.1.jpg", bytes(64 * 2**20))  # 64 MB of zeros, 64 KB deflated
-        archive.write(os.path.join(sample["train"], "dog.7.jpg"), "dog.7.jpg")
-    sizes = read_sizes(monkeypatch)
-    files = [ImageFile(str(path), name, in_zip=True) for name in ("cat.1.jpg", "dog.7.jpg")]
-    loaded = list(load_images(files))
-    assert loaded[0][2].startswith("not a readable image") and loaded[1][1] is not None
-    assert sizes[0] <= HEAD_BYTES and sum(sizes) < 2 * 2**20  # the zeros: 4 KB read
 
 
 def test_a_keras_file_declaring_a_huge_configuration_is_refused_unread(tmp_path, monkeypatch):

@@ -297,8 +297,18 @@ def held_out_log_loss(labels, probabilities) -> float:
 
 def confusion_matrix(labels: np.ndarray, probabilities: np.ndarray) -> list[list[int]]:
     """counts[i][j]: the rows of class i (`labels`) whose highest
-    probability is class j."""
+    probability is class j: scikit-learn's `confusion_matrix` over every
+    class, seen or not. ValueError for a label that is no class (a record's
+    labels): scikit-learn would leave its row out of the counts."""
+    from sklearn.metrics import confusion_matrix as counted
+
+    labels = np.asarray(labels)
     classes = probabilities.shape[1]
-    counts = np.zeros((classes, classes), dtype=int)
-    np.add.at(counts, (labels, probabilities.argmax(axis=1)), 1)
-    return counts.tolist()
+    if labels.size == 0:  # scikit-learn refuses no rows; none counted is zeros
+        return [[0] * classes for _ in range(classes)]
+    if labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(
+            f"labels run from {labels.min()} to {labels.max()}: {classes} classes are "
+            f"numbered 0 to {classes - 1}"
+        )
+    return counted(labels, probabilities.argmax(axis=1), labels=np.arange(classes)).tolist()
