@@ -388,10 +388,11 @@ def photos_section(paths, settings, names: list[str] | None) -> str:
         # the photos are found by the names the classifier scored, in the
         # training photos: no row of features.hdf5 is joined
         files = predictions["image_names"]
+        photos = training_photos(settings.train)
         parts.append(photo_rows(
             "Logistic regression on its held-out features", predictions["labels"],
             predictions["probabilities"], names,
-            lambda i: (photo(settings.train, files[i]), files[i]),
+            lambda i: (photo(photos, files[i]), files[i]),
         ))  # fmt: skip
     return "".join(parts)
 
@@ -421,12 +422,26 @@ def photo_rows(title, labels, probabilities, names, image_of) -> str:
     return "".join(html_parts)
 
 
-def photo(source: str, name: str) -> np.ndarray | None:
-    """A photo of `source` (a folder or .zip) as BGR, or None if unreadable."""
-    from pyimagesearch.io.imagefiles import READ_ERRORS, ImageFile, decode_image, is_archive
+def training_photos(source: str):
+    """The photo source of `source` (a folder or .zip), opened once for
+    every photo the page shows, or None where it cannot be opened."""
+    from pyimagesearch.io.imagefiles import READ_ERRORS, photo_source
 
     try:
-        data = ImageFile(source, name, in_zip=is_archive(source)).read_bytes()
+        return photo_source(source)
+    except READ_ERRORS + (ValueError,):
+        return None
+
+
+def photo(photos, name: str) -> np.ndarray | None:
+    """The photo `name` of `photos` (`training_photos`) as BGR, or None if
+    unreadable."""
+    from pyimagesearch.io.imagefiles import READ_ERRORS, decode_image
+
+    if photos is None:
+        return None
+    try:
+        data = photos.read(name)
     except READ_ERRORS + (ValueError,):
         return None
     image = decode_image(data)
