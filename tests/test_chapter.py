@@ -405,10 +405,25 @@ def test_the_report_renders_offline_with_every_image_in_a_browser(ran, tmp_path)
 def test_a_screenshot_of_the_report_shows_the_page(ran, tmp_path):
     shot = tmp_path / "report.png"
     browse(ran, tmp_path, "--window-size=1280,2000", f"--screenshot={shot}")
-    image = cv2.imread(str(shot))
+    image = cv2.imread(str(shot)).astype(int)
     assert image.shape == (2000, 1280, 3)
-    # text, tables, curves and photos: far from a blank page
-    assert (image < 128).mean() > 0.01 and image.std() > 30
+
+    def pixels(bgr):  # how many pixels show this colour
+        return int((np.abs(image - np.array(bgr)).sum(axis=2) < 30).sum())
+
+    page = (ran / "report.html").read_text()
+    # the training curves, drawn in matplotlib's first two colours
+    assert pixels((180, 119, 31)) > 100 and pixels((14, 127, 255)) > 100
+    # AlexNet's photos (the first on the page), framed as the page's style
+    # says: wrong in red, right in green
+    alexnet = page.split("AlexNet (10 crops) on the test split")[1].split("<h3>")[0]
+    (wrong, right) = (
+        alexnet.count('<figure class="wrong">'),
+        alexnet.count('<figure class="right">'),
+    )
+    assert wrong + right > 0
+    assert (pixels((0, 0, 0xBB)) > 300) == (wrong > 0)
+    assert (pixels((0x22, 0xAA, 0x22)) > 300) == (right > 0)
 
 
 def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(

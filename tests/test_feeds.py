@@ -60,7 +60,12 @@ def test_the_device_feeds_epoch_sends_every_row_index_once_with_its_label(built)
             assert np.array_equal(feed.data, db["images"][:])
 
 
-def test_auto_holds_the_split_in_memory_on_a_cpu_and_processes_never_get_device(built):
+def test_auto_holds_the_split_in_memory_on_a_cpu_and_processes_never_get_device(built, monkeypatch):
+    from pyimagesearch.nn.parallel import devices
+
+    # a machine with no accelerator and RAM to spare, whatever runs the test
+    monkeypatch.setattr(devices, "accelerators", lambda: [])
+    monkeypatch.setattr(devices, "free_host_bytes", lambda: 100e9)
     (feed, reason) = feed_for(built, "auto")
     with feed:
         assert feed.mode == "memory"
