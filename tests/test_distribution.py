@@ -149,8 +149,8 @@ def test_jax_processes_missing_or_wrong_flags_are_one_line(built, tmp_path, flag
 def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backend):
     """The same global batch of 40 rows, split 20 + 20 or not at all: the
     same loss and the same weights after the first Adam step (a network
-    with L2 but without dropout or batch norm, whose per-replica draws and
-    statistics differ by design)."""
+    with L2 but without dropout, whose per-replica draws differ by design;
+    batch norm is checked on its own below)."""
     stdout = run_on_two_devices(backend, f"""
         import json, keras, numpy as np
         from pyimagesearch.nn.modelfiles import load_model
@@ -282,6 +282,28 @@ def test_every_replica_keeps_the_batch_norm_statistics_of_the_whole_step(tmp_pat
     assert two["val_loss"] == pytest.approx(result["saved_val_loss"], rel=1e-5)
     assert two["val_loss"] == pytest.approx(one["val_loss"], rel=1e-5)
     assert result["synchronized"] is False
+
+
+def test_networks_of_other_shapes_train_one_after_another_on_two_devices():
+    """Two TensorFlow runs in one process, each choosing its replicas: the
+    second network's first step aborted ("Shape mismatch in the collective
+    instance") when each run made a MirroredStrategy of its own."""
+    stdout = run_on_two_devices("tensorflow", """
+        import keras, numpy as np
+        from pyimagesearch.nn.parallel.replicas import choose_replicas
+        from pyimagesearch.nn.trainingmodel import TrainingModel
+
+        x = np.ones((4, 6), "float32")
+        y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        for units in (3, 5):
+            with choose_replicas("data-parallel").scope():
+                model = TrainingModel([keras.Input((6,)), keras.layers.Dense(units),
+                                       keras.layers.Dense(2, activation="softmax")])
+                model.compile(optimizer="adam")
+            model.fit(x, y, batch_size=4, verbose=0)
+            print("trained", units)
+    """)  # fmt: skip
+    assert stdout.split() == ["trained", "3", "trained", "5"]
 
 
 def test_two_devices_train_with_a_one_row_last_batch_and_resume(sample, tmp_path):
