@@ -149,8 +149,8 @@ def test_jax_processes_missing_or_wrong_flags_are_one_line(built, tmp_path, flag
 def test_two_devices_make_the_first_update_of_one_device(built, tmp_path, backend):
     """The same global batch of 40 rows, split 20 + 20 or not at all: the
     same loss and the same weights after the first Adam step (a network
-    with L2 but without dropout or batch norm, whose per-replica draws and
-    statistics differ by design)."""
+    with L2 but without dropout, whose per-replica draws differ by design;
+    batch norm is checked on its own below)."""
     stdout = run_on_two_devices(backend, f"""
         import json, keras, numpy as np
         from pyimagesearch.nn.modelfiles import load_model
@@ -214,6 +214,110 @@ def test_each_replica_draws_its_own_dropout_mask(backend):
     """)  # fmt: skip
     levels = json.loads(stdout.strip().splitlines()[-1])
     assert levels == [0.0, 0.5, 1.0], levels  # dropped by both, by one, kept by both
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_replica_keeps_the_batch_norm_statistics_of_the_whole_step(tmp_path, backend):
+    """Two rows near 0 for replica 0 and two near 10 for replica 1, two
+    steps through the real `fit` of a TrainingModel with batch norm. Every
+    device's moving mean and variance are the moving averages of the whole
+    step's statistics, the weights are one device's, and the logged
+    `val_loss` (validation split among the replicas) is the saved model's on
+    one device, whose configuration loads on either backend. On TensorFlow
+    each replica kept the statistics of its own rows, and only replica 0's
+    were saved; masked inputs, whose moments Keras takes per replica, are
+    refused there."""
+    stdout = run_on_two_devices(backend, f"""
+        import json, keras, numpy as np
+        from pyimagesearch.nn.modelfiles import load_model
+        from pyimagesearch.nn.parallel.replicas import choose_replicas
+        from pyimagesearch.nn.trainingmodel import TrainingModel
+
+        def per_device(variable):
+            value = variable.value
+            if keras.backend.backend() == "jax":
+                return [np.asarray(shard.data).tolist() for shard in value.addressable_shards]
+            # a MirroredVariable holds one variable per replica
+            return [np.asarray(v).tolist() for v in getattr(value, "values", [value])]
+
+        rng = np.random.default_rng(0)
+        (x, xVal) = (np.concatenate([rng.normal(0, 1, (2, 3)), rng.normal(10, 2, (2, 3))])
+                     .astype("float32") for _ in range(2))
+        y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        runs = {{}}
+        for mode in ("none", "data-parallel"):
+            keras.utils.set_random_seed(1)
+            replicas = choose_replicas(mode)
+            with replicas.scope():
+                model = TrainingModel([keras.Input((3,)),
+                                       keras.layers.BatchNormalization(momentum=0.5),
+                                       keras.layers.Dense(2, activation="softmax")])
+                model.compile(optimizer=keras.optimizers.SGD(0.5))
+                history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False,
+                                    validation_data=(xVal, y), verbose=0)
+            norm = model.layers[0]
+            runs[mode] = {{"mean": per_device(norm.moving_mean),
+                          "variance": per_device(norm.moving_variance),
+                          "weights": [w.tolist() for w in model.get_weights()],
+                          "val_loss": history.history["val_loss"][-1]}}
+        if keras.backend.backend() == "tensorflow":
+            with replicas.scope():
+                masked = TrainingModel([keras.Input((1, 3)), keras.layers.Masking(),
+                                        keras.layers.BatchNormalization(),
+                                        keras.layers.Flatten(),
+                                        keras.layers.Dense(2, activation="softmax")])
+                masked.compile(optimizer="sgd")
+            try:
+                masked.fit(x[:, None], y, batch_size=4, verbose=0)
+            except NotImplementedError as error:
+                runs["masked"] = str(error)
+        model.save(r"{tmp_path}/saved.keras")
+        saved = load_model(r"{tmp_path}/saved.keras")
+        runs["synchronized"] = saved.layers[0].synchronized  # JAX refuses True
+        probabilities = saved.predict_on_batch(xVal)
+        runs["saved_val_loss"] = float(-np.mean(np.log(np.sum(probabilities * y, axis=1))))
+        runs["x"] = x.tolist()
+        print(json.dumps(runs))
+    """)  # fmt: skip
+    result = json.loads(stdout.strip().splitlines()[-1])
+    (one, two) = (result["none"], result["data-parallel"])
+    x = np.array(result["x"])
+    # momentum 0.5, two steps on the same rows, from mean 0 and variance 1
+    expected = {"mean": 0.75 * x.mean(axis=0), "variance": 0.25 + 0.75 * x.var(axis=0)}
+    for key in ("mean", "variance"):
+        assert len(two[key]) == 2
+        for device in two[key]:
+            np.testing.assert_allclose(device, expected[key], rtol=1e-5, err_msg=key)
+        np.testing.assert_allclose(one[key][0], expected[key], rtol=1e-5, err_msg=key)
+    for a, b in zip(one["weights"], two["weights"]):
+        np.testing.assert_allclose(b, a, atol=1e-5)
+    assert two["val_loss"] == pytest.approx(result["saved_val_loss"], rel=1e-5)
+    assert two["val_loss"] == pytest.approx(one["val_loss"], rel=1e-5)
+    assert result["synchronized"] is False
+    if backend == "tensorflow":  # Keras's masked moments are per replica: refused
+        assert "batch normalisation of masked inputs on 2 TensorFlow replicas" in result["masked"]
+
+
+def test_networks_of_other_shapes_train_one_after_another_on_two_devices():
+    """Two TensorFlow runs in one process, each choosing its replicas: the
+    second network's first step aborted ("Shape mismatch in the collective
+    instance") when each run made a MirroredStrategy of its own."""
+    stdout = run_on_two_devices("tensorflow", """
+        import keras, numpy as np
+        from pyimagesearch.nn.parallel.replicas import choose_replicas
+        from pyimagesearch.nn.trainingmodel import TrainingModel
+
+        x = np.ones((4, 6), "float32")
+        y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        for units in (3, 5):
+            with choose_replicas("data-parallel").scope():
+                model = TrainingModel([keras.Input((6,)), keras.layers.Dense(units),
+                                       keras.layers.Dense(2, activation="softmax")])
+                model.compile(optimizer="adam")
+            model.fit(x, y, batch_size=4, verbose=0)
+            print("trained", units)
+    """)  # fmt: skip
+    assert stdout.split() == ["trained", "3", "trained", "5"]
 
 
 def test_two_devices_train_with_a_one_row_last_batch_and_resume(sample, tmp_path):

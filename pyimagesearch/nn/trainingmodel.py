@@ -77,6 +77,46 @@ def _offset_by_replica(draw):
     return next
 
 
+def normalize_over_replicas(model) -> None:
+    """Make every `BatchNormalization` of `model` normalise with, and update
+    its moving statistics from, the whole step's batch on TensorFlow's
+    replicas, as one device and JAX's sharded batch do.
+
+    Alone, each replica took the mean and variance of its own part of the
+    batch: the replicas' moving statistics drifted apart (they are mirrored
+    variables that each replica assigns on its own), validation inside
+    `fit` ran each replica with its own, and only replica 0's were saved.
+    Keras's synchronised moments (sums all-reduced over the replicas) give
+    every replica the same statistics, and so the same updates. They are
+    switched on in the replicas' graphs, not through the layer's
+    `synchronized` argument: a saved model keeps its configuration, and
+    loads on JAX (which refuses `synchronized=True`). With one replica, or
+    outside TensorFlow, the layers are as they were."""
+    if keras.backend.backend() != "tensorflow":
+        return
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.BatchNormalization) and not getattr(
+            layer, "normalizesOverReplicas", False
+        ):
+            layer._moments = _moments_over_replicas(layer, layer._moments)
+            layer.normalizesOverReplicas = True
+
+
+def _moments_over_replicas(layer, moments):
+    def over_replicas(inputs, mask):
+        if _replicas_in_sync() == 1:
+            return moments(inputs, mask)
+        if mask is not None:
+            # Keras's masked moments are per replica
+            raise NotImplementedError(
+                f"{layer.name}: batch normalisation of masked inputs on "
+                f"{_replicas_in_sync()} TensorFlow replicas; train on one device or on JAX"
+            )
+        return ops.moments(inputs, axes=layer._reduction_axes, synchronized=True)
+
+    return over_replicas
+
+
 @keras.saving.register_keras_serializable(package="pyimagesearch")
 class TrainingModel(keras.Sequential):
     """A `keras.Sequential` classifier (softmax outputs, one-hot labels)
@@ -111,7 +151,9 @@ class TrainingModel(keras.Sequential):
         self.rowAccuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
 
     def train_step(self, *args, **kwargs):
-        draw_per_replica(self)  # traced once per replica; a no-op after the first
+        # traced once per replica; no-ops after the first
+        draw_per_replica(self)
+        normalize_over_replicas(self)
         return super().train_step(*args, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

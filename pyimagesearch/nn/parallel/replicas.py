@@ -18,6 +18,7 @@ Gradient Algorithms"): a k times larger batch takes sqrt(k) times the rate.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -90,9 +91,7 @@ def choose_replicas(distribute: str = "auto") -> Replicas:
     if distribute == "none" or (distribute == "auto" and len(devices) == 1):
         return Replicas()
     if backend == "tensorflow":
-        import tensorflow as tf
-
-        strategy = tf.distribute.MirroredStrategy(devices)
+        strategy = mirrored_strategy(tuple(devices))
     elif backend == "jax":
         strategy = keras.distribution.DataParallel(devices=devices)
         strategy.auto_shard_dataset = False  # each process reads its own shard
@@ -102,6 +101,18 @@ def choose_replicas(distribute: str = "auto") -> Replicas:
             f"data-parallel runs need the TensorFlow or JAX backend, not {backend}: use none",
         )
     return Replicas(len(devices), localDevices, processIndex, processCount, strategy)
+
+
+@functools.cache
+def mirrored_strategy(devices: tuple[str, ...]):
+    """The process's one `tf.distribute.MirroredStrategy` over `devices`.
+    A second strategy in the same process aborted the first step of a model
+    of other shapes ("Shape mismatch in the collective instance 100",
+    tensorflow/tensorflow#62790); models trained one after another under
+    one strategy do not."""
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(list(devices))
 
 
 def visible_devices(backend: str) -> tuple[list[str], int, int, int]:
