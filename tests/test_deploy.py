@@ -1,4 +1,4 @@
-"""The deployable model: its resize is OpenCV's but for a few values; its
+"""The deployable model: its resize is OpenCV's, pixel for pixel; its
 preprocessing is the feature extractor's; fuse_model.py makes one file of
 what extract_features.py + train_model.py (or train_alexnet.py) wrote, and
 predict.py on it writes what predict.py on the parts writes. The chapter's
@@ -31,7 +31,7 @@ RESIZES = [
 
 
 @pytest.mark.parametrize("shape,resize", RESIZES)
-def test_photo_resize_is_opencvs_to_one_level_in_a_few_values(shape, resize):
+def test_photo_resize_is_opencvs_pixel_for_pixel(shape, resize):
     from pyimagesearch.preprocessing import AspectAwarePreprocessor, SimplePreprocessor
     from pyimagesearch.preprocessing.photoresize import PhotoResize
 
@@ -42,14 +42,12 @@ def test_photo_resize_is_opencvs_to_one_level_in_a_few_values(shape, resize):
     expected = book.preprocess(photo).astype(np.float32)
     resized = np.asarray(PhotoResize(size, size, aspectAware)(photo[None]))[0]
     assert resized.shape == expected.shape
-    # one level apart where a weighted sum is a half to float32 rounding
-    apart = np.abs(resized - expected)
-    assert apart.max() <= 1 and np.mean(apart > 0) < 1e-3
+    np.testing.assert_array_equal(resized, expected)
 
 
 @pytest.mark.parametrize("network", ["mobilenet_v2", "vgg16"])
 def test_application_preprocessing_is_the_extractors(network):
-    """"tf" (scaled to [-1, 1]) and "caffe" (BGR, ImageNet mean) modes."""
+    """The "tf" mode (scaled to [-1, 1]) and the "caffe" one (BGR, ImageNet mean)."""
     from pyimagesearch.nn.backbones import application_extractor
     from pyimagesearch.nn.deploylayers import ApplicationPreprocessing
 
@@ -110,7 +108,7 @@ def test_a_fused_classifier_predicts_what_its_parts_predict(
     # not contradict it, and nothing is written
     argv = ["--output", tmp_path / "no.keras", *parts, "--no-flip"]
     (code, _, err) = call_main(fuse_model, argv, capsys)
-    assert code == 2 and "--flip: False contradicts" in err and len(err.splitlines()) == 1
+    assert code == 2 and "flip: False contradicts" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "no.keras").exists()
 
 

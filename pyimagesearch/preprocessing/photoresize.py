@@ -5,26 +5,12 @@ import keras
 from keras import ops
 
 
-def area_weights(source, target, start, stop):
-    """(overlaps, scale): rows `start` to `stop` - 1 of the (target,
-    source) matrix with which OpenCV's INTER_AREA shrinks one axis from
-    `source` to `target` pixels (tensors or ints, so that a photo's size
-    may be known only when it comes), times the scale s = source / target:
-    output pixel i averages the input pixels under [i * s, (i + 1) * s),
-    each weighted by how much of it lies inside, slivers under 1/1000 of a
-    pixel left out as OpenCV does. float64."""
-    (i, j, scale, _) = _grid(source, target, start, stop)
-    overlap = ops.minimum((i + 1) * scale, j + 1) - ops.maximum(i * scale, j)
-    return ops.where(overlap > 1e-3, overlap, 0.0), scale
-
-
 def linear_taps(source, target, start, stop):
     """(left, right, leftWeight, rightWeight) of output pixels `start` to
     `stop` - 1 where OpenCV's INTER_AREA does not shrink both axes: it then
     interpolates between two input pixels, with weights in 1/2048ths (its
     fixed point for uint8 images)."""
-    (i, _, scale, inverse) = _grid(source, target, start, stop)
-    i = i[:, 0]
+    (i, scale, inverse) = _grid(source, target, start, stop)
     left = ops.floor(i * scale)
     fraction = ops.cast((i + 1) - (left + 1) * inverse, "float32")
     fraction = ops.where(fraction <= 0, 0.0, fraction - ops.floor(fraction))
@@ -34,32 +20,66 @@ def linear_taps(source, target, start, stop):
 
 
 def _grid(source, target, start, stop):
-    """(output indices (n, 1), input indices (1, source), scale, 1 / scale)
-    in float64, the scale computed in OpenCV's order of operations, which
+    """(output indices `start` to `stop` - 1, scale, 1 / scale) in
+    float64 (tensors or ints: a photo's size may be known only when it
+    comes), the scale computed in OpenCV's order of operations, which
     decides the pixel an output falls on when i * scale is whole."""
     inverse = ops.cast(target, "float64") / ops.cast(source, "float64")
-    i = ops.cast(ops.arange(start, stop), "float64")[:, None]
-    j = ops.cast(ops.arange(source), "float64")[None, :]
-    return i, j, 1.0 / inverse, inverse
+    return ops.cast(ops.arange(start, stop), "float64"), 1.0 / inverse, inverse
 
 
-def resize_area(images, rows, cols):
-    """`images` (N, h, w, C) float32 of whole values through the
-    `area_weights` of its rows and columns, rounded to whole values as
-    OpenCV writes a uint8 image: where both scales are whole numbers, its
-    block sums times 1 / (block pixels), rounded half to even (half up for
-    2 x 2 blocks, its vectorised code); elsewhere the weighted sum rounded,
-    which differs from OpenCV's by one where the sum falls within float32
-    rounding of a half (a few values in 10,000; tests/test_deploy.py)."""
-    ((rowOverlaps, rowScale), (colOverlaps, colScale)) = (rows, cols)
-    weights = [ops.cast(o / s, "float32") for o, s in (rows, cols)]
-    general = ops.round(ops.einsum("ij,njkc,lk->nilc", weights[0], images, weights[1]))
-    sums = ops.einsum("ij,njkc,lk->nilc", ops.cast(rowOverlaps, "float32"), images,
-                      ops.cast(colOverlaps, "float32"))  # fmt: skip
+def area_taps(source, target, start, stop):
+    """(first, overlaps, taps, scale): for output pixels `start` to `stop`
+    - 1 of OpenCV's INTER_AREA shrinking `source` pixels to `target`, the
+    first input pixel each averages, and (taps, n) float64 overlaps of it
+    and the next taps - 1 pixels with the output pixel's span
+    [i * scale, (i + 1) * scale), as OpenCV computes them (slivers under
+    1/1000 of a pixel dropped); its weights are overlaps / scale."""
+    (i, scale, _) = _grid(source, target, start, stop)
+    (low, high) = (i * scale, i * scale + scale)
+    first = ops.floor(low)
+    taps = ops.cast(ops.ceil(scale), "int32") + 1
+    j = first[None, :] + ops.cast(ops.arange(taps), "float64")[:, None]
+    overlap = ops.minimum(high, j + 1) - ops.maximum(low, j)
+    overlap = ops.where(ops.logical_and(overlap > 1e-3, j < ops.cast(source, "float64")),
+                        overlap, 0.0)  # fmt: skip
+    return ops.cast(first, "int32"), overlap, taps, scale
+
+
+def weighted_sum(images, axis, first, weights, taps, source):
+    """Sum over `taps` of the input pixels from `first` along `axis`, times
+    their weights, added one by one in float32 as OpenCV does, so that a
+    sum near a half rounds as OpenCV's."""
+
+    def add(t, total):
+        index = ops.minimum(first + t, source - 1)
+        shape = [1, 1, 1, 1]
+        shape[axis] = -1
+        return total + ops.take(images, index, axis=axis) * ops.reshape(weights[t], shape)
+
+    zeros = ops.zeros_like(ops.take(images, first, axis=axis))
+    return ops.fori_loop(0, taps, add, zeros)
+
+
+def resize_area(images, h, w, height, width, rowRange, colRange):
+    """`images` (N, h, w, C) float32 of whole values shrunk by OpenCV's
+    INTER_AREA and rounded to whole values as it writes a uint8 image:
+    where both scales are whole numbers, its block sums times 1 / (block
+    pixels), rounded half to even (half up for 2 x 2 blocks, its vectorised
+    code); elsewhere each row's weighted sum across, then down."""
+    (rowFirst, rowOverlaps, rowTaps, rowScale) = area_taps(h, height, *rowRange)
+    (colFirst, colOverlaps, colTaps, colScale) = area_taps(w, width, *colRange)
+
+    def sums(rowWeights, colWeights):
+        across = weighted_sum(images, 2, colFirst, ops.cast(colWeights, "float32"), colTaps, w)
+        return weighted_sum(across, 1, rowFirst, ops.cast(rowWeights, "float32"), rowTaps, h)
+
+    general = ops.round(sums(rowOverlaps / rowScale, colOverlaps / colScale))
+    blocks = sums(rowOverlaps, colOverlaps)  # whole numbers: exact
     cells = rowScale * colScale
-    halfUp = ops.floor((sums + 2) / 4)
     twoByTwo = ops.logical_and(rowScale == 2, colScale == 2)
-    fast = ops.where(twoByTwo, halfUp, ops.round(sums * ops.cast(1 / cells, "float32")))
+    halfUp = ops.floor((blocks + 2) / 4)
+    fast = ops.where(twoByTwo, halfUp, ops.round(blocks * ops.cast(1 / cells, "float32")))
     whole = [ops.abs(s - ops.round(s)) < 2.220446049250313e-16 for s in (rowScale, colScale)]
     return ops.clip(ops.where(ops.logical_and(*whole), fast, general), 0, 255)
 
@@ -84,9 +104,7 @@ def resize(images, h, w, height, width, rowRange, colRange):
     """`images` (N, h, w, C) float32 resized to `height` x `width` by
     OpenCV's INTER_AREA, of which only the output rows `rowRange` and
     columns `colRange` (start, stop) are computed."""
-    area = resize_area(
-        images, area_weights(h, height, *rowRange), area_weights(w, width, *colRange)
-    )
+    area = resize_area(images, h, w, height, width, rowRange, colRange)
     linear = resize_linear(
         images, linear_taps(h, height, *rowRange), linear_taps(w, width, *colRange)
     )
@@ -99,8 +117,8 @@ class PhotoResize(keras.layers.Layer):
     [0, 255]: `SimplePreprocessor(width, height)` (the aspect ratio
     ignored) or, with `aspectAware`, `AspectAwarePreprocessor(width,
     height)` (the shorter side resized, the longer cropped in the centre),
-    both with OpenCV's INTER_AREA on uint8 photos, pixel for pixel but for
-    a few values in 10,000 that are one level apart (`resize_area`).
+    both with OpenCV's INTER_AREA on uint8 photos, pixel for pixel: its
+    weights, its order of float32 sums and its integer arithmetic.
 
     (N, h, w, C) uint8 or float -> (N, height, width, C) float32; every
     photo of a batch has the same size, which may differ between batches.
