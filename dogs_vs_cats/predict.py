@@ -1,7 +1,8 @@
 """Write a Kaggle submission: for each test photo N.jpg, the probability
 that it shows a dog, as a CSV with the header id,label. Predictions come
-from the trained AlexNet with 10-crop oversampling or, with --classifier,
-from CNN features and the logistic regression of train_model.py."""
+from a deployable model.keras (the chapter's, or fuse_model.py's), from the
+trained AlexNet with 10-crop oversampling or, with --classifier, from CNN
+features and the logistic regression of train_model.py."""
 
 import argparse
 import os
@@ -37,7 +38,12 @@ def make_parser():
         help="a folder of N.jpg test photos, or Kaggle's test1.zip",
     )
     parser.add_argument(
-        "--model", type=MODEL, default=config.MODEL_PATH, help="the trained AlexNet .keras"
+        "--model",
+        type=MODEL,
+        default=config.MODEL_PATH,
+        help="the trained AlexNet .keras, or a deployable model.keras (the chapter's, or "
+        "fuse_model.py's), which resizes and preprocesses the photos itself: then --mean, "
+        "--size and --crops are not used",
     )
     parser.add_argument(
         "--mean", type=MEAN_JSON, default=config.DATASET_MEAN, help="mean JSON file"
@@ -104,7 +110,7 @@ def make_parser():
 
 
 def predict(args):
-    from pyimagesearch.pipeline import submission
+    from pyimagesearch.pipeline import deploy, submission
 
     submission.submission_rows(args.images)  # its photos and template, before any model
     if args.classifier:
@@ -115,6 +121,8 @@ def predict(args):
             args.backbone, args.weights, args.layer, args.mean, size, flip
         )
         predictor = submission.classifier_predictor(args.classifier, extractor)
+    elif deploy.is_deployable(args.model):
+        predictor = deploy.model_predictor(args.model)
     else:
         predictor = submission.alexnet_predictor(args.model, args.mean, args.size, crops=args.crops)
     print(f"[INFO] predicting the photos of {args.images}...")

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 
 import cv2
@@ -131,6 +132,59 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
     assert "Most confidently wrong" in page and "Least confident right" in page
     # the stages table says what its images count
     assert "passes each test photo through AlexNet 11 times" in page
+
+
+FRESH_PROCESS = """
+import json, sys
+import cv2, keras
+import pyimagesearch.pipeline.deploy  # registers the layers
+from pyimagesearch.nn.modelfiles import load_label_names
+
+model = keras.saving.load_model(sys.argv[1])  # safe mode
+dog = load_label_names(sys.argv[1]).index("dog")
+print(json.dumps({path: float(model.predict_on_batch(cv2.imread(path)[None])[0, dog])
+                  for path in sys.argv[2:]}))
+"""
+
+
+def test_the_chapter_writes_the_model_that_made_its_submission(ran, sample, tmp_path):
+    """model.keras, loaded by Keras itself in a fresh process, gives each
+    test photo the probability submission.csv holds; predict.py on it
+    writes submission.csv again; and it is what the chapter fitted: its
+    features and logistic regression, predicted apart, agree."""
+    from conftest import ROOT, run_script
+    from pyimagesearch.nn.backbones import feature_extractor
+    from pyimagesearch.pipeline import submission
+
+    written = {
+        int(line.split(",")[0]): float(line.split(",")[1])
+        for line in (ran / "submission.csv").read_text().splitlines()[1:]
+    }
+    photos = {int(name.split(".")[0]): os.path.join(sample["test"], name)
+              for name in os.listdir(sample["test"])}  # fmt: skip
+    assert sorted(photos) == sorted(written)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(ran / "model.keras"), *photos.values()],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    fresh = json.loads(result.stdout.splitlines()[-1])
+    for photo_id, path in photos.items():
+        assert abs(fresh[path] - written[photo_id]) <= 1e-5
+    again = tmp_path / "again.csv"
+    result = run_script("predict", "--model", ran / "model.keras", "--images", sample["test"],
+                        "--output", again)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert again.read_text() == (ran / "submission.csv").read_text()
+    # the parts the chapter fitted, predicted apart with OpenCV's resize
+    clip = json.loads((ran / "train_model.json").read_text())["submission_clip"]["clip"]
+    extractor = feature_extractor(str(ran / "alexnet" / "alexnet.keras"), "none", None,
+                                  str(ran / "mean.json"))  # fmt: skip
+    predictor = submission.classifier_predictor(str(ran / "logistic_regression.json"), extractor)
+    submission.write_submission(sample["test"], tmp_path / "parts.csv", predictor, clip=clip)
+    parts = [float(line.split(",")[1]) for line in (tmp_path / "parts.csv").read_text().split()[1:]]
+    assert max(abs(p - written[i]) for i, p in zip(sorted(written), parts)) <= 1e-5
 
 
 def test_the_report_says_how_alexnet_trained_from_train_alexnets_result(ran):

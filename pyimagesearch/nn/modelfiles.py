@@ -20,6 +20,8 @@ def register_layers():
     model class, so that saved models holding them load."""
     for module in (
         "nn.trainingmodel",
+        "nn.deploylayers",
+        "preprocessing.photoresize",
         "preprocessing.imageaugmenter",
         "preprocessing.meansubtraction",
         "preprocessing.randompatch",

@@ -73,6 +73,7 @@ class ChapterPaths:
         self.classifierReport = self.at("train_model.json")
         self.classifierPredictions = self.at("classifier_predictions.json")
         self.submission = self.at("submission.csv")
+        self.deployModel = self.at("model.keras")  # the model that made the submission
         self.record = self.at("stages.json")
         self.report = self.at("report.html")
 
@@ -316,22 +317,24 @@ class SubmissionStage(Stage):
         return self.settings.submitWith == "classifier"
 
     def outputs(self):
-        return [self.paths.submission]
+        return [self.paths.submission, self.paths.deployModel]
 
     def run(self, log, progress, resume):
-        from pyimagesearch.pipeline import submission
+        from pyimagesearch.pipeline import deploy, submission
 
         s, p = self.settings, self.paths
-        if self.classifier:
-            from pyimagesearch.nn.backbones import feature_extractor
-
-            extractor = feature_extractor(
-                backbone_path(s, p), s.weights, s.layer, p.mean, feature_size(s), s.flip
-            )
-            predictor = submission.classifier_predictor(p.classifier, extractor)
-        else:
-            predictor = submission.alexnet_predictor(p.model, p.mean, s.size, crops=s.crops)
         clip = read_json(self.heldOut, "the held-out figures")["submission_clip"]["clip"]
+        # the deployable model makes the submission, so that predict.py on
+        # it writes the same probabilities
+        if self.classifier:
+            (model, labelNames) = deploy.classifier_model(
+                backbone_path(s, p), p.classifier, s.weights, s.layer, p.mean, feature_size(s),
+                s.flip, clip,
+            )  # fmt: skip
+        else:
+            (model, labelNames) = deploy.alexnet_model(p.model, p.mean, s.size, clip)
+        deploy.save_deployable(model, p.deployModel, labelNames)
+        predictor = deploy.model_predictor(p.deployModel)
         report = submission.write_submission(
             s.test, p.submission, predictor, workers=s.workers, overwrite=True,
             maxPixels=s.maxPixels, progress=progress, clip=clip,
