@@ -16,7 +16,7 @@ import os
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.imagefiles import MAX_PIXELS
 from pyimagesearch.io.splitrecord import read_build_record
-from pyimagesearch.utils.files import check_replaceable, displayable, read_json
+from pyimagesearch.utils.files import check_replaceable, displayable
 
 STAGES = ("build", "train", "crops", "features", "classifier", "submission")
 # The backbone name that means "the AlexNet this chapter trained".
@@ -135,8 +135,9 @@ class Stage:
         return {"options": options, "inputs": {path: fingerprint(path) for path in self.inputs()}}
 
     def used_settings(self) -> dict:
-        """The settings that shape what this stage computes (for the
-        report): its options, less those that do not apply to the others."""
+        """The settings that shape what this stage computes: its options,
+        less those that do not apply to the others. Recorded in stages.json
+        when the stage starts, for the report, which asks no stage."""
         return {name: getattr(self.settings, name) for name in self.settingNames}
 
 
@@ -315,13 +316,21 @@ class SubmissionStage(Stage):
     def classifier(self):
         return self.settings.submitWith == "classifier"
 
+    def held_out_figures(self) -> dict:
+        """The record at `heldOut`, checked."""
+        from pyimagesearch.pipeline import records
+
+        read = records.read_classifier_report if self.classifier else records.read_crop_figures
+        return read(self.heldOut)
+
     def outputs(self):
         return [self.paths.submission]
 
     def run(self, log, progress, resume):
-        from pyimagesearch.pipeline import submission
+        from pyimagesearch.pipeline import records, submission
 
         s, p = self.settings, self.paths
+        clip = records.submission_clip(self.held_out_figures(), self.heldOut)
         if self.classifier:
             from pyimagesearch.nn.backbones import feature_extractor
 
@@ -331,7 +340,6 @@ class SubmissionStage(Stage):
             predictor = submission.classifier_predictor(p.classifier, extractor)
         else:
             predictor = submission.alexnet_predictor(p.model, p.mean, s.size, crops=s.crops)
-        clip = read_json(self.heldOut, "the held-out figures")["submission_clip"]["clip"]
         report = submission.write_submission(
             s.test, p.submission, predictor, workers=s.workers, overwrite=True,
             maxPixels=s.maxPixels, progress=progress, clip=clip,
