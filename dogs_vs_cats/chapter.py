@@ -82,7 +82,7 @@ def make_parser():
     return parser
 
 
-def chapter(args):
+def chapter(args, command=None):
     from pyimagesearch.pipeline.chapter import run_chapter
 
     settings = ChapterSettings(
@@ -116,11 +116,14 @@ def chapter(args):
         progress=lambda stage: lambda total: progress(total, stage.capitalize()),
         # only when a stage runs: a rerun with nothing to do needs no backend
         beforeStage=None if args.debug else lambda stage: import_backend_quietly(),
+        command=command,
     )
 
 
 def main(argv=None):
-    run(chapter, make_parser(), argv)
+    # for the report: the command as typed, or the one a caller's argv stands for
+    command = sys.argv if argv is None else ["dogs-vs-cats-chapter", *map(str, argv)]
+    run(lambda args: chapter(args, command), make_parser(), argv)
 
 
 if __name__ == "__main__":

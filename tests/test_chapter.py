@@ -199,6 +199,21 @@ def test_the_report_says_how_alexnet_trained_from_train_alexnets_result(ran):
     assert "16 images a step at learning rate 0.001" in page
 
 
+def test_each_stage_records_the_settings_it_used_and_the_command_that_ran_it(ran):
+    """What the report shows of them, read from the record: the page once
+    asked the stages (loading Keras) and printed its own process's argv."""
+    stages = json.loads((ran / "stages.json").read_text())
+    # the `ran` fixture called chapter.main(argv): the command that argv stands for
+    command = stages["build"]["command"]
+    assert command[:2] == ["dogs-vs-cats-chapter", "--train"] and "--epochs" in command
+    assert all(entry["command"] == command for entry in stages.values())
+    assert stages["train"]["settings"]["epochs"] == 1
+    assert stages["features"]["settings"]["backbone"] == "alexnet"
+    assert stages["classifier"]["settings"] == {}
+    page = (ran / "report.html").read_text()
+    assert "<code>dogs-vs-cats-chapter --train " in page and "--backbone alexnet" in page
+
+
 def test_a_rerun_with_nothing_changed_skips_every_stage_and_writes_nothing(
     ran, sample, tmp_path, capsys
 ):

@@ -8,12 +8,14 @@ LARGEST_SIZE as its flag."""
 import io
 import json
 import os
+import re
 import zipfile
 
 import h5py
 import numpy as np
 import pytest
 from test_faults import one_line_error
+from test_report import CROPS
 
 from conftest import build_args, call_main
 from dogs_vs_cats import build_dogs_vs_cats, chapter, extract_features, predict, train_model
@@ -129,7 +131,7 @@ def test_the_submission_stage_records_logs_and_reports_what_it_dropped(
         train=sample["train"], outputDir=str(tmp_path), test=str(bundle), submitWith="alexnet"
     )
     paths = chapterstages.ChapterPaths(tmp_path)
-    (tmp_path / "crop_accuracy.json").write_text(json.dumps({"submission_clip": {"clip": None}}))
+    (tmp_path / "crop_accuracy.json").write_text(json.dumps(CROPS))  # its clip: None
     monkeypatch.setattr(submission, "alexnet_predictor", lambda *a, **k: constant_predictor())
     stage = chapterstages.SubmissionStage(settings, paths)
     log = []
@@ -185,14 +187,18 @@ def test_the_one_bound_takes_integers_from_1_to_largest_size():
         assert image_size_problem(bad), bad
 
 
-def tiny_classifier(path, **features):
-    """A classifier JSON of 2 features, recording how its features were
-    made: MobileNetV2's at 96 pixels, but for `features`' changes."""
+def classifier_record(**features):
+    """A classifier JSON's data, of 2 features, recording how its features
+    were made: MobileNetV2's at 96 pixels, but for `features`' changes."""
     record = {"backbone": "MobileNetV2", "backbone_kind": "keras.applications",
               "input_size": 96, "flip": False, **features}  # fmt: skip
-    data = {"format": FORMAT, "params": {"C": 1.0}, "classes": [0, 1], "coef": [[1.0, 2.0]],
+    return {"format": FORMAT, "params": {"C": 1.0}, "classes": [0, 1], "coef": [[1.0, 2.0]],
             "intercept": [0.5], "label_names": ["cat", "dog"], "features": record}  # fmt: skip
-    path.write_text(json.dumps(data))
+
+
+def tiny_classifier(path, **features):
+    """`classifier_record(**features)` written at `path`."""
+    path.write_text(json.dumps(classifier_record(**features)))
     return path
 
 
@@ -342,3 +348,24 @@ def test_a_features_files_attributes_within_bounds_or_missing_are_read(tmp_path,
     assert code == 0, err
     features = json.loads((tmp_path / "lr.json").read_text())["features"]
     assert features["input_size"] == LARGEST_SIZE and features["flip"] is True
+
+
+def test_the_submission_stage_reads_its_clip_through_the_records_check(sample, tmp_path,
+                                                                       monkeypatch):  # fmt: skip
+    """The clip was read with no check (a record without one: a KeyError
+    traceback); the held-out figures are checked before any model loads."""
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the model was loaded before the figures were checked")
+
+    monkeypatch.setattr(submission, "alexnet_predictor", loaded)
+    settings = chapterstages.ChapterSettings(
+        train=sample["train"], outputDir=str(tmp_path), test=sample["test"], submitWith="alexnet"
+    )
+    stage = chapterstages.SubmissionStage(settings, chapterstages.ChapterPaths(tmp_path))
+    unclipped = {k: v for k, v in CROPS.items() if k != "submission_clip"}
+    for record, words in (({**CROPS, "rank1": "high"}, "'rank1': 'high' is not a fraction"),
+                          (unclipped, "records no 'submission_clip'")):  # fmt: skip
+        (tmp_path / "crop_accuracy.json").write_text(json.dumps(record))
+        with pytest.raises(ValueError, match=f"crop_accuracy.json: .*{re.escape(words)}"):
+            stage.run(print, None, False)

@@ -104,7 +104,8 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
                    "image_names": {"train": ["dog.5.jpg"], "test": ["cat.1.jpg", "dog.2.jpg"]},
                    "photos_found": 3, "skipped_count": 0, "skipped": [], "images": "train"},
                   f)  # fmt: skip
-    rows = {"labels": [0, 1], "probabilities_10_crops": [[0.9, 0.1], [0.2, 0.8]]}
+    rows = {"labels": [0, 1], "probabilities": [[0.9, 0.1], [0.2, 0.8]],
+            "probabilities_10_crops": [[0.9, 0.1], [0.2, 0.8]]}  # fmt: skip
     with open(paths.classifierPredictions, "w") as f:
         json.dump({"rows": [7], "image_names": ["dog.5.jpg"], "labels": [1],
                    "probabilities": [[0.7, 0.3]]}, f)  # fmt: skip
@@ -131,8 +132,10 @@ def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tm
     with open(paths.crops, "w") as f:
         json.dump(CROPS, f)
     names = [f"cat.{k}.jpg" for k in range(16)]
+    rows = [[0.5, 0.5]] * 16
     with open(paths.cropPredictions, "w") as f:
-        json.dump({"image_names": names}, f)
+        json.dump({"image_names": names, "labels": [0] * 16, "probabilities": rows,
+                   "probabilities_10_crops": rows}, f)  # fmt: skip
     for scored, same in ((names[::-1], True), (names[:10], False), (names[:15] + ["x"], False)):
         with open(paths.classifierReport, "w") as f:
             json.dump({"score": 0.5, "log_loss": 0.7, "test_rows": len(scored),
@@ -149,3 +152,84 @@ def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tm
                 f"held out from its training; the logistic regression's on {len(scored)} "
                 "photos (the build&#x27;s test split); not the same photos." in page
             )
+
+
+def a_run(tmp_path, valAccuracy=(0.5, 0.75)):
+    """The paths, settings and stage record of a run whose build, training
+    and features finished (resnet50's features: their size is a rule of
+    the backbone's), with the training history to draw."""
+    paths = ChapterPaths(tmp_path)
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    os.makedirs(paths.alexnet)
+    with open(paths.history, "w") as f:
+        json.dump({"loss": [0.7, 0.5], "val_loss": [0.69, None], "accuracy": [0.5, 0.75],
+                   "val_accuracy": list(valAccuracy)}, f)  # fmt: skip
+    stages = {
+        "train": finished(1.0, 8, devices="the CPU, one device"),
+        "features": {**finished(1.0, 8), "settings": {"backbone": "resnet50", "featureSize": 288},
+                     "command": ["dogs-vs-cats-chapter", "--train", "my photos.zip"]},
+    }  # fmt: skip
+    return paths, settings, stages
+
+
+def test_rendering_needs_no_backend_and_leaves_matplotlib_alone(tmp_path):
+    """The page once asked the features stage its settings (importing Keras
+    and TensorFlow for a backbone's size) and switched matplotlib to Agg
+    for the whole process: it is drawn from the record and files alone."""
+    import subprocess
+    import sys
+
+    a_run(tmp_path)
+    script = f"""
+import json, sys
+import matplotlib
+from pyimagesearch.pipeline.chapterstages import ChapterPaths, ChapterSettings
+from pyimagesearch.pipeline.report import render_report
+sys.path.insert(0, {os.path.dirname(__file__)!r})
+from test_report import a_run
+page = render_report(*a_run(__import__("pathlib").Path({str(tmp_path / "again")!r})))
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("keras", "tensorflow", "jax"))
+print(json.dumps({{"backend": matplotlib.get_backend(), "loaded": loaded[:2],
+                  "curves": "training curves" in page, "failed": "cannot be shown" in page}}))
+"""
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"backend": "svg", "loaded": [], "curves": True, "failed": False}
+
+
+def test_the_page_shows_the_recorded_command_and_settings_not_this_process(tmp_path):
+    import sys
+
+    page = render_report(*a_run(tmp_path))
+    assert "<code>dogs-vs-cats-chapter --train &#x27;my photos.zip&#x27;</code>" in page
+    assert " ".join(sys.argv) not in page
+    used = page[page.index("settings it used") :]
+    assert ">features</td><td>backbone resnet50<br>featureSize 288</td>" in used
+    # a stage without recorded settings: an earlier version's, or not run
+    assert ">train</td><td>not recorded (an earlier version)</td>" in used
+    assert ">crops</td><td>not run</td>" in used
+
+
+def test_a_bug_in_the_renderer_is_a_traceback_not_a_line_on_the_page(tmp_path, monkeypatch):
+    """Only the files' errors (OSError, ValueError) are the page's to show;
+    a TypeError once read "the training cannot be shown"."""
+    import pytest
+
+    from pyimagesearch.pipeline import report
+
+    def broken(history):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(report, "training_section", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        render_report(*a_run(tmp_path))
+
+
+def test_a_diverged_epoch_is_shown_as_such(tmp_path):
+    """An epoch's figure that was not finite is null in the history: the
+    training section once could not be shown for it."""
+    page = render_report(*a_run(tmp_path, valAccuracy=(0.5, None)))
+    assert "2 epochs. Best validation accuracy 50.00% at epoch 1; last &ndash;." in page
+    assert "cannot be shown" not in page

@@ -5,7 +5,8 @@ import os
 
 import keras
 
-from pyimagesearch.utils.files import atomic_path, read_json, write_json
+from pyimagesearch.callbacks.history import read_history
+from pyimagesearch.utils.files import atomic_path, write_json
 from pyimagesearch.utils.plots import history_figure
 
 
@@ -39,14 +40,7 @@ class TrainingMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.H = {}
         if self.jsonPath is not None and self.startAt > 0 and os.path.exists(self.jsonPath):
-            history = read_json(self.jsonPath, "the training history written by train_alexnet.py")
-            if not isinstance(history, dict) or not all(
-                isinstance(values, list) for values in history.values()
-            ):
-                raise ValueError(
-                    f"{self.jsonPath} is not a training history ({{figure: [one value per "
-                    "epoch]}}): remove it to resume without the earlier epochs' figures"
-                )
+            history = read_history(self.jsonPath)
             self.H = {key: values[: self.startAt] for key, values in history.items()}
 
     def on_epoch_end(self, epoch, logs=None):

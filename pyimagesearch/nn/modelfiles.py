@@ -165,7 +165,10 @@ def load_label_names(path: str | os.PathLike) -> list[str] | None:
     with model_archive(path) as archive:
         if LABEL_NAMES_MEMBER not in archive.namelist():
             return None
-        names = json.loads(archive.read(LABEL_NAMES_MEMBER))
+        try:
+            names = json.loads(archive.read(LABEL_NAMES_MEMBER))
+        except (ValueError, RecursionError):  # not JSON, or not UTF-8
+            names = None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"{path} holds malformed class names in {LABEL_NAMES_MEMBER}")
     return names

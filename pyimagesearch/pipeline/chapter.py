@@ -28,37 +28,10 @@ from pyimagesearch.pipeline.chapterstages import (
     Stage,
     fingerprint,
 )
+from pyimagesearch.pipeline.records import read_stage_record
 from pyimagesearch.utils.checks import check_image_size
-from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input, read_json, write_json
+from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input, write_json
 from pyimagesearch.utils.locks import output_lock
-
-# Each field a stage's record may hold, and the types it may have.
-RECORD_FIELDS = {
-    "signature": (dict,),
-    "finished": (str, type(None)),
-    "failed": (str,),
-    "outputs": (dict,),
-    "seconds": (int, float),
-    "images": (int,),
-    "details": (dict,),
-}
-
-
-def record_problem(stages) -> str | None:
-    """What makes `stages` (read from stages.json) not a stage record, or
-    None: it is trusted no further than its types."""
-    if not isinstance(stages, dict):
-        return "not an object"
-    for name, entry in stages.items():
-        if name not in STAGES:
-            return f"{name!r} is not a stage"
-        if not isinstance(entry, dict) or "signature" not in entry:
-            return f"{name!r} is not an object with a signature"
-        for field, value in entry.items():
-            kinds = RECORD_FIELDS.get(field)
-            if kinds is None or not isinstance(value, kinds) or isinstance(value, bool):
-                return f"{name!r} has {field!r} = {str(value)[:40]!r}"
-    return None
 
 
 class StageRecords:
@@ -67,16 +40,7 @@ class StageRecords:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.stages = (
-            read_json(path, "a chapter's stage record", followLinks=False)
-            if os.path.lexists(path)
-            else {}
-        )
-        problem = record_problem(self.stages)
-        if problem:
-            raise ValueError(
-                f"{path} is not a chapter's stage record ({problem}): remove it to start anew"
-            )
+        self.stages = read_stage_record(path)
 
     def up_to_date(self, stage: Stage, signature: dict) -> bool:
         entry = self.stages.get(stage.name, {})
@@ -89,12 +53,18 @@ class StageRecords:
     def started_with(self, stage: Stage, signature: dict) -> bool:
         return self.stages.get(stage.name, {}).get("signature") == signature
 
-    def start(self, stage: Stage, signature: dict, later: list[Stage]) -> None:
-        """Record that `stage` starts with `signature`, and forget every
-        stage of `later` that reads what it writes, directly or through
-        another: their outputs are no longer current (and the report shows
-        them as not run)."""
-        self.stages[stage.name] = {"signature": signature, "finished": None}
+    def start(
+        self, stage: Stage, signature: dict, later: list[Stage], command: list[str] | None
+    ) -> None:
+        """Record that `stage` starts with `signature`, the settings it uses
+        and the `command` that ran it (None: not run from a command line),
+        for the report; and forget every stage of `later` that reads what it
+        writes, directly or through another: their outputs are no longer
+        current (and the report shows them as not run)."""
+        self.stages[stage.name] = {"signature": signature, "finished": None,
+                                   "settings": stage.used_settings()}  # fmt: skip
+        if command is not None:
+            self.stages[stage.name]["command"] = list(command)
         changed = set(stage.outputs())
         for other in later:
             if changed & set(other.inputs()):
@@ -127,6 +97,7 @@ def run_chapter(
     log: Callable[[str], Any] = print,
     progress: Callable[[str], Callable[[int], Any]] | None = None,
     beforeStage: Callable[[str], Any] | None = None,
+    command: list[str] | None = None,
 ) -> dict:
     """Run every stage of the chapter that is not up to date (or every
     stage from `fromStage` on), writing the report after each (a run with
@@ -134,7 +105,8 @@ def run_chapter(
     fails leaves the earlier ones' outputs and a report of what finished,
     and raises. `progress(stageName)` gives a stage its progress bar maker;
     `beforeStage(stageName)` is called before a stage runs (to import a
-    backend a certain way, say). Returns the stage record."""
+    backend a certain way, say). `command`: the command line that called
+    this, recorded for the report. Returns the stage record."""
     if fromStage is not None and fromStage not in STAGES:
         raise ArgumentError("fromStage", f"{fromStage!r} is not one of {', '.join(STAGES)}")
     settings = with_bundled_test(settings)
@@ -160,12 +132,12 @@ def run_chapter(
                 log(f"[INFO] {stage.name}: inputs and options unchanged, skipped")
                 continue
             resume = not forced and records.started_with(stage, signature)
+            if beforeStage is not None:  # before a stage's settings may import the backend
+                beforeStage(stage.name)
             if not resume:
                 stage.clear()  # before the record says these options started
-            records.start(stage, signature, stages[index + 1 :])
+            records.start(stage, signature, stages[index + 1 :], command)
             log(f"[INFO] {stage.name}: running...")
-            if beforeStage is not None:
-                beforeStage(stage.name)
             began = time.perf_counter()
             try:
                 images = stage.run(log, progress(stage.name) if progress else None, resume)

@@ -16,7 +16,7 @@ import os
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.imagefiles import MAX_PIXELS
 from pyimagesearch.io.splitrecord import read_build_record
-from pyimagesearch.utils.files import check_replaceable, displayable, read_json
+from pyimagesearch.utils.files import check_replaceable, displayable
 
 STAGES = ("build", "train", "crops", "features", "classifier", "submission")
 # The backbone name that means "the AlexNet this chapter trained".
@@ -136,8 +136,9 @@ class Stage:
         return {"options": options, "inputs": {path: fingerprint(path) for path in self.inputs()}}
 
     def used_settings(self) -> dict:
-        """The settings that shape what this stage computes (for the
-        report): its options, less those that do not apply to the others."""
+        """The settings that shape what this stage computes: its options,
+        less those that do not apply to the others. Recorded in stages.json
+        when the stage starts, for the report, which asks no stage."""
         return {name: getattr(self.settings, name) for name in self.settingNames}
 
 
@@ -316,14 +317,21 @@ class SubmissionStage(Stage):
     def classifier(self):
         return self.settings.submitWith == "classifier"
 
+    def held_out_figures(self) -> dict:
+        """The record at `heldOut`, checked."""
+        from pyimagesearch.pipeline import records
+
+        read = records.read_classifier_report if self.classifier else records.read_crop_figures
+        return read(self.heldOut)
+
     def outputs(self):
         return [self.paths.submission, self.paths.deployModel]
 
     def run(self, log, progress, resume):
-        from pyimagesearch.pipeline import deploy, submission
+        from pyimagesearch.pipeline import deploy, records, submission
 
         s, p = self.settings, self.paths
-        clip = read_json(self.heldOut, "the held-out figures")["submission_clip"]["clip"]
+        clip = records.submission_clip(self.held_out_figures(), self.heldOut)
         # the deployable model makes the submission, so that predict.py on
         # it writes the same probabilities
         if self.classifier:

@@ -47,18 +47,23 @@ class DatasetMean:
     @classmethod
     def load(cls, path: str | os.PathLike) -> DatasetMean:
         """A fitted `DatasetMean` from a JSON file {"R": ..., "G": ..., "B": ...}."""
-        means = read_json(path, "the mean JSON written by build_dogs_vs_cats.py")
-        values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
-        if not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255
-            for v in values
-        ):
-            # a mean of 8-bit pixels lies in [0, 255]; a finite 1e39 would
-            # still overflow the float32 the images are computed in
-            raise ValueError(
-                f"{path} must hold pixel means from 0 to 255 under the keys R, G and B, "
-                'like {"R": 124.96, "G": 115.97, "B": 106.13}'
-            )
         fitted = cls()
-        fitted.mean_ = dict(zip("RGB", map(float, values)))
+        fitted.mean_ = read_mean(path)
         return fitted
+
+
+def read_mean(path: str | os.PathLike) -> dict[str, float]:
+    """{"R": ..., "G": ..., "B": ...} from the mean JSON at `path`, checked
+    here, in one place; ValueError naming `path` otherwise."""
+    means = read_json(path, "the mean JSON written by build_dogs_vs_cats.py")
+    values = [means.get(key) if isinstance(means, dict) else None for key in "RGB"]
+    if not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255 for v in values
+    ):
+        # a mean of 8-bit pixels lies in [0, 255]; a finite 1e39 would
+        # still overflow the float32 the images are computed in
+        raise ValueError(
+            f"{path} must hold pixel means from 0 to 255 under the keys R, G and B, "
+            'like {"R": 124.96, "G": 115.97, "B": 106.13}'
+        )
+    return dict(zip("RGB", map(float, values)))

@@ -1,0 +1,339 @@
+"""What the chapter's report shows, read from the files the stages wrote
+(each checked by its reader) and the stage record: plain data, which
+`pyimagesearch.pipeline.report` renders. Nothing here needs a stage or a
+deep-learning backend.
+
+A part whose files cannot be read (an OSError or a ValueError: absent
+where required, a link, a record that fails its check) is an `Unreadable`
+saying why; a part whose stage has not finished since it last started
+reads as absent (`CurrentOutputs`), so that no figure of an older run is
+shown as this run's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+from typing import NamedTuple
+
+import numpy as np
+
+from pyimagesearch.pipeline import records
+from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES
+
+PHOTOS_SHOWN = 8
+THUMBNAIL = 112
+VERSIONED = ("keras", "tensorflow", "jax", "numpy", "h5py", "opencv-python", "scikit-learn")
+# The settings every stage is given, shown once.
+EVERY_STAGE = ("train", "test", "outputDir", "workers")
+
+
+class Unreadable(NamedTuple):
+    """`what` cannot be shown, for `reason`."""
+
+    what: str
+    reason: str
+
+
+class Photo(NamedTuple):
+    """One photo shown: its name, its thumbnail (JPEG bytes; None where the
+    photo cannot be read), its class, the class said and how confidently."""
+
+    name: str
+    jpeg: bytes | None
+    truth: str
+    said: str
+    confidence: float
+
+
+class PhotoGroup(NamedTuple):
+    """A model's most confidently wrong and least confident right photos."""
+
+    title: str
+    wrong: list[Photo]
+    right: list[Photo]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportData:
+    """Everything the page shows. `figures`: the headline figures (None
+    where missing); `build`: the build's record or None; `mean`: the
+    training mean or None; `history`: AlexNet's training history or None;
+    `photos`: a `PhotoGroup`, or a line saying what is not run yet, for
+    AlexNet and then the classifier; `stages`: the stage record, checked;
+    `everyStage`: the settings every stage is given; `versions`: [package,
+    version] of this environment. A part that cannot be read is an
+    `Unreadable`."""
+
+    train: str
+    outputDir: str
+    figures: dict | Unreadable
+    build: dict | None | Unreadable
+    mean: dict | None | Unreadable
+    history: dict | None | Unreadable
+    photos: list[PhotoGroup | str] | Unreadable
+    stages: dict
+    everyStage: dict
+    versions: list[list[str]]
+
+
+def read_report(paths, settings, stages: dict) -> ReportData:
+    """The report's data, from the outputs under `paths` of the stages of
+    the record `stages` and the run's `settings` (a `ChapterSettings`)."""
+    stages = records.check_stage_record(stages, paths.record)
+    paths = CurrentOutputs(paths, stages)
+    build = readable("the build's record", read_build, paths.buildReport)
+    figures = readable("the figures", read_figures, paths, build)
+    names = figures["label_names"] if isinstance(figures, dict) else None
+    return ReportData(
+        train=settings.train,
+        outputDir=paths.outputDir,
+        figures=figures,
+        build=build,
+        mean=readable("the data", when_there, paths.mean, read_mean),
+        history=readable("the training", when_there, paths.history, read_history),
+        photos=readable("the photos", read_photos, paths, settings.train, names),
+        stages=stages,
+        everyStage={name: getattr(settings, name) for name in EVERY_STAGE},
+        versions=package_versions(),
+    )
+
+
+def readable(what: str, read, *args):
+    """`read(*args)`, or an `Unreadable` saying why `what` cannot be read:
+    only errors of the files (OSError, ValueError) are the page's to show;
+    any other is a bug, and keeps its traceback."""
+    try:
+        return read(*args)
+    except (OSError, ValueError) as error:
+        return Unreadable(what, " ".join(str(error).split())[:300] or type(error).__name__)
+
+
+class CurrentOutputs:
+    """`paths` as seen by the report: the path of an output whose stage has
+    not finished since it last started (never run, running, failed, or
+    undone by an earlier stage that ran again) reads as absent (None)."""
+
+    def __init__(self, paths, stages: dict) -> None:
+        self._paths = paths
+        self._stale = set()
+        for cls in STAGE_CLASSES:
+            if (stages.get(cls.name) or {}).get("finished") is None:
+                self._stale.update(cls(None, paths).outputs())
+
+    def __getattr__(self, name):
+        value = getattr(self._paths, name)
+        if isinstance(value, dict):
+            return {k: self._current(v) for k, v in value.items()}
+        return self._current(value) if isinstance(value, str) else value
+
+    def _current(self, path: str) -> str | None:
+        return None if path in self._stale else path
+
+
+def when_there(path, read):
+    """`read(path)`, or None when there is no current file at `path`."""
+    if path is None or not os.path.lexists(path):
+        return None
+    return read(own_file(path))
+
+
+def own_file(path: str) -> str:
+    """`path`, unless a symbolic link sits there: the report reads what the
+    stages wrote, never what a link points at (a file the reader of the
+    page may not be allowed to see)."""
+    if os.path.islink(path):
+        raise ValueError(f"{path} is a symbolic link: refusing to read it")
+    return path
+
+
+def read_build(path):
+    from pyimagesearch.io.splitrecord import read_build_record
+
+    return when_there(path, read_build_record)
+
+
+def read_mean(path):
+    from pyimagesearch.preprocessing.datasetmean import read_mean
+
+    return read_mean(path)
+
+
+def read_history(path):
+    from pyimagesearch.callbacks.history import read_history
+
+    return read_history(path)
+
+
+FIGURES = ("rank1", "rank1_10_crops", "classifier", "log_loss", "log_loss_10_crops",
+           "classifier_log_loss", "classifier_rows", "test_rows", "same_photos",
+           "classifier_held_out", "confusion",
+           "confusion_10_crops", "confusion_classifier", "label_names")  # fmt: skip
+
+
+def read_figures(paths, build) -> dict:
+    """The headline figures, as the stages wrote them (None where missing);
+    `build`: the build's record (None, or `Unreadable`: no class names)."""
+    crops = when_there(paths.crops, records.read_crop_figures) or {}
+    classifier = when_there(paths.classifierReport, records.read_classifier_report) or {}
+    predictions = when_there(paths.classifierPredictions, records.read_classifier_predictions)
+    cropRows = when_there(paths.cropPredictions, records.read_crop_predictions)
+    labelNames = build["label_names"] if isinstance(build, dict) else None
+    cropNames = (cropRows or {}).get("image_names")
+    classifierNames = (predictions or {}).get("image_names")
+    confusion = None
+    if predictions is not None:
+        from pyimagesearch.pipeline.evaluation import confusion_matrix
+
+        check_classes(predictions["probabilities"], labelNames, paths.classifierPredictions)
+        confusion = confusion_matrix(
+            np.asarray(predictions["labels"]), np.asarray(predictions["probabilities"])
+        )
+    if crops:
+        check_classes(crops["confusion"], labelNames, paths.crops)
+    return {
+        "rank1": crops.get("rank1"),
+        "rank1_10_crops": crops.get("rank1_10_crops"),
+        "classifier": classifier.get("score"),
+        "log_loss": crops.get("log_loss"),
+        "log_loss_10_crops": crops.get("log_loss_10_crops"),
+        "classifier_log_loss": classifier.get("log_loss"),
+        "classifier_rows": classifier.get("test_rows"),
+        "test_rows": crops.get("images"),
+        # whether AlexNet and the classifier scored the same photos, by name
+        "same_photos": None
+        if cropNames is None or classifierNames is None
+        else sorted(cropNames) == sorted(classifierNames),
+        "classifier_held_out": classifier.get("held_out"),
+        "confusion": crops.get("confusion"),
+        "confusion_10_crops": crops.get("confusion_10_crops"),
+        "confusion_classifier": confusion,
+        "label_names": labelNames,
+    }
+
+
+def check_classes(table: list, labelNames: list[str] | None, path) -> None:
+    """Raise ValueError unless the rows of `table` (read from `path`) have a
+    column per class the build names: a record of another build."""
+    if labelNames is not None and table and len(table[0]) != len(labelNames):
+        raise ValueError(
+            f"{path} has {len(table[0])} classes; the build names {len(labelNames)}: "
+            "run its stage again"
+        )
+
+
+def read_photos(paths, train: str, names: list[str] | None) -> list[PhotoGroup | str]:
+    """AlexNet's and the classifier's photos (`PhotoGroup`), each or a
+    line saying it is not run yet. `train`: the training photos, where the
+    classifier's are found by name."""
+    from pyimagesearch.io.split import Split
+
+    groups = []
+    crops = when_there(paths.cropPredictions, records.read_crop_predictions)
+    if crops is None or names is None or paths.split["test"] is None:
+        groups.append("AlexNet's test photos")
+    else:
+        check_classes(crops["probabilities_10_crops"], names, paths.cropPredictions)
+        test = Split(own_file(paths.split["test"]))
+        files = test.imageNames
+        if crops.get("image_names", files) != files:
+            # the rows are joined by index: predictions of another build
+            # would put one photo's figures under another's picture
+            raise ValueError(
+                f"{paths.cropPredictions} names other photos than {paths.split['test']}: "
+                "evaluate the model on this build again"
+            )
+        with test.open() as db:
+            images = test.rows(db)
+            groups.append(photo_group(
+                "AlexNet (10 crops) on the test split", crops["labels"],
+                crops["probabilities_10_crops"], names,
+                lambda row: (images[row], files[row] if files else f"row {row}"),
+            ))  # fmt: skip
+    predictions = when_there(paths.classifierPredictions, records.read_classifier_predictions)
+    if predictions is None or names is None or not predictions.get("image_names"):
+        groups.append("the logistic regression's held-out photos")
+    else:
+        # the photos are found by the names the classifier scored, in the
+        # training photos: no row of features.hdf5 is joined
+        files = predictions["image_names"]
+        photos = training_photos(train)
+        groups.append(photo_group(
+            "Logistic regression on its held-out features", predictions["labels"],
+            predictions["probabilities"], names,
+            lambda i: (photo(photos, files[i]), files[i]),
+        ))  # fmt: skip
+    return groups
+
+
+def photo_group(title, labels, probabilities, names, image_of) -> PhotoGroup:
+    """The most confidently wrong and the least confident right photos;
+    `image_of(row)`: (its image or None, its name)."""
+    labels = np.asarray(labels, dtype=int)
+    probabilities = np.asarray(probabilities).reshape(len(labels), -1)
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    right = np.flatnonzero(predicted == labels)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:PHOTOS_SHOWN]
+    right = right[np.argsort(confidence[right], kind="stable")][:PHOTOS_SHOWN]
+
+    def shown(row):
+        (image, name) = image_of(int(row))
+        return Photo(name, thumbnail(image), names[labels[row]], names[predicted[row]],
+                     float(confidence[row]))  # fmt: skip
+
+    return PhotoGroup(title, [shown(i) for i in wrong], [shown(i) for i in right])
+
+
+def training_photos(source: str):
+    """The photo source of `source` (a folder or .zip), opened once for
+    every photo the page shows, or None where it cannot be opened."""
+    from pyimagesearch.io.imagefiles import READ_ERRORS, photo_source
+
+    try:
+        return photo_source(source)
+    except READ_ERRORS + (ValueError,):
+        return None
+
+
+def photo(photos, name: str) -> np.ndarray | None:
+    """The photo `name` of `photos` (`training_photos`) as BGR, or None if
+    unreadable."""
+    from pyimagesearch.io.imagefiles import READ_ERRORS, decode_image
+
+    if photos is None:
+        return None
+    try:
+        data = photos.read(name)
+    except READ_ERRORS + (ValueError,):
+        return None
+    image = decode_image(data)
+    return None if isinstance(image, str) else image
+
+
+def thumbnail(image) -> bytes | None:
+    """`image` (BGR) at most THUMBNAIL pixels a side, as JPEG; None for None."""
+    import cv2
+
+    if image is None:
+        return None
+    image = np.asarray(image)
+    scale = THUMBNAIL / max(image.shape[:2])
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", small)[1].tobytes()
+
+
+def package_versions() -> list[list[str]]:
+    """[package, version] of Python and each of VERSIONED installed here."""
+    from importlib import metadata
+
+    versions = [["python", platform.python_version()]]
+    for package in VERSIONED:
+        try:
+            versions.append([package, metadata.version(package)])
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
