@@ -122,13 +122,13 @@ def test_a_fifo_where_a_photo_was_listed_is_refused_without_blocking(tmp_path):
     """The report reads the held-out photos by the names a run recorded:
     a FIFO put there since must not hang it (opened non-blocking, then
     refused as not a regular file)."""
-    from pyimagesearch.pipeline.report import photo
+    from pyimagesearch.pipeline.reportdata import photo, training_photos
 
     os.mkfifo(tmp_path / "cat.1.jpg")
     found = {}
 
     def read():
-        found["photo"] = photo(str(tmp_path), "cat.1.jpg")
+        found["photo"] = photo(training_photos(str(tmp_path)), "cat.1.jpg")
         found["loaded"] = list(load_images([ImageFile(str(tmp_path), "cat.1.jpg")]))
 
     reader = threading.Thread(target=read, daemon=True)
