@@ -26,6 +26,7 @@ from pyimagesearch.utils.files import (
     write_json,
 )
 from pyimagesearch.utils.locks import output_lock
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 # The held-out splits, in the order their quotas are filled; the remaining
 # photos are the training split. One name here is one more split.
@@ -55,7 +56,7 @@ def build_dataset(
     meanPath: str | os.PathLike,
     splitSizes: dict[str, int] | None = None,
     size: int = book.IMAGE_SIZE,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     seed: int = book.SEED,
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 if TYPE_CHECKING:  # Keras is imported when training, not with this module
     import keras
@@ -75,7 +76,7 @@ def train_alexnet(
     reg: float = book.L2_REG,
     seed: int = book.SEED,
     resume: bool = False,
-    workers: int = 4,
+    workers: int = DEFAULT_WORKERS,
     mixedPrecision: bool = False,
     cache: str = "auto",
     augmentation: list[keras.Layer] | None = None,
