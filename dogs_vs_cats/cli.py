@@ -23,8 +23,9 @@ from pyimagesearch.io.ziparchives import ARCHIVE
 from pyimagesearch.utils.files import MAX_JSON_BYTES, MAX_MODEL_BYTES, check_input, displayable
 
 # Exceptions that mean the input or the command line is wrong. The library
-# raises them with messages that name the file or argument and the fix.
-USER_ERRORS = (OSError, ValueError, TypeError)
+# raises them with messages that name the file or argument and the fix;
+# anything else (a TypeError, say) is a bug and keeps its traceback.
+USER_ERRORS = (OSError, ValueError)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -19,6 +19,8 @@ from conftest import INPUT_SIZE, STORED_SIZE, assert_held_out_by_name, call_main
 from dogs_vs_cats import chapter
 from dogs_vs_cats.config import dogs_vs_cats_config as config
 from pyimagesearch.pipeline.chapter import STAGES, ChapterSettings
+from pyimagesearch.pipeline.chapterstages import held_out_clip
+from pyimagesearch.pipeline.evaluation import CLIPS
 
 
 def chapter_args(sample, out, *extra):
@@ -336,6 +338,21 @@ def test_every_setting_has_one_flag_that_defaults_to_the_settings_default(tmp_pa
     assert parsed == declared
     assert args.outputDir == os.path.join(config.OUTPUT_PATH, "chapter")
     assert (args.learningRate, args.workers, args.backbone) == (None, os.cpu_count(), "resnet50")
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [[], {}, {"submission_clip": [0.01]}, {"submission_clip": {}},
+     {"submission_clip": {"clip": "0.01"}}, {"submission_clip": {"clip": 0.7}}],
+)  # fmt: skip
+def test_held_out_figures_without_a_clip_are_refused_naming_the_file(tmp_path, figures):
+    path = tmp_path / "crop_accuracy.json"
+    path.write_text(json.dumps(figures))
+    with pytest.raises(ValueError, match="crop_accuracy.json records no clip"):
+        held_out_clip(str(path))
+    for clip in (None, CLIPS[0]):
+        path.write_text(json.dumps({"submission_clip": {"clip": clip}}))
+        assert held_out_clip(str(path)) == clip
 
 
 def test_bad_input_is_one_line(sample, tmp_path, capsys):

@@ -18,7 +18,7 @@ from pyimagesearch.io.imagefiles import MAX_PIXELS
 from pyimagesearch.io.splitrecord import read_build_record
 from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
 from pyimagesearch.pipeline.cache import CACHE_MODES
-from pyimagesearch.pipeline.evaluation import CROP_PATHS
+from pyimagesearch.pipeline.evaluation import CLIPS, CROP_PATHS
 from pyimagesearch.utils.files import check_replaceable, displayable, read_json
 from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
@@ -375,7 +375,7 @@ class SubmissionStage(Stage):
             predictor = submission.classifier_predictor(p.classifier, extractor)
         else:
             predictor = submission.alexnet_predictor(p.model, p.mean, s.size, crops=s.crops)
-        clip = read_json(self.heldOut, "the held-out figures")["submission_clip"]["clip"]
+        clip = held_out_clip(self.heldOut)
         report = submission.write_submission(
             s.test, p.submission, predictor, workers=s.workers, overwrite=True,
             maxPixels=s.maxPixels, progress=progress, clip=clip,
@@ -434,6 +434,22 @@ def backbone_files(settings: ChapterSettings, paths: ChapterPaths) -> list[str]:
     path = backbone_path(settings, paths)
     found = [path] if path.endswith(".keras") else []
     return found + ([settings.weights] if os.path.isfile(settings.weights) else [])
+
+
+def held_out_clip(path: str) -> float | None:
+    """The clip `best_clip` chose on the build's test split, as the figures
+    at `path` record it (None: no clip); ValueError naming the file when
+    they record none."""
+    figures = read_json(path, "the held-out figures")
+    chosen = figures.get("submission_clip") if isinstance(figures, dict) else None
+    clip = chosen.get("clip", ...) if isinstance(chosen, dict) else ...
+    if clip is not None and clip not in CLIPS:
+        raise ValueError(
+            f"{path} records no clip for the submission ('submission_clip': "
+            f"{{'clip': null or one of {', '.join(map(str, CLIPS))}}}): run the stage that "
+            "writes it again"
+        )
+    return clip
 
 
 def remove_regular_file(path: str) -> None:
