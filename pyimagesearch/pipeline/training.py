@@ -210,7 +210,7 @@ def train_alexnet(
                 )
                 check_converged(history, done)
                 log(f"[INFO] serializing model to {modelPath}...")
-                outputs.save(model.layers[-1], feed.labelNames)
+                outputs.save(model.network, feed.labelNames)
             return TrainingResult(history, **ran)
 
 
@@ -342,4 +342,4 @@ class RunOutputs:
         from pyimagesearch.io.hdf5files import stored_label_names
 
         with replicas.scope():
-            self.save(self.load(checkpoint).layers[-1], stored_label_names(trainPath))
+            self.save(self.load(checkpoint).network, stored_label_names(trainPath))
