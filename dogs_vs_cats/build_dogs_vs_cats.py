@@ -73,7 +73,7 @@ def build(args):
         workers=args.workers,
         seed=args.seed,
         overwrite=args.force,
-        maxPixels=args.max_pixels,
+        maxPixels=args.maxPixels,
         progress=lambda total: progress(total, "Building"),
     )
     for split, count in report["used"].items():

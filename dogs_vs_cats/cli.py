@@ -3,12 +3,14 @@ stderr and exit status 2 for a user's mistake instead of a traceback, quiet
 TensorFlow start-up, and progress bars that suit a terminal or a log file."""
 
 import argparse
+import dataclasses
 import logging
 import math
 import os
 import signal
 import sys
 import threading
+import typing
 
 from pyimagesearch.errors import (
     ArgumentError,
@@ -21,8 +23,9 @@ from pyimagesearch.io.ziparchives import ARCHIVE
 from pyimagesearch.utils.files import MAX_JSON_BYTES, MAX_MODEL_BYTES, check_input, displayable
 
 # Exceptions that mean the input or the command line is wrong. The library
-# raises them with messages that name the file or argument and the fix.
-USER_ERRORS = (OSError, ValueError, TypeError)
+# raises them with messages that name the file or argument and the fix;
+# anything else (a TypeError, say) is a bug and keeps its traceback.
+USER_ERRORS = (OSError, ValueError)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -139,30 +142,65 @@ MEAN_JSON = json_record("the mean JSON written by build_dogs_vs_cats.py")
 
 def add_distribute_option(parser, work):
     """--distribute: where `work` ("split each batch", ...) runs."""
-    from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES
+    from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
 
     parser.add_argument(
-        "--distribute",
-        choices=DISTRIBUTE_MODES,
-        default="auto",
-        help=f"data-parallel: {work} among every GPU (or every CPU device); none: one "
-        "device; auto: data-parallel when there is more than one device",
+        "--distribute", choices=DISTRIBUTE_MODES, default="auto", help=distribute_help(work)
     )
+
+
+# The argparse type of each kind of value a setting names (`setting`'s
+# `kind`), and of the others by their Python type (text stays text).
+KINDS = {"photos": PHOTOS, "backbone": BACKBONE, "weights": WEIGHTS, "seed": random_seed}
+TYPES = {int: positive_int, float: positive_float}
+
+
+def add_settings(parser, settings, names=None, flags=None, defaults=None):
+    """A flag for each field of the dataclass `settings` declared with
+    `pyimagesearch.pipeline.chapterstages.setting` (those in `names`, or
+    every one), in the order declared: `--kebab-case` of the field's name
+    unless `flags` names another, its declared help, choices and default
+    (or `defaults`'), required without one. The parsed value's `dest` is
+    the field's name."""
+    (flags, defaults) = (flags or {}, defaults or {})
+    hints = typing.get_type_hints(settings)
+    for field in dataclasses.fields(settings):
+        if names is not None and field.name not in names:
+            continue
+        flag = flags.get(field.name) or "--" + "".join(
+            f"-{c.lower()}" if c.isupper() else c for c in field.name
+        )
+        default = defaults.get(field.name, field.default)
+        declared = field.metadata
+        options = dict(dest=field.name, help=declared["about"])
+        if default is dataclasses.MISSING:
+            options.update(required=True)
+        else:
+            options.update(default=default)
+        kind = value_type(hints[field.name])
+        if kind is bool:  # a switch, off unless given
+            options.update(action="store_true")
+        else:
+            options.update(metavar=flag[2:].upper().replace("-", "_"))
+            if declared["choices"]:
+                options.update(choices=declared["choices"], metavar=None)
+            else:
+                options.update(type=KINDS.get(declared["kind"], TYPES.get(kind)))
+        parser.add_argument(flag, **options)
+
+
+def value_type(hint):
+    """The type of the values a field of type `hint` holds: int for `int`
+    and for `int | None`."""
+    (kind,) = [each for each in typing.get_args(hint) or (hint,) if each is not type(None)]
+    return kind
 
 
 def add_decoding_options(parser):
     """--max-pixels and --workers, for the scripts that decode photos."""
-    from pyimagesearch.io.imagefiles import MAX_PIXELS
+    from pyimagesearch.pipeline.chapterstages import ChapterSettings
 
-    parser.add_argument(
-        "--max-pixels",
-        type=positive_int,
-        default=MAX_PIXELS,
-        help="photos whose header declares more pixels are skipped as too large, undecoded",
-    )
-    parser.add_argument(
-        "--workers", type=positive_int, default=os.cpu_count(), help="decoding threads"
-    )
+    add_settings(parser, ChapterSettings, names=("maxPixels", "workers"))
 
 
 def explain(error, parser):

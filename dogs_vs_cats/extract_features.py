@@ -108,7 +108,7 @@ def extract(args):
         args.flip,
         overwrite=args.force,
         distribute=args.distribute,
-        maxPixels=args.max_pixels,
+        maxPixels=args.maxPixels,
         batchSize=args.batch_size,
         bufSize=args.buffer_size,
         workers=args.workers,

@@ -133,7 +133,7 @@ def predict(args):
         batchSize=args.batch_size,
         workers=args.workers,
         overwrite=args.force,
-        maxPixels=args.max_pixels,
+        maxPixels=args.maxPixels,
         progress=lambda total: progress(total, "Predicting"),
         clip=args.clip,
     )

@@ -22,6 +22,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 from pyimagesearch.nn.parallel.processes import DEFAULT_TIMEOUT  # noqa: E402
 from pyimagesearch.pipeline.cache import CACHE_MODES  # noqa: E402
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS  # noqa: E402
 
 # set, they make a process join a multi-process run without the flags
 PROCESS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS")
@@ -80,7 +81,7 @@ def make_parser():
     parser.add_argument(
         "--workers",
         type=positive_int,
-        default=min(4, os.cpu_count()),
+        default=DEFAULT_WORKERS,
         help="threads that prepare batches",
     )
     parser.add_argument(

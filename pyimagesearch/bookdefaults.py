@@ -11,3 +11,4 @@ LEARNING_RATE = 1e-3  # Adam's, for a batch of 128 on one device
 L2_REG = 0.0002
 VAL_IMAGES = 2500  # the config's 1250 * NUM_CLASSES
 TEST_IMAGES = 2500
+BACKBONE = "resnet50"  # extract_features.py: ResNet50, ImageNet's weights

@@ -2,6 +2,7 @@
 that lets a rerun skip what is done, the report's figures against the files
 the stages wrote, and the report in a real headless browser."""
 
+import dataclasses
 import json
 import os
 import re
@@ -17,7 +18,8 @@ import pytest
 
 from conftest import INPUT_SIZE, STORED_SIZE, assert_held_out_by_name, call_main
 from dogs_vs_cats import chapter
-from pyimagesearch.pipeline.chapter import STAGES
+from dogs_vs_cats.config import dogs_vs_cats_config as config
+from pyimagesearch.pipeline.chapter import STAGES, ChapterSettings
 
 
 def chapter_args(sample, out, *extra):
@@ -377,6 +379,32 @@ def test_a_stage_that_runs_again_makes_every_later_one_not_current(
     assert page.count("not run yet") >= 4
     with h5py.File(out / "hdf5" / "test.hdf5", "r") as db:
         assert len(db["labels"]) == 8
+
+
+# chapter.py's flags as the book's readers know them (and the README lists)
+CHAPTER_FLAGS = {
+    "--train", "--test", "--output-dir", "--from", "--size", "--val-size", "--test-size",
+    "--epochs", "--input-size", "--batch-size", "--lr", "--cache", "--distribute",
+    "--mixed-precision", "--crops", "--backbone", "--weights", "--layer", "--feature-size",
+    "--flip", "--submit-with", "--seed", "--max-pixels", "--workers",
+}  # fmt: skip
+
+
+def test_every_setting_has_one_flag_that_defaults_to_the_settings_default(tmp_path):
+    parser = chapter.make_parser()
+    options = [action for action in parser._actions if action.option_strings]
+    assert {a.option_strings[-1] for a in options} == CHAPTER_FLAGS | {"--help", "--debug"}
+    fields = dataclasses.fields(ChapterSettings)
+    for field in fields:
+        (action,) = [a for a in options if a.dest == field.name]
+        assert action.help, field.name  # --help says what each one is
+    assert {a.dest for a in options} == {f.name for f in fields} | {"help", "debug", "from_stage"}
+    args = parser.parse_args(["--train", str(tmp_path)])
+    parsed = ChapterSettings(**{field.name: getattr(args, field.name) for field in fields})
+    declared = ChapterSettings(train=str(tmp_path), outputDir=args.outputDir)
+    assert parsed == declared
+    assert args.outputDir == os.path.join(config.OUTPUT_PATH, "chapter")
+    assert (args.learningRate, args.workers, args.backbone) == (None, os.cpu_count(), "resnet50")
 
 
 def test_bad_input_is_one_line(sample, tmp_path, capsys):

@@ -275,6 +275,27 @@ def test_a_real_command_line_mistake_is_one_line(tmp_path):
     assert "missing.hdf5 does not exist" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_library_bug_keeps_its_traceback(tmp_path):
+    """A TypeError in a script's work is the program's mistake, not the
+    user's: Python's traceback and exit 1, not one line and exit 2."""
+    code = f"""
+import os, runpy, sys
+sys.argv = ["train_model.py", "--db", {str(tmp_path / "features.hdf5")!r}]
+sys.path.insert(0, os.getcwd())
+from pyimagesearch.pipeline import classifier
+def bug(*args, **kwargs):
+    return len(5)
+classifier.train_logistic_regression = bug
+runpy.run_path("train_model.py", run_name="__main__")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=SCRIPTS, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" in result.stderr and "in bug" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("TypeError: object of type 'int'")
+
+
 def test_keras_files_load_in_safe_mode(tmp_path):
     import keras
 

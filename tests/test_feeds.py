@@ -2,13 +2,17 @@
 an epoch of each feed holds every training row once, with its label."""
 
 import h5py
+import keras
 import numpy as np
 import pytest
 
 from conftest import INPUT_SIZE
 from pyimagesearch.errors import ArgumentError
+from pyimagesearch.nn.modelfiles import load_model
 from pyimagesearch.nn.parallel.replicas import Replicas
+from pyimagesearch.nn.trainingmodel import TrainingModel
 from pyimagesearch.pipeline.feeds import DeviceFeed, MemoryFeed, StreamFeed, make_feed
+from pyimagesearch.pipeline.training import RunOutputs
 from pyimagesearch.preprocessing import MeanPreprocessor
 
 
@@ -71,3 +75,29 @@ def test_auto_holds_the_split_in_memory_on_a_cpu_and_processes_never_get_device(
         assert feed.mode == "memory"
     with pytest.raises(ArgumentError, match="device holds the whole split on every device"):
         feed_for(built, "device", Replicas(processCount=2))
+
+
+def test_the_network_is_found_by_name_whatever_layers_wrap_it(built, tmp_path):
+    """A checkpoint whose training model has layers after the network as
+    well as before: resuming checks the network's input size, and saving
+    writes the network, not the last layer."""
+    network = keras.Sequential(
+        [keras.Input((INPUT_SIZE, INPUT_SIZE, 3)), keras.layers.GlobalAveragePooling2D(),
+         keras.layers.Dense(2, activation="softmax")], name="small",
+    )  # fmt: skip
+    model = TrainingModel(
+        [keras.Input((INPUT_SIZE, INPUT_SIZE, 3)), keras.layers.Identity(name="before"), network,
+         keras.layers.Identity(name="after")], network="small",
+    )  # fmt: skip
+    model.save(tmp_path / "checkpoint.keras")
+    (feed, _) = feed_for(built, "memory")
+    with feed, RunOutputs(str(tmp_path), str(tmp_path / "net.keras"), True) as outputs:
+        resumed = outputs.load(tmp_path / "checkpoint.keras")
+        assert resumed.network.name == "small"
+        feed.check(resumed, tmp_path / "checkpoint.keras")
+        outputs.save(resumed.network, ["cat", "dog"])
+    saved = load_model(tmp_path / "net.keras")
+    assert saved.name == "small" and saved.input_shape == (None, INPUT_SIZE, INPUT_SIZE, 3)
+    # a checkpoint of 1.2.0 or earlier names no network: it is the last layer
+    TrainingModel([keras.Input((INPUT_SIZE, INPUT_SIZE, 3)), network]).save(tmp_path / "old.keras")
+    assert load_model(tmp_path / "old.keras", training=True).network.name == "small"

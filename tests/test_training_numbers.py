@@ -219,3 +219,20 @@ def test_mixed_precision_training_leaves_the_callers_dtype_policy(odd, tmp_path)
     assert layers[0].compute_dtype == "float16"  # it did train in float16
     assert keras.mixed_precision.global_policy().name == "float32"
     assert keras.layers.Dense(2).compute_dtype == "float32"
+
+
+def test_train_alexnet_takes_the_train_configs_fields_in_their_order():
+    """The book-style call, train_alexnet(trainPath, valPath, meanPath,
+    outputDir, modelPath, epochs=...), is a `TrainConfig` and the run of it;
+    a config no run could use is refused before anything is opened."""
+    import dataclasses
+    import inspect
+
+    from pyimagesearch.errors import ArgumentError
+    from pyimagesearch.pipeline.training import TrainConfig, train_alexnet
+
+    fields = [field.name for field in dataclasses.fields(TrainConfig)]
+    assert list(inspect.signature(train_alexnet).parameters) == fields
+    assert fields[:6] == ["trainPath", "valPath", "meanPath", "outputDir", "modelPath", "epochs"]
+    with pytest.raises(ArgumentError, match="56 is too small for AlexNet: use 57 or more"):
+        train_alexnet("none.hdf5", "none.hdf5", "none.json", "out", "out/m.keras", inputSize=56)

@@ -14,6 +14,7 @@ import numpy as np
 
 from pyimagesearch.io.imageheaders import image_size
 from pyimagesearch.io.photobytes import Unusable
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 # A photo that declares more pixels is skipped as "too large" before it is
 # decoded (100 megapixels decode to 300 MB).
@@ -115,7 +116,7 @@ def _load(image_file, preprocessor, maxPixels):
     return image, None
 
 
-def load_images(image_files, preprocessor=None, workers=1, maxPixels=MAX_PIXELS):
+def load_images(image_files, preprocessor=None, workers=DEFAULT_WORKERS, maxPixels=MAX_PIXELS):
     """Decode (and preprocess) photos (`ImageFile`s), `workers` at a time;
     larger than `maxPixels`, they are unusable (see `decode_image`).
 

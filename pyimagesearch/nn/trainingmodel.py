@@ -143,10 +143,15 @@ class TrainingModel(keras.Sequential):
 
     Compile it without a `loss` or `metrics` (they are these); the outputs
     must be probabilities, as from AlexNet's softmax.
+
+    `network` names the layer that is the network being trained (the one a
+    run saves, whose input size a resumed run checks): it is found by that
+    name, whatever layers come before or after it, and saved with the model.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, layers=None, network=None, **kwargs):
+        super().__init__(layers, **kwargs)
+        self.networkName = network
         self.rowLoss = keras.metrics.Mean(name="loss")
         self.rowAccuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
 
@@ -182,3 +187,18 @@ class TrainingModel(keras.Sequential):
     @property
     def metrics(self):
         return [self.rowLoss, self.rowAccuracy]
+
+    @property
+    def network(self) -> keras.Layer:
+        """The layer named `network` when the model was made."""
+        return self.get_layer(self.networkName)
+
+    def get_config(self):
+        return {**super().get_config(), "network": self.networkName}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = super().from_config(config, custom_objects)
+        # a checkpoint of version 1.2.0 or earlier has no name: its network is last
+        model.networkName = config.get("network") or config["layers"][-1]["config"]["name"]
+        return model

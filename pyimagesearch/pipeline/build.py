@@ -26,6 +26,7 @@ from pyimagesearch.utils.files import (
     write_json,
 )
 from pyimagesearch.utils.locks import output_lock
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 # The held-out splits, in the order their quotas are filled; the remaining
 # photos are the training split. One name here is one more split.
@@ -44,6 +45,43 @@ def stratified_quotas(class_counts: list[int], size: int) -> list[int]:
     return quotas
 
 
+def class_quotas(images, labelled, splitSizes: dict[str, int]):
+    """(the class names, sorted; {split: each class's photos in it}) for
+    the `labelled` photos of `images` and the held-out `splitSizes`;
+    ValueError when they are too few for the splits and a training split,
+    or of one class."""
+    classNames = sorted({f.label for f in labelled})
+    classCounts = Counter(f.label for f in labelled)
+    needed = sum(splitSizes.values()) + 1
+    if len(classNames) < 2 or len(labelled) < needed:
+        raise ValueError(
+            f"{images} holds {len(labelled)} labelled photos in {len(classNames)} class(es) "
+            f"({dict(classCounts)}); the splits need at least {needed} in 2 or more classes"
+        )
+    counts = [classCounts[name] for name in classNames]
+    quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
+    return classNames, quotas
+
+
+def commit_build(writers, mean, meanPath, report, reportPath) -> None:
+    """Write the mean and the report beside their outputs, then make them
+    and the splits of `writers` replace any older build together, or not
+    at all."""
+    pairs = [(writer.partialPath, writer.outputPath) for writer in writers]
+    try:
+        for writer in writers:
+            writer.finish()
+        for path in (meanPath, reportPath):
+            pairs.append((new_partial(path), path))
+        mean.save(pairs[-2][0])
+        write_json(pairs[-1][0], report)
+        commit_files(pairs)
+    except BaseException:
+        for partial, _ in pairs:
+            discard_partial(partial)
+        raise
+
+
 def split_paths(outputDir: str | os.PathLike, splits: Iterable[str] = SPLITS) -> dict[str, str]:
     """{split: outputDir/split.hdf5} for the training split and `splits`."""
     return {name: split_file(outputDir, name) for name in ("train", *splits)}
@@ -55,7 +93,7 @@ def build_dataset(
     meanPath: str | os.PathLike,
     splitSizes: dict[str, int] | None = None,
     size: int = book.IMAGE_SIZE,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     seed: int = book.SEED,
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,
@@ -100,17 +138,9 @@ def build_dataset(
 
         files, labelled, skipped = labelled_image_files(images)
         total = len(labelled) + len(skipped)
-        classNames = sorted({f.label for f in labelled})
-        class_index = {name: k for k, name in enumerate(classNames)}
-        class_counts = Counter(f.label for f in labelled)
         needed = sum(splitSizes.values()) + 1
-        if len(classNames) < 2 or len(labelled) < needed:
-            raise ValueError(
-                f"{images} holds {len(labelled)} labelled photos in {len(classNames)} class(es) "
-                f"({dict(class_counts)}); the splits need at least {needed} in 2 or more classes"
-            )
-        counts = [class_counts[name] for name in classNames]
-        quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
+        (classNames, quotas) = class_quotas(images, labelled, splitSizes)
+        class_index = {name: k for k, name in enumerate(classNames)}
         rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
 
         order = stored_order(seed, len(labelled))
@@ -177,19 +207,5 @@ def build_dataset(
             "image_names": recorded,
         }
         check_build_record(report, reportPath)
-        # Everything is written beside the outputs first; the splits, the mean
-        # and the report then replace any older build together, or not at all.
-        pairs = [(writer.partialPath, writer.outputPath) for writer in writers.values()]
-        try:
-            for writer in writers.values():
-                writer.finish()
-            for path in (meanPath, reportPath):
-                pairs.append((new_partial(path), path))
-            mean.save(pairs[-2][0])
-            write_json(pairs[-1][0], report)
-            commit_files(pairs)
-        except BaseException:
-            for partial, _ in pairs:
-                discard_partial(partial)
-            raise
+        commit_build(writers.values(), mean, meanPath, report, reportPath)
         return report

@@ -23,6 +23,7 @@ from pyimagesearch.errors import ArgumentError
 from pyimagesearch.pipeline.chapterstages import (
     STAGE_CLASSES,
     STAGES,
+    SUBMITTERS,
     ChapterPaths,
     ChapterSettings,
     Stage,
@@ -213,9 +214,9 @@ WEIGHTS_FILE = "a weights file of the backbone without its top (or imagenet, or 
 
 def check_settings(settings: ChapterSettings) -> None:
     """Raise `ArgumentError` for settings no stage could run with."""
-    if settings.submitWith not in ("classifier", "alexnet"):
+    if settings.submitWith not in SUBMITTERS:
         raise ArgumentError(
-            "submitWith", f"{settings.submitWith!r} is not one of classifier, alexnet"
+            "submitWith", f"{settings.submitWith!r} is not one of {', '.join(SUBMITTERS)}"
         )
     from pyimagesearch.io.imagefiles import ARCHIVE
 

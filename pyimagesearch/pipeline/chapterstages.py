@@ -16,41 +16,85 @@ import os
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.imagefiles import MAX_PIXELS
 from pyimagesearch.io.splitrecord import read_build_record
+from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
+from pyimagesearch.pipeline.cache import CACHE_MODES
+from pyimagesearch.pipeline.evaluation import CROP_PATHS
 from pyimagesearch.utils.files import check_replaceable, displayable
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 STAGES = ("build", "train", "crops", "features", "classifier", "submission")
 # The backbone name that means "the AlexNet this chapter trained".
 OWN_ALEXNET = "alexnet"
 
 
+SUBMITTERS = ("classifier", "alexnet")  # what can predict the submission
+
+
+def setting(default=dataclasses.MISSING, about=None, choices=None, kind=None, **field):
+    """A field of `ChapterSettings` with what a command line offering it
+    needs: `about` it (its help), the `choices` it takes, or the `kind` of
+    value it names ("photos", "backbone", "weights", "seed"); otherwise its
+    type says (an int >= 1, a number > 0, text, a switch)."""
+    metadata = {"about": about, "choices": choices, "kind": kind}
+    return dataclasses.field(default=default, metadata=metadata, **field)
+
+
 @dataclasses.dataclass(frozen=True)
 class ChapterSettings:
     """What a chapter run is given: the photos, the output folder and every
-    stage's main options, with the book's defaults."""
+    stage's main options, with the book's defaults. Each field is declared
+    once, with its help: `dogs_vs_cats/chapter.py` makes its command line
+    from these declarations."""
 
-    train: str  # Kaggle's train.zip, or its folder
-    outputDir: str
-    test: str | None = None  # Kaggle's test1.zip, or its folder: no submission without
-    size: int = book.IMAGE_SIZE
-    valSize: int = book.VAL_IMAGES
-    testSize: int = book.TEST_IMAGES
-    epochs: int = book.EPOCHS
-    inputSize: int = book.INPUT_SIZE
-    batchSize: int = book.BATCH_SIZE
-    learningRate: float | None = None  # None: train_alexnet's, times sqrt(devices)
-    cache: str = "auto"
-    distribute: str = "auto"
-    mixedPrecision: bool = False
-    crops: str = "auto"
-    backbone: str = "resnet50"  # or OWN_ALEXNET, or a .keras file
-    weights: str = "imagenet"  # or "none", or a local weights file
-    layer: str | None = None
-    featureSize: int | None = None  # None: `feature_size`'s rule
-    flip: bool = False  # the features: each photo's and its mirror's, averaged
-    submitWith: str = "classifier"  # or "alexnet"
-    seed: int = book.SEED
-    workers: int = 1
-    maxPixels: int = MAX_PIXELS
+    train: str = setting(about="Kaggle's train.zip, or its folder", kind="photos")
+    outputDir: str = setting(about="every output, the record of what ran and report.html")
+    # no submission without
+    test: str | None = setting(
+        None, "Kaggle's test1.zip, or its folder: for the submission", kind="photos"
+    )
+    size: int = setting(book.IMAGE_SIZE, "photos are stored size x size")
+    valSize: int = setting(book.VAL_IMAGES, "photos held out for validation")
+    testSize: int = setting(book.TEST_IMAGES, "photos held out for the rank-1 test")
+    epochs: int = setting(book.EPOCHS, "AlexNet's epochs")
+    inputSize: int = setting(book.INPUT_SIZE, "AlexNet's input is input-size x input-size")
+    batchSize: int = setting(book.BATCH_SIZE, "AlexNet's images per device per step")
+    # None: train_alexnet's, times sqrt(devices)
+    learningRate: float | None = setting(None, "Adam's rate (default 1e-3 x sqrt(devices))")
+    cache: str = setting(
+        "auto", "where training holds its split (see train_alexnet.py)", choices=CACHE_MODES
+    )
+    distribute: str = setting("auto", distribute_help("split each batch"), choices=DISTRIBUTE_MODES)
+    mixedPrecision: bool = setting(False, "train in float16 on a GPU")
+    crops: str = setting("auto", "where the 10 crops are cut", choices=CROP_PATHS)
+    backbone: str = setting(
+        book.BACKBONE,
+        "the features' CNN: a keras.applications name, a .keras file, or alexnet (the "
+        "AlexNet trained here)",
+        kind="backbone",
+    )
+    weights: str = setting(
+        "imagenet", "the backbone's weights: imagenet, a local file, or none", kind="weights"
+    )
+    layer: str | None = setting(None, "the backbone's layer to tap")  # a model file's
+    featureSize: int | None = setting(
+        None,
+        "for a keras.applications backbone: the photos' size for the features (default: 9/7 "
+        "of the network's own, 288 for 224)",
+    )
+    flip: bool = setting(
+        False,
+        "average each photo's features with its mirror's (twice the work for a little less "
+        "log loss; see docs/measured.md)",
+    )
+    submitWith: str = setting("classifier", "what predicts the submission", choices=SUBMITTERS)
+    seed: int = setting(
+        book.SEED, "seeds the split, AlexNet's training and the features' order", kind="seed"
+    )
+    maxPixels: int = setting(
+        MAX_PIXELS,
+        "photos whose header declares more pixels are skipped as too large, undecoded",
+    )
+    workers: int = setting(DEFAULT_WORKERS, "decoding threads")
 
 
 class ChapterPaths:

@@ -12,10 +12,12 @@ import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.parallel.replicas import choose_replicas, predict_batch
-from pyimagesearch.utils.parallel import map_ranges
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS, map_ranges
 
 
-def predict_ten_crops(model, batches, cropper, progress=None, workers=None, replicas=None):
+def predict_ten_crops(
+    model, batches, cropper, progress=None, workers=DEFAULT_WORKERS, replicas=None
+):
     """Class probabilities averaged over the crops of each image.
 
     Args:
@@ -35,7 +37,6 @@ def predict_ten_crops(model, batches, cropper, progress=None, workers=None, repl
     Returns (N, classes) averaged probabilities, in the order of the images.
     Raises ValueError if the model returns NaN or infinite values.
     """
-    workers = workers or os.cpu_count()
     averaged = []
     buffer = None
     for done, images in enumerate(batches, 1):

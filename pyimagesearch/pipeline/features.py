@@ -13,6 +13,7 @@ from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable
 from pyimagesearch.utils.epochplan import stored_order
 from pyimagesearch.utils.files import refuse_existing
 from pyimagesearch.utils.locks import output_lock
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 if TYPE_CHECKING:
     from pyimagesearch.nn.backbones import FeatureExtractor
@@ -64,7 +65,7 @@ def extract_features(
     extractor: FeatureExtractor,
     batchSize: int = 16,
     bufSize: int = 1000,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     seed: int = book.SEED,
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,

@@ -106,24 +106,24 @@ class StreamFeed:
 
     def training_model(self, network: keras.Model, augmentation: list) -> TrainingModel:
         """`network` behind this feed's input and the augmentation layers,
-        as one `TrainingModel`; `network` stays its last layer."""
+        as one `TrainingModel`, which finds `network` by its name."""
         return TrainingModel(
-            [*self.input_layers(), *augmentation, network], name=f"{network.name}_training"
+            [*self.input_layers(), *augmentation, network],
+            network=network.name,
+            name=f"{network.name}_training",
         )
 
     def check(self, model: keras.Model, path: str | os.PathLike) -> None:
         """Raise `ArgumentError` unless `model` (loaded from `path`) was
         trained with this feed; make it ready to train on."""
-        from pyimagesearch.nn.devicerows import DeviceRows
-
-        trainedAt = tuple(model.layers[-1].input_shape[1:3])
+        trainedAt = tuple(model.network.input_shape[1:3])
         if trainedAt != (self.inputSize, self.inputSize):
             raise ArgumentError(
                 "inputSize",
                 f"{path} was trained at {trainedAt[0]}x{trainedAt[1]}, not "
                 f"{self.inputSize}x{self.inputSize}: resume with the size it was started with",
             )
-        onDevice = isinstance(model.layers[0], DeviceRows)
+        onDevice = device_rows(model) is not None
         if onDevice != (self.mode == "device"):
             raise ArgumentError(
                 "cache",
@@ -198,12 +198,12 @@ class DeviceFeed(StreamFeed):
 
     def check(self, model, path):
         super().check(model, path)
-        model.layers[0].assign(self.data)
+        device_rows(model).assign(self.data)
 
     def fit_arguments(self, model):
         from pyimagesearch.callbacks.hostvalidation import HostValidation
 
-        network = model.layers[-1]
+        network = model.network
         evaluator = TrainingModel([keras.Input(network.input_shape[1:]), network])
         evaluator.compile()
         return dict(
@@ -212,6 +212,15 @@ class DeviceFeed(StreamFeed):
 
     def close(self) -> None:
         self.valGen.close()  # the training rows are in memory: no file is open
+
+
+def device_rows(model: keras.Model):
+    """The `DeviceRows` layer of a training model (found by its class), or
+    None when the model is fed from the host."""
+    from pyimagesearch.nn.devicerows import DeviceRows
+
+    found = [layer for layer in model.layers if isinstance(layer, DeviceRows)]
+    return found[0] if found else None
 
 
 FEEDS = {feed.mode: feed for feed in (StreamFeed, MemoryFeed, DeviceFeed)}

@@ -17,6 +17,7 @@ from pyimagesearch.pipeline.evaluation import check_finite
 from pyimagesearch.utils.checks import check_image_size
 from pyimagesearch.utils.files import atomic_path, displayable, refuse_existing
 from pyimagesearch.utils.locks import output_lock
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 # Unusable photos still get a row, so the submission stays complete: 0.5
 # says "no idea" and costs the least log loss.
@@ -199,7 +200,7 @@ def write_submission(
     outputPath: str | os.PathLike,
     predictor: tuple[Any, Callable[[np.ndarray], np.ndarray]],
     batchSize: int = 64,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     overwrite: bool = False,
     maxPixels: int = MAX_PIXELS,
     progress: Callable[[int], Any] | None = None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import math
 import os
 import tempfile
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
+from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 if TYPE_CHECKING:  # Keras is imported when training, not with this module
     import keras
@@ -61,30 +63,9 @@ class TrainingResult:
     stepImages: int | None = None
 
 
-def train_alexnet(
-    trainPath: str | os.PathLike,
-    valPath: str | os.PathLike,
-    meanPath: str | os.PathLike,
-    outputDir: str | os.PathLike,
-    modelPath: str | os.PathLike,
-    epochs: int = book.EPOCHS,
-    batchSize: int = book.BATCH_SIZE,
-    learningRate: float = book.LEARNING_RATE,
-    scaleLearningRate: bool = True,
-    inputSize: int = book.INPUT_SIZE,
-    reg: float = book.L2_REG,
-    seed: int = book.SEED,
-    resume: bool = False,
-    workers: int = 4,
-    mixedPrecision: bool = False,
-    cache: str = "auto",
-    augmentation: list[keras.Layer] | None = None,
-    buildNetwork: Callable[[int, int], keras.Model] | None = None,
-    distribute: str = "auto",
-    verbose: int = 2,
-    log: Callable[[str], Any] = print,
-) -> TrainingResult:
-    """Train (or resume) AlexNet on HDF5 splits written by `build_dataset`.
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """What a training run is given: `train_alexnet`'s arguments.
 
     Args:
         trainPath, valPath: the HDF5 training and validation splits.
@@ -100,6 +81,7 @@ def train_alexnet(
         scaleLearningRate: on N devices, use learningRate * sqrt(N)
             (`scaled_learning_rate`); False uses learningRate as given.
         inputSize: AlexNet's input is inputSize x inputSize (>= 57).
+        reg: AlexNet's L2 weight decay.
         seed: seeds the weights, the patches, the augmentation and the
             batch order.
         resume: continue from the newest checkpoint in `outputDir` (with
@@ -119,98 +101,182 @@ def train_alexnet(
             (`pyimagesearch.nn.parallel.replicas.choose_replicas`). With
             several processes (`join_processes` first), each reads its own
             shard of the splits and only process 0 writes files.
+        verbose: Keras's `fit` verbosity.
         log: called with each progress message.
-
-    Returns a `TrainingResult` (its `history`: Keras's `History`).
     """
+
+    trainPath: str | os.PathLike
+    valPath: str | os.PathLike
+    meanPath: str | os.PathLike
+    outputDir: str | os.PathLike
+    modelPath: str | os.PathLike
+    epochs: int = book.EPOCHS
+    batchSize: int = book.BATCH_SIZE
+    learningRate: float = book.LEARNING_RATE
+    scaleLearningRate: bool = True
+    inputSize: int = book.INPUT_SIZE
+    reg: float = book.L2_REG
+    seed: int = book.SEED
+    resume: bool = False
+    workers: int = DEFAULT_WORKERS
+    mixedPrecision: bool = False
+    cache: str = "auto"
+    augmentation: list[keras.Layer] | None = None
+    buildNetwork: Callable[[int, int], keras.Model] | None = None
+    distribute: str = "auto"
+    verbose: int = 2
+    log: Callable[[str], Any] = print
+
+    def __post_init__(self):
+        if self.inputSize < SMALLEST_INPUT:
+            raise ArgumentError(
+                "inputSize",
+                f"{self.inputSize} is too small for AlexNet: use {SMALLEST_INPUT} or more",
+            )
+
+
+def train_alexnet(*args, **kwargs) -> TrainingResult:
+    """Train (or resume) AlexNet on HDF5 splits written by `build_dataset`,
+    as `TrainConfig(*args, **kwargs)` says (see it for each argument):
+    `train_alexnet(trainPath, valPath, meanPath, outputDir, modelPath,
+    epochs=..., ...)`. Returns a `TrainingResult` (its `history`: Keras's
+    `History`)."""
+    return train(TrainConfig(*args, **kwargs))
+
+
+# help() and editors show the arguments themselves, not *args, **kwargs
+train_alexnet.__signature__ = inspect.signature(TrainConfig).replace(
+    return_annotation=TrainingResult
+)
+
+
+def train(config: TrainConfig) -> TrainingResult:
+    """Train (or resume) AlexNet as `config` says; see `train_alexnet`."""
     import keras
 
-    from pyimagesearch.callbacks import EpochSeeds, StopTogether
-    from pyimagesearch.nn.modelfiles import check_keras_path
     from pyimagesearch.nn.parallel.devices import describe
-    from pyimagesearch.nn.parallel.replicas import choose_replicas, scaled_learning_rate
-    from pyimagesearch.pipeline.feeds import make_feed
-    from pyimagesearch.preprocessing import MeanPreprocessor
-    from pyimagesearch.utils.files import check_distinct, check_writable
+    from pyimagesearch.nn.parallel.replicas import choose_replicas
 
-    if inputSize < SMALLEST_INPUT:
-        raise ArgumentError(
-            "inputSize", f"{inputSize} is too small for AlexNet: use {SMALLEST_INPUT} or more"
-        )
-    check_keras_path(modelPath)  # before hours of training, not after
-    check_writable(modelPath)
-    written = [os.path.join(outputDir, name) for name in ("alexnet.json", "alexnet.png")]
-    check_distinct(
-        [("modelPath", modelPath), *(("outputDir", path) for path in (outputDir, *written))],
-        [("trainPath", trainPath), ("valPath", valPath), ("meanPath", meanPath)],
-    )
-    replicas = choose_replicas(distribute)
+    check_outputs(config)  # before hours of training, not after
+    replicas = choose_replicas(config.distribute)
     ran = dict(devices=describe(), distribution=replicas.describe())
-    with RunOutputs(outputDir, modelPath, replicas.isChief) as outputs:
-        (checkpoint, done) = outputs.checkpoint(resume, epochs)
-        if done >= epochs:
+    log = config.log
+    with RunOutputs(config.outputDir, config.modelPath, replicas.isChief) as outputs:
+        (checkpoint, done) = outputs.checkpoint(config.resume, config.epochs)
+        if done >= config.epochs:
             # the run finished, but its final save did not: write it now
-            log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {modelPath}")
-            outputs.save_network(checkpoint, replicas, trainPath)
+            log(f"[INFO] {checkpoint} has trained all {done} epochs: writing {config.modelPath}")
+            outputs.save_network(checkpoint, replicas, config.trainPath)
             return TrainingResult(None, **ran)
-
         log(f"[INFO] training with {ran['devices']}, {ran['distribution']}")
-        if scaleLearningRate:
-            learningRate = scaled_learning_rate(learningRate, replicas.devices)
-        keras.utils.set_random_seed(seed)
-        with precision_policy("mixed_float16" if mixedPrecision else "float32"):
-            means = MeanPreprocessor.from_json(meanPath)
-            (feed, reason) = make_feed(
-                cache, trainPath, valPath, means, inputSize, batchSize, seed, workers,
-                replicas=replicas,
-            )  # fmt: skip
+        with precision_policy("mixed_float16" if config.mixedPrecision else "float32"):
+            (feed, reason) = open_feed(config, replicas)
             log(f"[INFO] cache: {feed.mode} -- {reason}")
             with feed, replicas.scope():
-                if checkpoint is None:
-                    log("[INFO] compiling model...")
-                    if buildNetwork is None:
-                        network = alexnet(inputSize, len(feed.labelNames), reg)
-                    else:
-                        network = buildNetwork(inputSize, len(feed.labelNames))
-                    if augmentation is None:
-                        augmentation = [default_augmentation(seed)]
-                    model = feed.training_model(network, augmentation)
-                    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learningRate))
-                else:
-                    log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
-                    model = outputs.load(checkpoint)
-                    feed.check(model, checkpoint)
-                    model.optimizer.learning_rate.assign(learningRate)
+                model = compiled_model(config, feed, outputs, checkpoint, done, replicas.devices)
                 ran.update(
                     cache=feed.mode,
                     cacheReason=reason,
                     learningRate=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
-                    stepImages=replicas.devices * batchSize,
+                    stepImages=replicas.devices * config.batchSize,
                 )
                 log(
-                    f"[INFO] {replicas.devices} device(s) x {batchSize} images = "
+                    f"[INFO] {replicas.devices} device(s) x {config.batchSize} images = "
                     f"{ran['stepImages']} per step; learning rate {ran['learningRate']:.6g}"
                 )
-                feed.start_at(done)
-                fitArguments = feed.fit_arguments(model)
-                callbacks = [
-                    *fitArguments.pop("callbacks"),
-                    keras.callbacks.TerminateOnNaN(),
-                    EpochSeeds(seed),
-                    *([StopTogether()] if replicas.processCount > 1 else []),
-                    *outputs.callbacks(done),
-                ]
-                history = model.fit(
-                    **fitArguments,
-                    epochs=epochs,
-                    initial_epoch=done,
-                    callbacks=callbacks,
-                    verbose=verbose,
-                )
-                check_converged(history, done)
-                log(f"[INFO] serializing model to {modelPath}...")
-                outputs.save(model.layers[-1], feed.labelNames)
+                history = fit(config, model, feed, outputs, done, replicas.processCount)
+                log(f"[INFO] serializing model to {config.modelPath}...")
+                outputs.save(model.network, feed.labelNames)
             return TrainingResult(history, **ran)
+
+
+def check_outputs(config: TrainConfig) -> None:
+    """Raise unless the model can be written where `config` says, apart
+    from the inputs and from each other."""
+    from pyimagesearch.nn.modelfiles import check_keras_path
+    from pyimagesearch.utils.files import check_distinct, check_writable
+
+    check_keras_path(config.modelPath)
+    check_writable(config.modelPath)
+    written = [os.path.join(config.outputDir, name) for name in ("alexnet.json", "alexnet.png")]
+    check_distinct(
+        [("modelPath", config.modelPath),
+         *(("outputDir", path) for path in (config.outputDir, *written))],
+        [("trainPath", config.trainPath), ("valPath", config.valPath),
+         ("meanPath", config.meanPath)],
+    )  # fmt: skip
+
+
+def open_feed(config: TrainConfig, replicas):
+    """(the feed of the training split, why that cache mode), seeded."""
+    import keras
+
+    from pyimagesearch.pipeline.feeds import make_feed
+    from pyimagesearch.preprocessing import MeanPreprocessor
+
+    keras.utils.set_random_seed(config.seed)
+    means = MeanPreprocessor.from_json(config.meanPath)
+    return make_feed(
+        config.cache, config.trainPath, config.valPath, means, config.inputSize,
+        config.batchSize, config.seed, config.workers, replicas=replicas,
+    )  # fmt: skip
+
+
+def compiled_model(config, feed, outputs, checkpoint, done, devices):
+    """The compiled training model: new, or resumed from `checkpoint`
+    (after `done` epochs), its optimizer at the run's learning rate."""
+    import keras
+
+    from pyimagesearch.nn.parallel.replicas import scaled_learning_rate
+
+    learningRate = config.learningRate
+    if config.scaleLearningRate:
+        learningRate = scaled_learning_rate(learningRate, devices)
+    if checkpoint is not None:
+        config.log(f"[INFO] resuming from {checkpoint} after epoch {done}...")
+        model = outputs.load(checkpoint)
+        feed.check(model, checkpoint)
+        model.optimizer.learning_rate.assign(learningRate)
+        return model
+    config.log("[INFO] compiling model...")
+    classes = len(feed.labelNames)
+    if config.buildNetwork is None:
+        network = alexnet(config.inputSize, classes, config.reg)
+    else:
+        network = config.buildNetwork(config.inputSize, classes)
+    augmentation = config.augmentation
+    if augmentation is None:
+        augmentation = [default_augmentation(config.seed)]
+    model = feed.training_model(network, augmentation)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learningRate))
+    return model
+
+
+def fit(config, model, feed, outputs, done, processCount):
+    """Train `model` from epoch `done` to `config.epochs`, a checkpoint at
+    each epoch's end; Keras's `History`, its losses checked finite."""
+    import keras
+
+    from pyimagesearch.callbacks import EpochSeeds, StopTogether
+
+    feed.start_at(done)
+    fitArguments = feed.fit_arguments(model)
+    callbacks = [
+        *fitArguments.pop("callbacks"),
+        keras.callbacks.TerminateOnNaN(),
+        EpochSeeds(config.seed),
+        *([StopTogether()] if processCount > 1 else []),
+        *outputs.callbacks(done),
+    ]
+    history = model.fit(
+        **fitArguments,
+        epochs=config.epochs,
+        initial_epoch=done,
+        callbacks=callbacks,
+        verbose=config.verbose,
+    )
+    check_converged(history, done)
+    return history
 
 
 @contextlib.contextmanager
@@ -341,4 +407,4 @@ class RunOutputs:
         from pyimagesearch.io.hdf5files import stored_label_names
 
         with replicas.scope():
-            self.save(self.load(checkpoint).layers[-1], stored_label_names(trainPath))
+            self.save(self.load(checkpoint).network, stored_label_names(trainPath))

@@ -7,10 +7,16 @@ from functools import lru_cache
 
 import numpy as np
 
+# The threads a job runs on unless told otherwise, in the library and the
+# scripts alike (decoding photos, preparing batches, cutting crops): one per
+# core, as the threads mostly wait on OpenCV, NumPy or HDF5 with the GIL
+# released.
+DEFAULT_WORKERS = os.cpu_count() or 1
+
 
 @lru_cache(maxsize=1)
 def _pool_of_process(pid):
-    return ThreadPoolExecutor(os.cpu_count())
+    return ThreadPoolExecutor(DEFAULT_WORKERS)
 
 
 def thread_pool():

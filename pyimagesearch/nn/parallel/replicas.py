@@ -31,6 +31,14 @@ from pyimagesearch.utils.batchplan import pad_batch
 DISTRIBUTE_MODES = ("auto", "none", "data-parallel")
 
 
+def distribute_help(work: str) -> str:
+    """What each of `DISTRIBUTE_MODES` does with `work` ("split each batch")."""
+    return (
+        f"data-parallel: {work} among every GPU (or every CPU device); none: one device; "
+        "auto: data-parallel when there is more than one device"
+    )
+
+
 @dataclass(frozen=True)
 class Replicas:
     """Where a model runs: on one device (`strategy` None) or replicated on
