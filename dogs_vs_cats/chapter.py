@@ -1,8 +1,9 @@
 """The whole chapter in one command, from Kaggle's train.zip (and test1.zip)
 to a submission and report.html: build -> train AlexNet -> rank-1 with and
-without 10 crops -> CNN features -> logistic regression -> submission. A
-rerun skips every stage whose inputs and options are unchanged, and
-resumes an interrupted training; --from STAGE reruns from that stage on."""
+without 10 crops -> CNN features -> logistic regression -> fine-tuning ->
+submission. A rerun skips every stage whose inputs and options are
+unchanged, and resumes an interrupted training; --from STAGE reruns from
+that stage on."""
 
 import os
 import sys
@@ -27,6 +28,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 from pyimagesearch.pipeline.cache import CACHE_MODES  # noqa: E402
 from pyimagesearch.pipeline.chapter import STAGES, ChapterSettings  # noqa: E402
+from pyimagesearch.pipeline.chapterstages import FINE_TUNE_MODES  # noqa: E402
 
 
 def make_parser():
@@ -77,6 +79,10 @@ def make_parser():
                         "work for a little less log loss; see docs/measured.md)")  # fmt: skip
     parser.add_argument("--submit-with", choices=("classifier", "alexnet"), default="classifier",
                         help="what predicts the submission")  # fmt: skip
+    parser.add_argument("--fine-tune", choices=FINE_TUNE_MODES, default="auto",
+                        help="fine-tune the backbone's top after the logistic regression (auto: "
+                        "for mobilenetv2 and resnet50; the submission keeps the logistic "
+                        "regression where validation says it is better)")  # fmt: skip
     parser.add_argument("--seed", type=random_seed, default=config.SEED)
     add_decoding_options(parser)
     return parser
@@ -106,6 +112,7 @@ def chapter(args):
         featureSize=args.feature_size,
         flip=args.flip,
         submitWith=args.submit_with,
+        fineTune=args.fine_tune,
         seed=args.seed,
         workers=args.workers,
         maxPixels=args.max_pixels,
