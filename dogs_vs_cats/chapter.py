@@ -1,8 +1,9 @@
 """The whole chapter in one command, from Kaggle's train.zip (and test1.zip)
 to a submission and report.html: build -> train AlexNet -> rank-1 with and
-without 10 crops -> CNN features -> logistic regression -> submission. A
-rerun skips every stage whose inputs and options are unchanged, and
-resumes an interrupted training; --from STAGE reruns from that stage on."""
+without 10 crops -> CNN features -> logistic regression -> fine-tuning ->
+submission. A rerun skips every stage whose inputs and options are
+unchanged, and resumes an interrupted training; --from STAGE reruns from
+that stage on."""
 
 import dataclasses
 import os

@@ -126,8 +126,16 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
     clip = classifier["submission_clip"]
     # and records what it lacks or guesses: nothing, for the sample's test folder
     assert json.loads((ran / "stages.json").read_text())["submission"]["details"] == {
-        "clip": clip["clip"], "photos_left_out": 0, "ids_without_photo": 0, "unreadable_photos": 0
+        "clip": clip["clip"], "photos_left_out": 0, "ids_without_photo": 0, "unreadable_photos": 0,
+        "predicted_by": "logistic regression",
     }  # fmt: skip
+    # the chapter's own AlexNet is not fine-tuned, and the record says so
+    skipped = json.loads((ran / "stages.json").read_text())["finetune"]["details"]["skipped"]
+    assert "alexnet is a model file" in skipped
+    assert json.loads((ran / "finetune.json").read_text()) == {
+        "submit_with": "classifier",
+        "skipped": skipped,
+    }
     # every photo shown is one the stages named: thumbnails, not links
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert page.count('<img alt="training curves" src="data:image/png;base64,') == 1
@@ -242,13 +250,13 @@ def test_from_a_stage_and_a_changed_option_rerun_only_what_depends_on_them(ran, 
     assert code == 0, err
     assert stage_lines(out) == {"build": "skipped", "train": "skipped", "crops": "skipped",
                                 "features": "skipped", "classifier": "ran",
-                                "submission": "ran"}  # fmt: skip
+                                "finetune": "ran", "submission": "ran"}  # fmt: skip
     (code, out, err) = call_main(
         chapter, chapter_args(sample, ran, "--submit-with", "alexnet"), capsys
     )
     assert code == 0, err
     assert stage_lines(out)["submission"] == "ran"
-    assert [stage_lines(out)[s] for s in STAGES[:-1]] == ["skipped"] * 5
+    assert [stage_lines(out)[s] for s in STAGES[:-1]] == ["skipped"] * 6
 
 
 def test_a_failing_stage_keeps_what_finished_and_reports_the_failure(ran, sample, tmp_path,
@@ -307,7 +315,7 @@ def test_imagenet_features_are_scored_on_the_build_test_split_too(ran, sample, t
     (code, log, err) = call_main(chapter, argv, capsys)
     assert code == 0, err
     said = stage_lines(log)
-    assert [said[s] for s in STAGES] == ["skipped"] * 3 + ["ran"] * 3
+    assert [said[s] for s in STAGES] == ["skipped"] * 3 + ["ran"] * 4
     record = out / "hdf5" / "build_report.json"
     classifier = json.loads((out / "train_model.json").read_text())
     held = json.loads((out / "classifier_predictions.json").read_text())

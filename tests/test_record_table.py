@@ -154,6 +154,22 @@ TABLE = {
             "row not summing to 1": ("probabilities.2", [0.5, 0.4], "row 2 sums to 0.9, not 1"),
             "a name twice": ("image_names", ["a.jpg", "b.jpg", "a.jpg"], "names a photo more"),
         }),
+    "finetune.json": (records.read_finetune_report, json_file("finetune.json"), {
+        "submit_with": "finetuned", "score": 0.75, "log_loss": 0.4, "val_log_loss": 0.3,
+        "classifier_val_log_loss": 0.35, "submission_clip": CLIP, "test_rows": 4,
+        "held_out": "the build's test split", "cut_layer": "block_15_add",
+        "label_names": ["cat", "dog"],
+    }, {
+        "submitter missing": ("submit_with", GONE, "it has no 'submit_with'"),
+        "submitter a number": ("submit_with", 1, "'submit_with': 1 is not text"),
+        "no cut layer": ("cut_layer", GONE, "it has no 'cut_layer'"),
+        "no clip": ("submission_clip", GONE, "it has no 'submission_clip'"),
+        "clip above a half": ("submission_clip.clip", 0.7, "clip 0.7 is not null nor a number"),
+        "loss negative": ("val_log_loss", -0.3, "'val_log_loss': -0.3 is not a log loss"),
+        "one class": ("label_names", ["cat"], "is not two or more classes, each named once"),
+        "classes twice": ("label_names", ["cat", "cat"], "is not two or more classes"),
+        "classes a word": ("label_names", "ab", "'ab' is not a list of class names"),
+    }),
     "stages.json": (records.read_stage_record, json_file("stages.json"), {
         "build": {"signature": {}, "finished": "2026-12-07T10:00:00", "outputs": {},
                   "seconds": 1.5, "images": 60, "details": {},

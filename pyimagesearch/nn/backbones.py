@@ -35,7 +35,7 @@ INPUT_SIZES = {
 }
 
 
-def _key(name):
+def network_key(name):
     return name.replace("_", "").replace("-", "").lower()
 
 
@@ -43,7 +43,7 @@ def application_names():
     """{"resnet50": ResNet50, "mobilenetv2": MobileNetV2, ...}: every CNN in
     `keras.applications`, keyed by its lower-case name without underscores."""
     return {
-        _key(name): getattr(keras.applications, name)
+        network_key(name): getattr(keras.applications, name)
         for name in dir(keras.applications)
         if name[0].isupper() and callable(getattr(keras.applications, name))
     }
@@ -107,7 +107,7 @@ class FeatureExtractor:
 
 def native_size(backbone):
     """The input size a `keras.applications` network was trained at."""
-    return INPUT_SIZES.get(_key(backbone), 224)
+    return INPUT_SIZES.get(network_key(backbone), 224)
 
 
 def application_extractor(backbone, weights="imagenet", featureSize=None, flip=False):
@@ -124,13 +124,13 @@ def application_extractor(backbone, weights="imagenet", featureSize=None, flip=F
         flip: see `FeatureExtractor`.
     """
     networks = application_names()
-    if _key(backbone) not in networks:
+    if network_key(backbone) not in networks:
         raise ArgumentError(
             "backbone",
             f"{backbone!r} is not a keras.applications network nor a .keras file; "
             f"choose one of: {', '.join(sorted(networks))}",
         )
-    constructor = networks[_key(backbone)]
+    constructor = networks[network_key(backbone)]
     if weights not in ("imagenet", "none"):
         check_weights_file(weights, constructor.__name__)
     size = native_size(backbone) if featureSize is None else featureSize

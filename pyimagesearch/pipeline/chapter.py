@@ -21,12 +21,14 @@ from typing import Any
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.pipeline.chapterstages import (
+    FINE_TUNE_MODES,
     STAGE_CLASSES,
     STAGES,
     SUBMITTERS,
     ChapterPaths,
     ChapterSettings,
     Stage,
+    fine_tune_skipped,
     fingerprint,
 )
 from pyimagesearch.pipeline.records import read_stage_record
@@ -198,7 +200,7 @@ def check_own_folders(paths: ChapterPaths) -> None:
     or a real folder: a link planted there would have the stages write
     (and clean up) wherever it points. `outputDir` itself is the user's,
     resolved once."""
-    for folder in (paths.hdf5, paths.alexnet):
+    for folder in (paths.hdf5, paths.alexnet, paths.finetune, paths.finetuneCache):
         if os.path.islink(folder):
             raise ArgumentError(
                 "outputDir",
@@ -218,6 +220,13 @@ def check_settings(settings: ChapterSettings) -> None:
         raise ArgumentError(
             "submitWith", f"{settings.submitWith!r} is not one of {', '.join(SUBMITTERS)}"
         )
+    if settings.fineTune not in FINE_TUNE_MODES:
+        raise ArgumentError(
+            "fineTune", f"{settings.fineTune!r} is not one of {', '.join(FINE_TUNE_MODES)}"
+        )
+    skipped = fine_tune_skipped(settings)
+    if settings.fineTune == "on" and skipped is not None:
+        raise ArgumentError("fineTune", f"on, but {skipped}: use auto or off")
     from pyimagesearch.io.imagefiles import ARCHIVE
 
     # every file named goes through the opening rule before the first stage

@@ -1,5 +1,5 @@
 """The chapter's stages: what a run is given (`ChapterSettings`), where
-each output lives (`ChapterPaths`), and the six stages in order, each
+each output lives (`ChapterPaths`), and the seven stages in order, each
 saying what it reads, which settings it uses, what it writes and how it
 runs. `pyimagesearch.pipeline.chapter` runs them and keeps their record;
 `pyimagesearch.pipeline.report` shows them: both import this module, and
@@ -19,12 +19,15 @@ from pyimagesearch.io.splitrecord import read_build_record
 from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
 from pyimagesearch.pipeline.cache import CACHE_MODES
 from pyimagesearch.pipeline.evaluation import CROP_PATHS
-from pyimagesearch.utils.files import check_replaceable, displayable
+from pyimagesearch.utils.files import check_replaceable, displayable, write_json
 from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
-STAGES = ("build", "train", "crops", "features", "classifier", "submission")
+STAGES = ("build", "train", "crops", "features", "classifier", "finetune", "submission")
 # The backbone name that means "the AlexNet this chapter trained".
 OWN_ALEXNET = "alexnet"
+# --fine-tune: "auto" fine-tunes the keras.applications networks that
+# `pyimagesearch.pipeline.finetune.CUT_LAYERS` knows where to cut.
+FINE_TUNE_MODES = ("auto", "on", "off")
 
 
 SUBMITTERS = ("classifier", "alexnet")  # what can predict the submission
@@ -87,6 +90,13 @@ class ChapterSettings:
         "log loss; see docs/measured.md)",
     )
     submitWith: str = setting("classifier", "what predicts the submission", choices=SUBMITTERS)
+    fineTune: str = setting(
+        "auto",
+        "fine-tune the backbone's top after the logistic regression (auto: for mobilenetv2 "
+        "and resnet50; the submission keeps the logistic regression where validation says "
+        "it is better)",
+        choices=FINE_TUNE_MODES,
+    )
     seed: int = setting(
         book.SEED, "seeds the split, AlexNet's training and the features' order", kind="seed"
     )
@@ -116,6 +126,11 @@ class ChapterPaths:
         self.classifier = self.at("logistic_regression.json")
         self.classifierReport = self.at("train_model.json")
         self.classifierPredictions = self.at("classifier_predictions.json")
+        self.finetune = self.at("finetune")  # the model and the cached activations
+        self.finetuneModel = self.at("finetune", "finetuned.keras")
+        self.finetuneCache = self.at("finetune", "cache")
+        self.finetuneReport = self.at("finetune.json")
+        self.finetunePredictions = self.at("finetune_predictions.json")
         self.submission = self.at("submission.csv")
         self.deployModel = self.at("model.keras")  # the model that made the submission
         self.record = self.at("stages.json")
@@ -342,20 +357,110 @@ class ClassifierStage(Stage):
         return report["train_rows"] + report["test_rows"]
 
 
+class FineTuneStage(Stage):
+    name = "finetune"
+    settingNames = ("fineTune", "backbone", "weights", "featureSize", "seed", "maxPixels")
+
+    def inputs(self):
+        s, p = self.settings, self.paths
+        return [s.train, p.features, p.classifier, p.buildReport, *backbone_files(s, p)]
+
+    def outputs(self):
+        p = self.paths
+        return [p.finetuneReport, p.finetuneModel, p.finetunePredictions]
+
+    def run(self, log, progress, resume):
+        from pyimagesearch.pipeline.finetune import fine_tune
+
+        s, p = self.settings, self.paths
+        reason = fine_tune_skipped(s)
+        if reason is not None:
+            self.clear()
+            write_json(p.finetuneReport, {"submit_with": "classifier", "skipped": reason})
+            self.details["skipped"] = reason
+            log(f"[INFO] finetune: skipped ({reason}): the submission uses the logistic "
+                "regression")  # fmt: skip
+            return 0
+        from pyimagesearch.nn.backbones import application_extractor
+        from pyimagesearch.pipeline.finetune import cut_layer
+
+        extractor = application_extractor(s.backbone, s.weights, feature_size(s))
+        report = fine_tune(
+            s.train, p.features, p.classifier, read_build_record(p.buildReport)["image_names"],
+            extractor, cut_layer(s.backbone), p.finetuneCache, p.finetuneModel, p.finetuneReport,
+            p.finetunePredictions, seed=s.seed, workers=s.workers, maxPixels=s.maxPixels,
+            resume=resume, log=log, progress=progress,
+        )  # fmt: skip
+        log(f"[INFO] finetune: validation log loss {report['val_log_loss']:.4f} (fine-tuned, "
+            f"epoch {report['best_epoch']}, temperature {report['temperature']:.3f}) against "
+            f"{report['classifier_val_log_loss']:.4f} (the logistic regression, fitted on the "
+            "train split)")  # fmt: skip
+        log(f"[INFO] finetune: held out: {report['test_rows']} photos, {report['held_out']}: "
+            f"accuracy {report['score']:.2%}, log loss {report['log_loss']:.4f}")  # fmt: skip
+        if report["submit_with"] == "finetuned":
+            log("[INFO] finetune: the submission uses the fine-tuned model")
+        else:
+            log("[INFO] finetune: fine-tuning does not lower the validation log loss: the "
+                "submission keeps the logistic regression's predictions")  # fmt: skip
+        self.details.update({key: report[key] for key in FINE_TUNE_DETAILS})
+        return sum(
+            report[f"{split}_photos"] * report[f"{views}_views"]
+            for split, views in (("train", "train"), ("val", "eval"), ("test", "eval"))
+        )
+
+    def clear(self):
+        cached = glob.glob(os.path.join(self.paths.finetuneCache, "*.hdf5"))
+        for path in [*self.outputs(), *cached]:
+            remove_regular_file(path)
+
+
+# What the record keeps of a fine-tuning, for the report.
+FINE_TUNE_DETAILS = ("submit_with", "val_log_loss", "classifier_val_log_loss", "best_epoch",
+                     "temperature", "cut_layer", "cache_bytes_per_photo")  # fmt: skip
+
+
+def fine_tune_skipped(settings: ChapterSettings) -> str | None:
+    """Why the chapter does not fine-tune with `settings`, or None."""
+    if settings.fineTune == "off":
+        return "--fine-tune off"
+    if backbone_is_model_file(settings):
+        return (f"the backbone {displayable(settings.backbone)} is a model file, not a "
+                "keras.applications network with ImageNet's weights")  # fmt: skip
+    from pyimagesearch.pipeline.finetune import CUT_LAYERS, cut_layer
+
+    if cut_layer(settings.backbone) is None:
+        return (f"no layer to cut {settings.backbone} at is known; fine-tuning is for "
+                f"{', '.join(sorted(CUT_LAYERS))}")  # fmt: skip
+    return None
+
+
 class SubmissionStage(Stage):
     name = "submission"
     settingNames = ("submitWith", "size", "crops", "featureSize", "flip", "maxPixels")
 
     def inputs(self):
         s, p = self.settings, self.paths
-        model = [p.classifier, *backbone_files(s, p)] if self.classifier else [p.model]
-        return [s.test, p.mean, *model, self.heldOut]
+        if not self.classifier:
+            return [s.test, p.mean, p.model, p.crops]
+        # the fine-tuning's record says which of the two predicts
+        model = [p.finetuneModel] if self.fineTuned else [p.classifier, p.classifierReport]
+        return [s.test, p.mean, *model, *backbone_files(s, p), p.finetuneReport]
 
     @property
     def heldOut(self):
         """The figures of the model on the build's test split, which say
         how to clip its probabilities."""
-        return self.paths.classifierReport if self.classifier else self.paths.crops
+        if not self.classifier:
+            return self.paths.crops
+        return self.paths.finetuneReport if self.fineTuned else self.paths.classifierReport
+
+    @property
+    def fineTuned(self):
+        """Whether the fine-tuned model predicts: the classifier's path, and
+        the fine-tuning stage found it better on the validation photos."""
+        from pyimagesearch.pipeline.finetune import read_choice
+
+        return self.classifier and read_choice(self.paths.finetuneReport) is not None
 
     @property
     def classifier(self):
@@ -365,8 +470,11 @@ class SubmissionStage(Stage):
         """The record at `heldOut`, checked."""
         from pyimagesearch.pipeline import records
 
-        read = records.read_classifier_report if self.classifier else records.read_crop_figures
-        return read(self.heldOut)
+        if not self.classifier:
+            return records.read_crop_figures(self.heldOut)
+        if self.fineTuned:
+            return records.read_finetune_report(self.heldOut)
+        return records.read_classifier_report(self.heldOut)
 
     def outputs(self):
         return [self.paths.submission, self.paths.deployModel]
@@ -379,10 +487,19 @@ class SubmissionStage(Stage):
         # the deployable model makes the submission, so that predict.py on
         # it writes the same probabilities
         if self.classifier:
-            (model, labelNames) = deploy.classifier_model(
-                backbone_path(s, p), p.classifier, s.weights, s.layer, p.mean, feature_size(s),
-                s.flip, clip,
-            )  # fmt: skip
+            from pyimagesearch.pipeline.finetune import read_choice
+
+            choice = read_choice(p.finetuneReport)
+            if choice is None:
+                (model, labelNames) = deploy.classifier_model(
+                    backbone_path(s, p), p.classifier, s.weights, s.layer, p.mean,
+                    feature_size(s), s.flip, clip,
+                )  # fmt: skip
+            else:
+                (model, labelNames) = deploy.finetuned_model(
+                    backbone_path(s, p), s.weights, feature_size(s), p.finetuneModel, *choice, clip
+                )  # fmt: skip
+            self.details["predicted_by"] = "logistic regression" if choice is None else "fine-tuned"
         else:
             (model, labelNames) = deploy.alexnet_model(p.model, p.mean, s.size, clip)
         deploy.save_deployable(model, p.deployModel, labelNames)
@@ -412,7 +529,7 @@ class SubmissionStage(Stage):
 
 
 STAGE_CLASSES = (BuildStage, TrainStage, CropsStage, FeaturesStage, ClassifierStage,
-                 SubmissionStage)  # fmt: skip
+                 FineTuneStage, SubmissionStage)  # fmt: skip
 
 
 def backbone_path(settings: ChapterSettings, paths: ChapterPaths) -> str:

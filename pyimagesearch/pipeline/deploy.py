@@ -130,6 +130,36 @@ def classifier_model(
     return deployable_model(network, False, clip), list(labelNames)
 
 
+def finetuned_model(
+    backbone: str,
+    weights: str,
+    featureSize: int | None,
+    topPath: str | os.PathLike,
+    layer: str,
+    labelNames: list[str],
+    clip: float | None = None,
+) -> tuple[keras.Model, list[str]]:
+    """(deployable model, its class names) from a keras.applications
+    backbone cut at `layer` and the fine-tuned top saved at `topPath` (the
+    fine-tuning stage's `finetuned.keras`: the cut layer's activations ->
+    class probabilities): photos resized as by `SimplePreprocessor`, each
+    photo's probabilities averaged with its mirror's, as the fine-tuning
+    stage scored them."""
+    from pyimagesearch.nn.backbones import feature_extractor
+    from pyimagesearch.pipeline.finetune import split_backbone
+
+    extractor = feature_extractor(backbone, weights, None, None, featureSize, False)
+    (bottom, _) = split_backbone(extractor.model, layer)
+    top = load_model(topPath)
+    size = extractor.inputSize
+    images = keras.Input((size, size, 3), name="photo")
+    prepared = ApplicationPreprocessing(extractor.name)(images)
+    views = [prepared, Mirror()(prepared)]
+    probabilities = keras.layers.Average(name="with_mirror")([top(bottom(v)) for v in views])
+    network = keras.Model(images, probabilities, name="finetuned")
+    return deployable_model(network, False, clip), list(labelNames)
+
+
 def alexnet_model(
     modelPath: str | os.PathLike,
     meanPath: str | os.PathLike,

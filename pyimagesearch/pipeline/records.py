@@ -124,6 +124,15 @@ def names(value) -> str | None:
     return None
 
 
+def class_names(value) -> str | None:
+    """Two or more class names, each once (a model's outputs, in order)."""
+    if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):
+        return f"{shown(value)} is not a list of class names"
+    if len(value) < 2 or len(set(value)) != len(value):
+        return f"{shown(value)} is not two or more classes, each named once"
+    return None
+
+
 def row_numbers(value) -> str | None:
     if not isinstance(value, list) or not all(is_count(row) for row in value):
         return f"{shown(value)} is not a list of row numbers"
@@ -230,6 +239,39 @@ def check_rows(record: dict, tables: tuple[str, ...], path, fix: str) -> dict:
         if rows and max(record["labels"]) >= classes:
             refuse(path, f"a label is {max(record['labels'])}: {table!r} has {classes} "
                    "classes, numbered from 0", fix)  # fmt: skip
+    return record
+
+
+FINETUNE_FIX = "fine-tune again (rerun the chapter with --from finetune)"
+FINETUNE_FIGURES = {
+    "submit_with": text,
+    "skipped": text,
+    "score": fraction,
+    "log_loss": loss,
+    "val_log_loss": loss,
+    "classifier_val_log_loss": loss,
+    "submission_clip": clip_record,
+    "test_rows": count,
+    "held_out": text,
+    "cut_layer": text,
+    "label_names": class_names,
+}
+
+
+def read_finetune_report(path: str | os.PathLike) -> dict:
+    """finetune.json (the fine-tuning stage's record), checked: a stage that
+    fine-tuned records its figures, its cut layer and its classes; one that
+    was skipped, why."""
+    record = check_fields(
+        read_json(path, "the fine-tuning stage's record (finetune.json)", followLinks=False),
+        FINETUNE_FIGURES, ("submit_with",), path, FINETUNE_FIX,
+    )  # fmt: skip
+    fields = ("skipped",) if "skipped" in record else (
+        "score", "log_loss", "val_log_loss", "classifier_val_log_loss", "submission_clip",
+        "test_rows", "cut_layer", "label_names")  # fmt: skip
+    absent = [field for field in fields if field not in record]
+    if absent:
+        refuse(path, f"it has no {absent[0]!r}", FINETUNE_FIX)
     return record
 
 

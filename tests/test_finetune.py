@@ -1,0 +1,178 @@
+"""The fine-tuning stage: held out by photo name, every figure equal to a
+recomputation from the predictions it saved, the logistic regression kept
+where validation favours it, and skipped (and recorded so) for backbones it
+cannot cut."""
+
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from pyimagesearch.errors import ArgumentError
+from pyimagesearch.pipeline import finetune
+from pyimagesearch.pipeline.chapter import check_settings
+from pyimagesearch.pipeline.chapterstages import ChapterSettings, fine_tune_skipped
+
+SIZE = 32  # MobileNetV2, untrained: small enough for a CPU
+
+
+def log_loss(labels, probabilities):
+    picked = np.asarray(probabilities)[np.arange(len(labels)), labels]
+    return -np.mean(np.log(np.clip(picked, np.finfo(float).eps, None)))
+
+
+@pytest.fixture(scope="module")
+def fitted(sample, built, tmp_path_factory):
+    """The sample's MobileNetV2 features and the chapter's logistic
+    regression on them, fitted on the build's train and val photos."""
+    from pyimagesearch.io.splitrecord import read_build_record
+    from pyimagesearch.pipeline.classifier import FINE_C_VALUES, train_logistic_regression
+    from pyimagesearch.pipeline.features import extract_backbone_features
+
+    out = tmp_path_factory.mktemp("finetune")
+    extract_backbone_features(sample["train"], out / "features.hdf5", "mobilenetv2", "none",
+                              featureSize=SIZE, log=lambda line: None)  # fmt: skip
+    splits = read_build_record(built["dir"] / "build_report.json")["image_names"]
+    train_logistic_regression(out / "features.hdf5", out / "classifier.json", splits=splits,
+                              scoring="neg_log_loss", Cs=FINE_C_VALUES,
+                              log=lambda line: None)  # fmt: skip
+    return out, splits
+
+
+def run_fine_tune(sample, out, splits, resume=False):
+    from pyimagesearch.nn.backbones import application_extractor
+
+    lines = []
+    report = finetune.fine_tune(
+        sample["train"], str(out / "features.hdf5"), str(out / "classifier.json"), splits,
+        application_extractor("mobilenetv2", "none", SIZE), "block_15_add", str(out / "cache"),
+        str(out / "finetuned.keras"), str(out / "finetune.json"), str(out / "predictions.json"),
+        finetune.FineTuneOptions(epochs=1, learningRate=1e-3), resume=resume, log=lines.append,
+    )  # fmt: skip
+    return report, json.loads((out / "predictions.json").read_text()), lines
+
+
+def test_held_out_by_name_and_every_figure_recomputed_from_the_saved_predictions(
+    sample, fitted, monkeypatch
+):
+    (out, splits) = fitted
+    (report, saved, _) = run_fine_tune(sample, out, splits)
+    assert report == json.loads((out / "finetune.json").read_text())
+    # each split's cache holds its photos only: no test photo is fitted on
+    for split, views in (("train", 4), ("val", 2), ("test", 2)):
+        with h5py.File(out / "cache" / f"{split}.hdf5", "r") as db:
+            assert list(db["image_names"].asstr()[()]) == splits[split]
+            assert db["features"].shape[0] == len(splits[split]) * views
+            assert db["features"].dtype == np.float16
+            perPhoto = db["features"][0].nbytes * views
+        if split == "train":
+            assert report["cache_bytes_per_photo"] == perPhoto
+    test = saved["test"]
+    assert test["image_names"] == splits["test"] and report["test_rows"] == len(splits["test"])
+    with h5py.File(out / "features.hdf5", "r") as db:
+        labelOf = dict(zip(db["image_names"].asstr()[()], db["labels"][:].tolist()))
+    assert test["labels"] == [labelOf[name] for name in splits["test"]]
+    (labels, probabilities) = (np.array(test["labels"]), np.array(test["probabilities"]))
+    assert report["score"] == np.mean(probabilities.argmax(axis=1) == labels)
+    assert report["log_loss"] == pytest.approx(log_loss(labels, probabilities), rel=1e-9)
+    val = saved["validation"]
+    assert val["image_names"] == splits["val"]
+    valLabels = np.array(val["labels"])
+    assert report["val_log_loss"] == pytest.approx(log_loss(valLabels, val["probabilities"]))
+    theirs = log_loss(valLabels, val["classifier_probabilities"])
+    assert report["classifier_val_log_loss"] == pytest.approx(theirs, rel=1e-9)
+    better = report["val_log_loss"] < report["classifier_val_log_loss"]
+    assert report["submit_with"] == ("finetuned" if better else "classifier")
+    # the saved model gives the saved probabilities from the cached activations
+    from pyimagesearch.nn.modelfiles import load_model
+
+    model = load_model(out / "finetuned.keras")
+    with h5py.File(out / "cache" / "test.hdf5", "r") as db:
+        activations = db["features"][:].astype("float32")
+    again = np.asarray(model.predict_on_batch(activations)).reshape(len(labels), 2, -1).mean(1)
+    np.testing.assert_allclose(again, probabilities, atol=1e-5)
+
+
+def test_the_submission_keeps_the_better_model_on_the_validation_photos(
+    sample, fitted, monkeypatch
+):
+    """A logistic regression confidently wrong on every photo: the
+    fine-tuned model predicts; the cached activations are used again."""
+    (out, splits) = fitted
+    refit = finetune.refit_classifier
+
+    def wrong(*args):
+        (classifier, names) = refit(*args)
+        classifier.predict_proba = lambda features: np.tile([0.999, 0.001], (len(features), 1))
+        return classifier, names
+
+    if not (out / "cache" / "train.hdf5").exists():
+        run_fine_tune(sample, out, splits)
+    cached = os.stat(out / "cache" / "train.hdf5").st_mtime_ns
+    monkeypatch.setattr(finetune, "refit_classifier", wrong)
+    (report, _, lines) = run_fine_tune(sample, out, splits, resume=True)
+    assert os.stat(out / "cache" / "train.hdf5").st_mtime_ns == cached
+    assert report["submit_with"] == "finetuned"
+    assert finetune.read_choice(out / "finetune.json") == ("block_15_add", ["cat", "dog"])
+    assert not any("caching" in line for line in lines)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_head_starts_as_the_logistic_regression(classes):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 5))
+    classifier = LogisticRegression().fit(features, np.arange(60) % classes)
+    (kernel, bias) = finetune.head_weights(classifier, classes)
+    logits = features @ kernel + bias
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(softmax, classifier.predict_proba(features), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "backbone, mode, skipped",
+    [("alexnet", "auto", "is a model file"), ("model.keras", "auto", "is a model file"),
+     ("xception", "auto", "no layer to cut xception"), ("mobilenet_v2", "off", "--fine-tune off"),
+     ("mobilenet_v2", "auto", None), ("resnet50", "on", None)],
+)  # fmt: skip
+def test_what_fine_tuning_does_with_each_backbone(backbone, mode, skipped, tmp_path):
+    settings = ChapterSettings(train=str(tmp_path), outputDir=str(tmp_path / "out"),
+                               backbone=backbone, fineTune=mode)  # fmt: skip
+    reason = fine_tune_skipped(settings)
+    assert reason == skipped if skipped is None else skipped in reason
+
+
+def test_fine_tune_on_refuses_a_backbone_it_cannot_cut(tmp_path):
+    settings = ChapterSettings(train=str(tmp_path), outputDir=str(tmp_path / "out"),
+                               backbone="alexnet", fineTune="on")  # fmt: skip
+    with pytest.raises(
+        ArgumentError, match="on, but the backbone alexnet is a model file"
+    ) as raised:
+        check_settings(settings)
+    assert raised.value.argument == "fineTune"
+
+
+FINETUNED = {"submit_with": "finetuned", "score": 0.75, "log_loss": 0.4, "val_log_loss": 0.3,
+             "classifier_val_log_loss": 0.35, "submission_clip": {"clip": None}, "test_rows": 4,
+             "cut_layer": "block_15_add", "label_names": ["cat", "dog"]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "record, problem",
+    [([], "it holds \\[\\], not an object"),
+     ({**FINETUNED, "submit_with": "alexnet"}, "'submit_with' is not one of finetuned"),
+     ({**FINETUNED, "cut_layer": "conv1"}, "'cut_layer' is not one of"),
+     ({**FINETUNED, "label_names": "ab"}, "'label_names': 'ab' is not a list of class names")],
+)  # fmt: skip
+def test_a_record_that_is_not_the_stage_is_refused(record, problem, tmp_path):
+    path = tmp_path / "finetune.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=f"finetune.json: {problem}.*--from finetune"):
+        finetune.read_choice(path)
+    path.write_text(json.dumps(FINETUNED))
+    assert finetune.read_choice(path) == ("block_15_add", ["cat", "dog"])
+    path.write_text(json.dumps({"submit_with": "classifier", "skipped": "--fine-tune off"}))
+    assert finetune.read_choice(path) is None
