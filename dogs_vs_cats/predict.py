@@ -111,7 +111,9 @@ def make_parser():
 
 def predict(args):
     from pyimagesearch.pipeline import deploy, submission
+    from pyimagesearch.utils.checks import check_image_size
 
+    check_image_size("size", args.size)  # before any file is read
     submission.submission_rows(args.images)  # its photos and template, before any model
     if args.classifier:
         from pyimagesearch.nn.backbones import feature_extractor

@@ -1017,9 +1017,6 @@ def test_names_that_are_not_utf8_are_stored_and_shown_with_their_bytes_escaped(
         stored += names
     assert {"\\xe9t\\xe9/cat.3.jpg", "\\xe9t\\xe9/dog.3.jpg"} <= set(stored)
 
-    class Paths:
-        mean = str(out / "mean.json")
-
-    page = data_section(Paths(), report)
+    page = data_section(report, json.loads((out / "mean.json").read_text()))
     assert "caf\\xe9.jpg" in page
     page.encode("utf-8")  # no surrogate left: the page can be written

@@ -132,7 +132,12 @@ def test_the_submission_stage_records_logs_and_reports_what_it_dropped(
     )
     paths = chapterstages.ChapterPaths(tmp_path)
     (tmp_path / "crop_accuracy.json").write_text(json.dumps(CROPS))  # its clip: None
-    monkeypatch.setattr(submission, "alexnet_predictor", lambda *a, **k: constant_predictor())
+    # the stage predicts through the deployable model it writes
+    from pyimagesearch.pipeline import deploy
+
+    monkeypatch.setattr(deploy, "alexnet_model", lambda *a, **k: (None, ["cat", "dog"]))
+    monkeypatch.setattr(deploy, "save_deployable", lambda *a, **k: None)
+    monkeypatch.setattr(deploy, "model_predictor", lambda *a, **k: constant_predictor())
     stage = chapterstages.SubmissionStage(settings, paths)
     log = []
     assert stage.run(log.append, None, False) == 3
