@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_held_out_by_name, build_args, call_main
+from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io import HDF5DatasetWriter
 from pyimagesearch.io.splitrecord import check_split_record, read_split_record
 from pyimagesearch.pipeline.classifier import fit_classifier
@@ -177,3 +178,23 @@ def test_every_field_of_the_build_record_is_checked_where_it_is_read(key, value)
     assert check_build_record(good_record(), "r.json")["used"] == {"train": 2, "test": 1}
     with pytest.raises(ValueError, match=f"r.json: {key} is not what a build records"):
         check_build_record({**good_record(), key: value}, "r.json")
+
+
+def test_features_of_a_model_from_elsewhere_are_not_called_held_out_from_it(built, tmp_path):
+    """A backbone .keras file another run trained may have trained on this
+    build's test photos: the score is held out from this build's stages
+    only, and says so; the chapter's own AlexNet trained on this build's
+    training split."""
+    from pyimagesearch.pipeline.classifier import FeatureSource, held_out_rows
+
+    record = json.loads((built["dir"] / "build_report.json").read_text())["image_names"]
+    names = [name for split in ("train", "val", "test") for name in record[split]]
+    source = FeatureSource(names, "elsewhere.keras", "model file", 64, False)
+    (_, _, how) = held_out_rows("f.hdf5", source, len(names), 0.75, record)
+    assert how.startswith("the build's test split; the features' model elsewhere.keras was not")
+    (_, _, how) = held_out_rows("f.hdf5", source, len(names), 0.75, record, ownModel=True)
+    assert how == "the build's test split"
+    # and without a record, a model file's or an unknown kind's are refused
+    for kind in ("model file", "unknown"):
+        with pytest.raises(ArgumentError, match=f"elsewhere.keras \\({kind}\\), a model that"):
+            held_out_rows("f.hdf5", source._replace(kind=kind), len(names), 0.75, None)

@@ -17,6 +17,9 @@ from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
 from pyimagesearch.utils.files import read_json
 
 RECORD_FILE = "build_report.json"
+# how a figure scored on the build's test split, and held out from every
+# stage that trained on the build, says so
+HELD_OUT_BY_BUILD = "the build's test split"
 REBUILD = "build the splits anew with build_dogs_vs_cats.py"
 
 

@@ -352,7 +352,7 @@ class ClassifierStage(Stage):
             p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
             predictionsPath=p.classifierPredictions,
             splits=read_build_record(p.buildReport)["image_names"], scoring="neg_log_loss",
-            Cs=classifier.FINE_C_VALUES,
+            Cs=classifier.FINE_C_VALUES, ownModel=self.settings.backbone == OWN_ALEXNET,
         )  # fmt: skip
         return report["train_rows"] + report["test_rows"]
 

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
-from pyimagesearch.io.splitrecord import check_split_record
+from pyimagesearch.io.splitrecord import HELD_OUT_BY_BUILD, check_split_record
 from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
 from pyimagesearch.utils.checks import image_size_problem
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
@@ -126,6 +126,7 @@ def held_out_rows(
     rows: int,
     trainFraction: float,
     splits: dict | None,
+    ownModel: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """(the rows to fit on, the rows to score, how they were chosen), of
     the `rows` rows of the features file `dbPath`, read from `source`.
@@ -133,17 +134,21 @@ def held_out_rows(
     With `splits` (a build's {split: [photo names]}), the scored rows are
     the photos of its "test" split and the fitted rows those of every other
     split, matched by photo name, so that the score is held out from every
-    stage that trained on the build. Without, the book's split: the first
+    stage that trained on the build; features of a model file are held out
+    from it only when it is `ownModel` (trained on this build's training
+    split), and the way they were chosen says so otherwise. Without, the book's split: the first
     `trainFraction` of the (shuffled) rows fit, the rest score; refused for
     features of a model file, which may have trained on the scored photos.
     """
     if splits is None:
-        if source.kind == "model file":
+        # a model file, or a file too old to say, may have trained on any photo
+        if source.kind != "keras.applications":
             raise ArgumentError(
                 "splits",
-                f"{dbPath}: its features come from {source.backbone}, a model that may have "
-                "trained on these photos; give the build's record (build_report.json) so that the "
-                "classifier is scored on the build's test photos only",
+                f"{dbPath}: its features come from {source.backbone} ({source.kind}), a model "
+                "that may have trained on these photos; give the build's record "
+                "(build_report.json) so that the classifier is scored on the build's test "
+                "photos only",
             )
         cut = int(rows * trainFraction)
         return np.arange(cut), np.arange(cut, rows), f"the last {1 - trainFraction:.0%} of rows"
@@ -166,7 +171,17 @@ def held_out_rows(
             f"and {len(testRows)} of its test split; extract the features from the photos "
             "the build used"
         )
-    return trainRows, testRows, "the build's test split"
+    if source.kind == "keras.applications" or ownModel:
+        return trainRows, testRows, HELD_OUT_BY_BUILD
+    # held out from the stages of this build, not from a model trained elsewhere
+    return (
+        trainRows,
+        testRows,
+        (
+            f"{HELD_OUT_BY_BUILD}; the features' model {source.backbone} was not trained on this "
+            "build's training split and may have seen them"
+        ),
+    )
 
 
 def fit_classifier(
@@ -176,6 +191,7 @@ def fit_classifier(
     splits: dict[str, list[str]] | None = None,
     scoring: str = "accuracy",
     Cs: list[float] = C_VALUES,
+    ownModel: bool = False,
 ) -> tuple[LogisticRegression, list[str], dict]:
     """The book's train_model.py: search C (over `Cs`, by 3-fold
     cross-validated `scoring`: "accuracy" as the book, or "neg_log_loss",
@@ -198,7 +214,7 @@ def fit_classifier(
     features, labels, labelNames = read_features(dbPath)
     source = read_feature_source(dbPath)
     (trainRows, testRows, heldOut) = held_out_rows(
-        dbPath, source, len(labels), trainFraction, splits
+        dbPath, source, len(labels), trainFraction, splits, ownModel
     )
     names = source.names
     absent = sorted(set(labels[testRows]) - set(labels[trainRows]))
@@ -248,6 +264,7 @@ def train_logistic_regression(
     splits: dict[str, list[str]] | None = None,
     scoring: str = "accuracy",
     Cs: list[float] = C_VALUES,
+    ownModel: bool = False,
 ) -> dict:
     """`fit_classifier` on the features in `dbPath`, the classifier saved to
     `classifierPath`, the report (without its text and predictions) to
@@ -255,7 +272,8 @@ def train_logistic_regression(
     are replaced only with `overwrite`; outputs that are the same file as
     each other or as `dbPath` are refused; all are checked, and locked,
     before the search starts. `splits`: the build's record of which photo
-    is in which split (see `held_out_rows`). Returns the report,
+    is in which split; `ownModel`: the features' model file was trained on
+    its training split (see `held_out_rows`). Returns the report,
     predictions included."""
     check_json_path(classifierPath)
     outputs = [("classifierPath", classifierPath), ("reportPath", reportPath),
@@ -265,7 +283,7 @@ def train_logistic_regression(
         refuse_existing([classifierPath, reportPath, predictionsPath], overwrite)
         log("[INFO] tuning hyperparameters...")
         (model, labelNames, report) = fit_classifier(
-            dbPath, jobs, splits=splits, scoring=scoring, Cs=Cs
+            dbPath, jobs, splits=splits, scoring=scoring, Cs=Cs, ownModel=ownModel
         )
         log(f"[INFO] best hyperparameters: {report['best_params']}")
         log("[INFO] evaluating...")

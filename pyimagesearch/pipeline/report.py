@@ -18,6 +18,7 @@ import io
 import json
 import shlex
 
+from pyimagesearch.io.splitrecord import HELD_OUT_BY_BUILD
 from pyimagesearch.pipeline.chapterstages import STAGES
 from pyimagesearch.pipeline.reportdata import (
     FIGURES,
@@ -175,7 +176,7 @@ def scored_photos(figures: dict) -> Html:
     AlexNet's predictions and the classifier's name the same photos."""
     (alexnet, classifier) = (figures["test_rows"], figures["classifier_rows"])
     how = escape(figures["classifier_held_out"] or "its held-out rows")
-    if figures["same_photos"]:
+    if figures["same_photos"] and figures["classifier_held_out"] == HELD_OUT_BY_BUILD:
         return Html(
             f"Every figure is measured on the same {alexnet} photos of the build's test split, "
             "held out from every stage that trained."
@@ -186,8 +187,8 @@ def scored_photos(figures: dict) -> Html:
                      "split, held out from its training")  # fmt: skip
     if classifier is not None:
         parts.append(f"the logistic regression's on {classifier} photos ({how})")
-    if figures["same_photos"] is False:
-        parts.append("not the same photos")
+    if figures["same_photos"] is not None:
+        parts.append("the same photos" if figures["same_photos"] else "not the same photos")
     return Html(("; ".join(parts) or "No figure is measured yet") + ".")
 
 
