@@ -51,3 +51,7 @@ def test_the_same_place_draws_the_same_and_a_bad_seed_is_refused():
     for bad in (-1, 2**128, 1.5, "7"):
         with pytest.raises(ValueError, match="seed must be None or an int"):
             EpochPlan(bad)
+    # a place of two words would draw as two places of one: (2**32, 5) as (0, 1, 5)
+    for place in ((2**32, 5), (-1, 0)):
+        with pytest.raises(ValueError, match="a draw's place is whole numbers from 0 to 2"):
+            EpochPlan(7).batch_rng(*place)

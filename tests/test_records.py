@@ -374,3 +374,28 @@ def test_the_submission_stage_reads_its_clip_through_the_records_check(sample, t
         (tmp_path / "crop_accuracy.json").write_text(json.dumps(record))
         with pytest.raises(ValueError, match=f"crop_accuracy.json: .*{re.escape(words)}"):
             stage.run(print, None, False)
+
+
+def test_a_model_files_input_size_is_bounded_as_the_size_flags_are():
+    """A .keras backbone declaring a 50,000-pixel input once asked OpenCV for
+    7.5 GB a photo (a traceback); a deployable model's resize likewise."""
+    import keras
+
+    from pyimagesearch.nn.backbones import model_input_size
+    from pyimagesearch.pipeline.deploy import NETWORK, RESIZE, check_deployable
+    from pyimagesearch.preprocessing.photoresize import PhotoResize
+
+    for shape, problem in (((4096, 4096, 3), "its input side: 4096 is not from 1 to 2048"),
+                           ((None, None, 3), "its input side: None is not an integer"),
+                           ((64, 32, 3), "not square photos")):  # fmt: skip
+        inputs = keras.Input(shape)
+        model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+        with pytest.raises(ValueError, match=f"m.keras.*{problem}"):
+            model_input_size(model, "m.keras")
+    assert model_input_size(keras.Model(inputs := keras.Input((64, 64, 3)), inputs), "m") == 64
+    photos = keras.Input((None, None, 3), dtype="uint8")
+    inner = keras.Input((5000, 5000, 3))
+    network = keras.Model(inner, keras.layers.GlobalAveragePooling2D()(inner), name=NETWORK)
+    deployable = keras.Model(photos, network(PhotoResize(5000, 5000, name=RESIZE)(photos)))
+    with pytest.raises(ValueError, match="d.keras: its 'resize' layer's width: 5000 is not from"):
+        check_deployable(deployable, "d.keras")

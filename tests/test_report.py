@@ -99,6 +99,7 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
         writer.storeStrings("image_names", ["cat.1.jpg", "dog.2.jpg"])
     with HDF5DatasetWriter((1, 8, 8, 3), paths.split["train"], dtype="uint8") as writer:
         writer.add(np.zeros((1, 8, 8, 3), np.uint8), [1])
+        writer.storeClassLabels(["cat", "dog"])
         writer.storeStrings("image_names", ["dog.5.jpg"])
     with open(paths.buildReport, "w") as f:
         json.dump({"label_names": ["cat", "dog"], "used": {"train": 1, "test": 2},
@@ -257,3 +258,23 @@ def test_figures_on_a_model_from_elsewhere_are_not_said_held_out_from_every_stag
     page = render_report(paths, settings, stages)
     assert "held out from every stage that trained" not in page
     assert "x.keras was not trained on this" in page and "the same photos." in page
+
+
+def test_a_photo_is_opened_by_its_real_name_not_by_its_recorded_one(tmp_path):
+    """A folder named with the byte 0xe9 and one named with the characters
+    "\\xe9": the page showed the second's photo under the first's name."""
+    import cv2
+    import numpy as np
+
+    from pyimagesearch.pipeline.reportdata import photo, training_photos
+    from pyimagesearch.utils.files import printable
+
+    train = tmp_path / "train"
+    byte = os.fsdecode(os.path.join(os.fsencode(train), b"caf\xe9"))
+    for folder, value in ((byte, 40), (str(train / "caf\\xe9"), 200)):
+        os.makedirs(folder)
+        with open(os.path.join(folder, "cat.1.png"), "wb") as f:  # cv2 takes no such path
+            f.write(cv2.imencode(".png", np.full((8, 8, 3), value, np.uint8))[1].tobytes())
+    photos = training_photos(str(train))
+    for name, value in (("caf\udce9/cat.1.png", 40), ("caf\\xe9/cat.1.png", 200)):
+        assert photo(photos, printable(name)).mean() == value

@@ -14,7 +14,7 @@ from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io import HDF5DatasetWriter
 from pyimagesearch.io.splitrecord import check_split_record, read_split_record
 from pyimagesearch.pipeline.classifier import fit_classifier
-from pyimagesearch.utils.files import printable
+from pyimagesearch.utils.files import printable, unprintable
 
 
 def test_printable_writes_no_two_names_alike():
@@ -26,6 +26,8 @@ def test_printable_writes_no_two_names_alike():
     assert printable("plain.jpg") == "plain.jpg" and printable("chat é.jpg") == "chat é.jpg"
     for text in written:
         text.encode("utf-8")  # valid UTF-8: h5py and JSON store it
+    # and undone: the report opens a recorded photo by its real name
+    assert [unprintable(text) for text in written] == names
 
 
 def features_for(record, path, dim=6):
@@ -170,7 +172,8 @@ def good_record():
     "key, value",
     [("used", {"train": 2, "test": 2}), ("used", None), ("label_names", ["cat"]),
      ("label_names", ["cat", 3]), ("photos_found", "5"), ("photos_found", -1),
-     ("skipped_count", True), ("skipped", [{"file": 1, "reason": "x"}]), ("skipped", {})],
+     ("skipped_count", True), ("skipped", [{"file": 1, "reason": "x"}]), ("skipped", {}),
+     ("images", None), ("photos_found", 2), ("skipped_count", 2)],
 )  # fmt: skip
 def test_every_field_of_the_build_record_is_checked_where_it_is_read(key, value):
     from pyimagesearch.io.splitrecord import check_build_record
@@ -198,3 +201,20 @@ def test_features_of_a_model_from_elsewhere_are_not_called_held_out_from_it(buil
     for kind in ("model file", "unknown"):
         with pytest.raises(ArgumentError, match=f"elsewhere.keras \\({kind}\\), a model that"):
             held_out_rows("f.hdf5", source._replace(kind=kind), len(names), 0.75, None)
+
+
+def test_a_record_without_training_photos_or_with_other_classes_is_refused(built, tmp_path):
+    """The classes of an edited record (swapped, size and time kept) once
+    captioned cats as dogs; a record without its train split passed."""
+    from pyimagesearch.io.splitrecord import check_build_record
+
+    record = copy_build(built, tmp_path)
+    report = json.loads(record.read_text())
+    report["label_names"] = report["label_names"][::-1]
+    record.write_text(json.dumps(report))
+    with pytest.raises(ValueError, match="does not list the classes .*train.hdf5 stores"):
+        read_split_record(record)
+    without = good_record()
+    del without["image_names"]["train"], without["used"]["train"]
+    with pytest.raises(ValueError, match="r.json records no 'train' split"):
+        check_build_record(without, "r.json")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
+from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, read_label_names
 from pyimagesearch.utils.files import read_json
 
 RECORD_FILE = "build_report.json"
@@ -73,6 +73,8 @@ def check_build_record(record, where: str | os.PathLike) -> dict:
     if not isinstance(record, dict):
         raise ValueError(f"{where} is not a build's record: {what}")
     splits = check_split_record(record.get("image_names"), where)
+    if "train" not in splits:
+        raise ValueError(f"{where} records no 'train' split: {what}")
     used = record.get("used")
     labelNames = record.get("label_names")
     skipped = record.get("skipped")
@@ -82,8 +84,12 @@ def check_build_record(record, where: str | os.PathLike) -> dict:
         "label_names": not isinstance(labelNames, list)
         or len(labelNames) < 2
         or not all(isinstance(name, str) and name for name in labelNames),
-        "photos_found": not is_count(record.get("photos_found")),
-        "skipped_count": not is_count(record.get("skipped_count")),
+        "images": not isinstance(record.get("images"), str),
+        # every photo used was found; every skipped file is listed
+        "photos_found": not is_count(record.get("photos_found"))
+        or record["photos_found"] < sum(map(len, splits.values())),
+        "skipped_count": not is_count(record.get("skipped_count"))
+        or (isinstance(skipped, list) and record["skipped_count"] != len(skipped)),
         "skipped": not isinstance(skipped, list)
         or not all(
             isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("file", "reason"))
@@ -117,10 +123,11 @@ def read_build_record(path: str | os.PathLike) -> dict:
                 f"the record against; keep the record with its split files, or {REBUILD}"
             )
         with open_hdf5(hdf5) as db:
-            stored = read_image_names(db)
-        if stored != names:
+            (stored, classes) = (read_image_names(db), read_label_names(db))
+        if stored != names or classes != record["label_names"]:
+            what = "photos" if stored != names else "classes"
             raise ValueError(
-                f"{path} does not list the photos {hdf5} stores: the record and the split files "
+                f"{path} does not list the {what} {hdf5} stores: the record and the split files "
                 f"are from different builds, or one was edited; {REBUILD}"
             )
     return record

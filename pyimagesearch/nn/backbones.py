@@ -10,7 +10,7 @@ from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
 from pyimagesearch.nn.parallel.replicas import predict_batch
 from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
-from pyimagesearch.utils.checks import check_image_size
+from pyimagesearch.utils.checks import check_image_size, image_size_problem
 from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input
 
 # Input sizes of the networks that are not trained at 224 x 224.
@@ -224,5 +224,17 @@ def saved_model_extractor(path, means, layer=None, flip=False):
         output = keras.layers.GlobalAveragePooling2D()(output)
     extractor = keras.Model(model.inputs, output)
     return FeatureExtractor(
-        extractor, int(model.input_shape[1]), means.preprocess_batch, path, "model file", flip
+        extractor, model_input_size(model, path), means.preprocess_batch, path, "model file", flip
     )
+
+
+def model_input_size(model, path) -> int:
+    """The side of the square photos `model` (read from `path`) takes,
+    bounded as the size flags are; ValueError naming the file otherwise."""
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[1] != shape[2]:
+        raise ValueError(f"{path} takes inputs of shape {shape}, not square photos")
+    problem = image_size_problem(shape[1])
+    if problem:
+        raise ValueError(f"{path}: its input side: {problem}")
+    return int(shape[1])

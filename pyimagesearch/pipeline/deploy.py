@@ -35,6 +35,7 @@ from pyimagesearch.nn.modelfiles import (
     save_model,
 )
 from pyimagesearch.preprocessing.photoresize import PhotoResize
+from pyimagesearch.utils.checks import image_size_problem
 
 # every layer a deployable model may hold, so that keras.saving.load_model
 # reads one once this module is imported
@@ -209,6 +210,11 @@ def check_deployable(model: keras.Model, path) -> None:
             f"{path} is not a deployable model: its layers are {names}, not a "
             f"PhotoResize {RESIZE!r} then a {NETWORK!r}"
         )
+    resize = model.get_layer(RESIZE)
+    for side in ("width", "height"):  # bounded as the size flags are
+        problem = image_size_problem(getattr(resize, side))
+        if problem:
+            raise ValueError(f"{path}: its {RESIZE!r} layer's {side}: {problem}")
 
 
 class PhotoResizer:

@@ -21,6 +21,7 @@ import numpy as np
 
 from pyimagesearch.pipeline import records
 from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES
+from pyimagesearch.utils.files import unprintable
 
 PHOTOS_SHOWN = 8
 THUMBNAIL = 112
@@ -299,14 +300,14 @@ def training_photos(source: str):
 
 
 def photo(photos, name: str) -> np.ndarray | None:
-    """The photo `name` of `photos` (`training_photos`) as BGR, or None if
-    unreadable."""
+    """The photo of `photos` (`training_photos`) that a record names `name`
+    (`printable`), as BGR, or None if unreadable."""
     from pyimagesearch.io.imagefiles import READ_ERRORS, decode_image
 
     if photos is None:
         return None
     try:
-        data = photos.read(name)
+        data = photos.read(unprintable(name))
     except READ_ERRORS + (ValueError,):
         return None
     image = decode_image(data)

@@ -54,7 +54,10 @@ class EpochPlan:
     def sequence(self, kind: int, *place: int) -> np.random.SeedSequence:
         """The seed sequence of one draw: `kind` (ORDER, BATCH, LAYER) at
         `place`, each a non-negative int."""
-        return np.random.SeedSequence(self.entropy, spawn_key=(kind, *map(int, place)))
+        place = tuple(map(int, place))
+        if not all(0 <= word < 2**32 for word in place):  # one word each, or places would meet
+            raise ValueError(f"a draw's place is whole numbers from 0 to 2**32 - 1; got {place}")
+        return np.random.SeedSequence(self.entropy, spawn_key=(kind, *place))
 
     def order(self, epoch: int, count: int) -> np.ndarray:
         """A permutation of range(count) for `epoch`."""

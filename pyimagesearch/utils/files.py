@@ -15,6 +15,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -244,6 +245,25 @@ def printable(name: str) -> str:
 # is under 1 MiB. A model or weights file is loaded whole by Keras.
 MAX_JSON_BYTES = 16 * 2**20
 MAX_MODEL_BYTES = 8 * 2**30
+
+
+# the escapes `printable` writes, each undone by `unprintable`
+ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
+
+
+def unprintable(recorded: str) -> str:
+    """The name `printable` wrote as `recorded`: its escapes undone, so that
+    the file it names can be opened again."""
+
+    def undone(found):
+        escape = found.group(1)
+        if escape == "\\":
+            return "\\"
+        if escape[0] == "x":  # a byte that was not UTF-8, held as a surrogate
+            return chr(0xDC00 + int(escape[1:], 16))
+        return chr(int(escape[1:], 16))
+
+    return ESCAPE.sub(undone, recorded)
 
 
 def kind_of(path: str | os.PathLike, followLinks: bool = True) -> str:
