@@ -31,6 +31,11 @@ The objective is scikit-learn's for `LogisticRegression(penalty="l2")`:
 the mean log loss plus |w|^2 / (2 C n), the intercept unpenalised; two
 classes take one row of weights (a sigmoid), more take one row each (a
 softmax). The fitted model is a plain `LogisticRegression`.
+
+`NewtonSearch` runs the same search through scikit-learn's
+`LogisticRegressionCV` with Newton's method, which needs no such care but
+solves a D x D system per step: the faster route where features are few,
+the slower where they are many (docs/classifier_benchmark.md).
 """
 
 from __future__ import annotations
@@ -179,7 +184,21 @@ def fold_path(X, columns, train, test, classes, basis, Cs, scorer):
     return scores, optima
 
 
-class LogisticRegressionSearch:
+class SearchOverC:
+    """What the searches share: their arguments, as GridSearchCV's, and
+    the best model's probabilities once fitted."""
+
+    def __init__(self, Cs, scoring="accuracy", cv=3, n_jobs=None):
+        self.Cs = Cs
+        self.scoring = scoring
+        self.cv = cv
+        self.n_jobs = n_jobs
+
+    def predict_proba(self, X):
+        return self.best_estimator_.predict_proba(X)
+
+
+class LogisticRegressionSearch(SearchOverC):
     """Choose C for `LogisticRegression` by cross-validated `scoring`, as
     `GridSearchCV(LogisticRegression(), {"C": Cs}, scoring=scoring, cv=cv)`
     does (the same folds, the first best C on ties), each fit solved to its
@@ -189,12 +208,6 @@ class LogisticRegressionSearch:
     `best_estimator_` (a `LogisticRegression`), `cv_results_`
     {"params", "mean_test_score"} in the order of `Cs`.
     """
-
-    def __init__(self, Cs, scoring="accuracy", cv=3, n_jobs=None):
-        self.Cs = Cs
-        self.scoring = scoring
-        self.cv = cv
-        self.n_jobs = n_jobs
 
     def fit(self, X, y):
         X = np.asarray(X, dtype=np.float64)
@@ -225,11 +238,8 @@ class LogisticRegressionSearch:
         self.best_estimator_ = as_model(W, b, classes, self.Cs[best])
         return self
 
-    def predict_proba(self, X):
-        return self.best_estimator_.predict_proba(X)
 
-
-class NewtonSearch:
+class NewtonSearch(SearchOverC):
     """`LogisticRegressionSearch`'s search by scikit-learn's
     `LogisticRegressionCV(solver="newton-cholesky")`: the same folds
     (`check_cv(cv)`: StratifiedKFold for an integer), the same objective
@@ -243,12 +253,6 @@ class NewtonSearch:
     The same attributes after `fit(X, y)`, `best_estimator_` a plain
     `LogisticRegression(C=C)` as `LogisticRegressionSearch` makes it.
     """
-
-    def __init__(self, Cs, scoring="accuracy", cv=3, n_jobs=None):
-        self.Cs = Cs
-        self.scoring = scoring
-        self.cv = cv
-        self.n_jobs = n_jobs
 
     def fit(self, X, y):
         X = np.asarray(X, dtype=np.float64)
@@ -268,6 +272,3 @@ class NewtonSearch:
             search.coef_, search.intercept_, search.classes_, self.Cs[best]
         )
         return self
-
-    def predict_proba(self, X):
-        return self.best_estimator_.predict_proba(X)
