@@ -25,8 +25,8 @@ about photos unseen; the rows have the shape, scale and conditioning of a
 Kaggle-sized features file, which is what the searches' cost depends on.
 --cache DIR keeps the views between runs.
 
-Every route runs in one process (n_jobs=1; the BLAS threads are its
-own). A route other than the hand-written search is stopped at --budget
+Every route runs in one process and one thread (n_jobs=1, one BLAS
+thread), the same for each. A route other than the hand-written search is stopped at --budget
 seconds, and skipped where its time at fewer rows of the same dimension,
 scaled by the rows, exceeds them; the Newton reference runs on sizes up
 to --reference-rows only.
@@ -94,11 +94,14 @@ def measure(make, X, y, cut, limit=None):
     it ran past `limit` seconds; converged is False where scikit-learn
     warned that a fit stopped short."""
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
     from pyimagesearch.pipeline.evaluation import held_out_log_loss
 
     signal.signal(signal.SIGALRM, overdue)
-    with warnings.catch_warnings(record=True) as caught:
+    # one BLAS thread: threads that wait for each other on cores shared with
+    # other work made a search 4-7x slower than in worker processes
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(1):
         warnings.simplefilter("always", ConvergenceWarning)
         began = time.perf_counter()
         signal.alarm(int(limit or 0))
@@ -327,7 +330,7 @@ def main():
         "|---|---|---|---:|---:|---:|---|",
         *summary,
         "",
-        "Every route runs in one process (n_jobs=1). Routes other than the hand-written "
+        "Every route runs in one process and one BLAS thread. Routes other than the hand-written "
         f"search are stopped at {args.budget:g} s, and skipped where their time at fewer rows "
         "of the same dimension, scaled by the rows, exceeds it; the Newton reference runs on "
         "sizes up to "

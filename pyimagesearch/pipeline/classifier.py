@@ -1,7 +1,6 @@
 """The chapter-10 classifier: a logistic regression on CNN features, fitted
-with the book's search over C (the book's grid, each fit solved to its
-optimum, by the faster of two routes for the features' width:
-`search_for`), saved as plain JSON.
+with the book's search over C (`LogisticRegressionSearch`: the book's
+grid, each fit solved to its optimum), saved as plain JSON.
 
 A pickle from someone else can run any code when it is loaded; a JSON file
 of numbers cannot. The file holds what `predict` and `predict_proba` need,
@@ -20,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names
 from pyimagesearch.io.splitrecord import check_split_record
-from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch, NewtonSearch
+from pyimagesearch.pipeline.logisticsearch import LogisticRegressionSearch
 from pyimagesearch.utils.files import check_distinct, read_json, refuse_existing, write_json
 from pyimagesearch.utils.locks import output_lock
 
@@ -30,10 +29,6 @@ C_VALUES = [0.0001, 0.001, 0.01, 0.1, 1.0]
 # half-decades, for a search by log loss, whose best C falls between the
 # book's (0.3 for MobileNetV2's features of Kaggle's photos; see docs/measured.md)
 FINE_C_VALUES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-# Newton's method forms a D x D Hessian per step: scikit-learn's route was
-# the faster on MobileNetV2's 1,280 columns, the hand-written search at least
-# 2x faster on AlexNet's 4,096 (docs/classifier_benchmark.md)
-NEWTON_MAX_FEATURES = 2048
 
 
 def check_json_path(path: str | os.PathLike) -> None:
@@ -148,16 +143,6 @@ def held_out_rows(
     return trainRows, testRows, "the build's test split"
 
 
-def search_for(dim: int, Cs: list[float], scoring: str, jobs: int):
-    """The search over C for features of `dim` columns: scikit-learn's
-    `LogisticRegressionCV` (`NewtonSearch`) up to NEWTON_MAX_FEATURES
-    columns, the hand-written `LogisticRegressionSearch` beyond. Both
-    choose the same C and fit the same model (tests/test_logisticsearch.py);
-    they differ in time only."""
-    route = NewtonSearch if dim <= NEWTON_MAX_FEATURES else LogisticRegressionSearch
-    return route(list(Cs), scoring=scoring, cv=3, n_jobs=jobs)
-
-
 def fit_classifier(
     dbPath: str | os.PathLike,
     jobs: int = -1,
@@ -196,7 +181,7 @@ def fit_classifier(
             f"{dbPath}: the rows to fit on hold no photo of {labelNames[absent[0]]!r}, "
             "which the scored rows do"
         )
-    search = search_for(features.shape[1], Cs, scoring, jobs)
+    search = LogisticRegressionSearch(list(Cs), scoring=scoring, cv=3, n_jobs=jobs)
     search.fit(features[trainRows], labels[trainRows])
     probabilities = search.predict_proba(features[testRows])
     classes = search.best_estimator_.classes_
