@@ -394,7 +394,7 @@ CHAPTER_FLAGS = {
     "--train", "--test", "--output-dir", "--from", "--size", "--val-size", "--test-size",
     "--epochs", "--input-size", "--batch-size", "--lr", "--cache", "--distribute",
     "--mixed-precision", "--crops", "--backbone", "--weights", "--layer", "--feature-size",
-    "--flip", "--submit-with", "--seed", "--max-pixels", "--workers",
+    "--flip", "--submit-with", "--fine-tune", "--seed", "--max-pixels", "--workers",
 }  # fmt: skip
 
 

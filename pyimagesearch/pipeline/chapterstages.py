@@ -403,9 +403,11 @@ class FineTuneStage(Stage):
             log("[INFO] finetune: fine-tuning does not lower the validation log loss: the "
                 "submission keeps the logistic regression's predictions")  # fmt: skip
         self.details.update({key: report[key] for key in FINE_TUNE_DETAILS})
-        return sum(
-            report[f"{split}_photos"] * report[f"{views}_views"]
-            for split, views in (("train", "train"), ("val", "eval"), ("test", "eval"))
+        # the views the frozen part saw: each training photo's, and the
+        # validation and test photos' (the test split's count is its rows)
+        return (
+            report["train_photos"] * report["train_views"]
+            + (report["val_photos"] + report["test_rows"]) * report["eval_views"]
         )
 
     def clear(self):
