@@ -196,6 +196,43 @@ def value_type(hint):
     return kind
 
 
+def add_classifier_options(parser, classifierHelp, backbone):
+    """--classifier (a logistic regression's JSON, helped as `classifierHelp`)
+    and how its features were made: --backbone (default `backbone`),
+    --weights, --layer, --feature-size, --flip; predict.py's and
+    fuse_model.py's."""
+    parser.add_argument(
+        "--classifier",
+        type=json_record("a classifier JSON written by train_model.py"),
+        default=None,
+        help=classifierHelp,
+    )
+    parser.add_argument(
+        "--backbone",
+        type=BACKBONE,
+        default=backbone,
+        help="with --classifier: the network the features came from",
+    )
+    parser.add_argument(
+        "--weights", type=WEIGHTS, default="imagenet", help="with --classifier: its weights"
+    )
+    parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
+    parser.add_argument(
+        "--feature-size",
+        type=positive_int,
+        default=None,
+        help="with --classifier: the size the photos were resized to for the features "
+        "(default: the one the classifier's file records)",
+    )
+    parser.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --classifier: average each photo's features with its mirror's "
+        "(default: as the classifier's file records)",
+    )
+
+
 def add_decoding_options(parser):
     """--max-pixels and --workers, for the scripts that decode photos."""
     from pyimagesearch.pipeline.chapterstages import ChapterSettings

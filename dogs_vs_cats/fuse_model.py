@@ -5,7 +5,6 @@ regression of train_model.py, the feature size and mirrors as the
 classifier's file records them; without, the AlexNet of train_alexnet.py
 with its mean and 10 crops. predict.py --model then takes the file alone."""
 
-import argparse
 import os
 import sys
 
@@ -13,12 +12,10 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
-    BACKBONE,
     MEAN_JSON,
     MODEL,
-    WEIGHTS,
     ArgumentParser,
-    json_record,
+    add_classifier_options,
     positive_int,
     run,
 )
@@ -28,35 +25,10 @@ from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 def make_parser():
     parser = ArgumentParser(description=__doc__)
     parser.add_argument("--output", required=True, help="the .keras model to write")
-    parser.add_argument(
-        "--classifier",
-        type=json_record("a classifier JSON written by train_model.py"),
-        default=None,
-        help="the logistic regression (from train_model.py) on features from --backbone",
-    )
-    parser.add_argument(
-        "--backbone",
-        type=BACKBONE,
-        default=config.BACKBONE,
-        help="with --classifier: the network the features came from",
-    )
-    parser.add_argument(
-        "--weights", type=WEIGHTS, default="imagenet", help="with --classifier: its weights"
-    )
-    parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
-    parser.add_argument(
-        "--feature-size",
-        type=positive_int,
-        default=None,
-        help="with --classifier: the size the photos were resized to for the features "
-        "(default: the one the classifier's file records)",
-    )
-    parser.add_argument(
-        "--flip",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --classifier: average each photo's features with its mirror's "
-        "(default: as the classifier's file records)",
+    add_classifier_options(
+        parser,
+        "the logistic regression (from train_model.py) on features from --backbone",
+        config.BACKBONE,
     )
     parser.add_argument(
         "--model",

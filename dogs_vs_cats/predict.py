@@ -4,7 +4,6 @@ from a deployable model.keras (the chapter's, or fuse_model.py's), from the
 trained AlexNet with 10-crop oversampling or, with --classifier, from CNN
 features and the logistic regression of train_model.py."""
 
-import argparse
 import os
 import sys
 
@@ -12,14 +11,12 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
-    BACKBONE,
     MEAN_JSON,
     MODEL,
     PHOTOS,
-    WEIGHTS,
     ArgumentParser,
+    add_classifier_options,
     add_decoding_options,
-    json_record,
     positive_int,
     print_skipped,
     progress,
@@ -63,36 +60,11 @@ def make_parser():
         "with CropPreprocessor on CPU threads (cpu); auto: graph when an accelerator is "
         "visible, else cpu",
     )
-    parser.add_argument(
-        "--classifier",
-        type=json_record("a classifier JSON written by train_model.py"),
-        default=None,
-        help="use this logistic regression (from train_model.py) on features "
-        "from --backbone instead of the AlexNet's 10 crops",
-    )
-    parser.add_argument(
-        "--backbone",
-        type=BACKBONE,
-        default=config.BACKBONE,
-        help="with --classifier: the network the features came from",
-    )
-    parser.add_argument(
-        "--weights", type=WEIGHTS, default="imagenet", help="with --classifier: its weights"
-    )
-    parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
-    parser.add_argument(
-        "--feature-size",
-        type=positive_int,
-        default=None,
-        help="with --classifier: the size the photos were resized to for the features "
-        "(default: the one the classifier's file records)",
-    )
-    parser.add_argument(
-        "--flip",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --classifier: average each photo's features with its mirror's "
-        "(default: as the classifier's file records)",
+    add_classifier_options(
+        parser,
+        "use this logistic regression (from train_model.py) on features from --backbone "
+        "instead of the AlexNet's 10 crops",
+        config.BACKBONE,
     )
     parser.add_argument(
         "--batch-size", type=positive_int, default=64, help="photos per forward pass"
