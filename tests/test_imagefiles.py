@@ -163,3 +163,26 @@ def test_a_member_that_is_no_image_is_refused_after_its_first_bytes(tmp_path, mo
     loaded = list(load_images(files))
     assert loaded[0][2].startswith("not a readable image") and loaded[1][1] is not None
     assert sizes[0] <= HEAD_BYTES and sum(sizes) < 2 * 2**20  # the zeros: 4 KB read
+
+
+def test_a_train_zip_holding_only_a_zip_is_named_as_such_by_the_build(tmp_path):
+    """Kaggle's bundle whose train.zip holds only another zip once said
+    "0 labelled photos" and nothing of the nesting."""
+    import io
+
+    from pyimagesearch.pipeline.build import build_dataset
+
+    def zipped(members):
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w") as archive:
+            for name, content in members.items():
+                archive.writestr(name, content)
+        return data.getvalue()
+
+    photos = {f"cat.{k}.jpg": b"\xff\xd8x" for k in range(4)}
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(zipped({"train.zip": zipped({"train.zip": zipped(photos)}),
+                               "test1.zip": zipped({"test1/1.jpg": b"\xff\xd8x"})}))  # fmt: skip
+    with pytest.raises(ValueError, match="1 an archive inside an archive: photos are read no "
+                       r"deeper \(unpack it\) \(such as train.zip/train.zip\)"):  # fmt: skip
+        build_dataset(str(bundle), str(tmp_path / "out"), str(tmp_path / "mean.json"))

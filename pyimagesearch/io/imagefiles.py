@@ -78,15 +78,24 @@ def list_image_files(source):
     (names, skipped) = photos.names()
     files = [ImageFile(source, name, photos.in_zip, photos) for name in sorted(names)]
     images = [f for f in files if is_image_name(f.name)]
-    skipped += [f.skipped("not an image file") for f in files if not is_image_name(f.name)]
+    skipped += [f.skipped(NESTED if is_nested(f.name) else "not an image file")
+                for f in files if not is_image_name(f.name)]  # fmt: skip
     if not images:
         raise ValueError(_no_images(source, [f.name for f in files]))
     return images, skipped
 
 
+NESTED = "an archive inside an archive: photos are read no deeper (unpack it)"
+
+
+def is_nested(name: str) -> bool:
+    """Whether `name`, listed in a source, is a zip inside one of its zips."""
+    return name.lower().endswith(".zip") and "/" in name
+
+
 def _no_images(source, names):
     """Why `source`, holding the files `names`, has no photo to read."""
-    nested = [n for n in names if n.lower().endswith(".zip") and "/" in n]
+    nested = [n for n in names if is_nested(n)]
     if nested:
         return (
             f"{source} holds archives inside its archives ({', '.join(nested[:3])}): photos "

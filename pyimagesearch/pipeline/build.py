@@ -20,6 +20,7 @@ from pyimagesearch.utils.files import (
     check_distinct,
     commit_files,
     discard_partial,
+    displayable,
     new_partial,
     printable,
     refuse_existing,
@@ -45,11 +46,11 @@ def stratified_quotas(class_counts: list[int], size: int) -> list[int]:
     return quotas
 
 
-def class_quotas(images, labelled, splitSizes: dict[str, int]):
+def class_quotas(images, labelled, splitSizes: dict[str, int], skipped=()):
     """(the class names, sorted; {split: each class's photos in it}) for
     the `labelled` photos of `images` and the held-out `splitSizes`;
     ValueError when they are too few for the splits and a training split,
-    or of one class."""
+    or of one class, saying why the `skipped` files were."""
     classNames = sorted({f.label for f in labelled})
     classCounts = Counter(f.label for f in labelled)
     needed = sum(splitSizes.values()) + 1
@@ -57,10 +58,25 @@ def class_quotas(images, labelled, splitSizes: dict[str, int]):
         raise ValueError(
             f"{images} holds {len(labelled)} labelled photos in {len(classNames)} class(es) "
             f"({dict(classCounts)}); the splits need at least {needed} in 2 or more classes"
+            + skipped_summary(skipped)
         )
     counts = [classCounts[name] for name in classNames]
     quotas = {name: stratified_quotas(counts, count) for name, count in splitSizes.items()}
     return classNames, quotas
+
+
+def skipped_summary(skipped) -> str:
+    """'; skipped: N for a reason (such as a file), ...' of the files
+    `skipped` ({"file", "reason"}), commonest reason first; '' for none."""
+    reasons = Counter(item["reason"] for item in skipped)
+    if not reasons:
+        return ""
+    first = {}
+    for item in skipped:
+        first.setdefault(item["reason"], item["file"])
+    shown = [f"{count} {reason} (such as {displayable(first[reason])})"
+             for reason, count in reasons.most_common(3)]  # fmt: skip
+    return "; skipped: " + ", ".join(shown)
 
 
 def commit_build(writers, mean, meanPath, report, reportPath) -> None:
@@ -139,7 +155,7 @@ def build_dataset(
         files, labelled, skipped = labelled_image_files(images)
         total = len(labelled) + len(skipped)
         needed = sum(splitSizes.values()) + 1
-        (classNames, quotas) = class_quotas(images, labelled, splitSizes)
+        (classNames, quotas) = class_quotas(images, labelled, splitSizes, skipped)
         class_index = {name: k for k, name in enumerate(classNames)}
         rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
 
