@@ -186,3 +186,18 @@ def test_a_train_zip_holding_only_a_zip_is_named_as_such_by_the_build(tmp_path):
     with pytest.raises(ValueError, match="1 an archive inside an archive: photos are read no "
                        r"deeper \(unpack it\) \(such as train.zip/train.zip\)"):  # fmt: skip
         build_dataset(str(bundle), str(tmp_path / "out"), str(tmp_path / "mean.json"))
+
+
+def test_an_inner_archive_named_in_capitals_is_read(tmp_path):
+    """TRAIN.ZIP was listed as an inner archive but its photos were not
+    found in it: every one skipped."""
+    import io
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("cat.0.jpg", b"\xff\xd8a")
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as archive:
+        archive.writestr("TRAIN.ZIP", inner.getvalue())
+    (images, skipped) = list_image_files(str(tmp_path / "bundle.zip"))
+    assert [f.name for f in images] == ["TRAIN.ZIP/cat.0.jpg"] and skipped == []
+    assert images[0].read_bytes() == b"\xff\xd8a"

@@ -98,10 +98,11 @@ def inner_archives(path: str) -> list[str]:
 def split_inner(handle: zipfile.ZipFile, name: str) -> tuple[str | None, str]:
     """(inner archive, member) for a photo named "<inner>.zip/<member>" in
     the open zip `handle`, or (None, name) for a member of that zip itself."""
-    (head, separator, member) = name.partition(".zip/")
-    if not separator or name in handle.NameToInfo:
+    # inner archives are listed whatever the case of ".zip" (TRAIN.ZIP)
+    end = name.lower().find(".zip/")
+    if end < 0 or name in handle.NameToInfo:
         return None, name
-    return head + ".zip", member
+    return name[: end + 4], name[end + 5 :]
 
 
 def inner_file(path: str, info: zipfile.ZipInfo, inflated: Callable) -> io.BufferedReader:
