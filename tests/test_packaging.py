@@ -209,6 +209,7 @@ def test_the_build_and_the_classifier_never_import_a_backend(tmp_path, sample):
             labels = np.arange(40) % 2
             w.add(rng.normal(size=(40, 3)) + labels[:, None] * 3, labels)
             w.storeClassLabels(["cat", "dog"])
+            w.db.attrs["backbone_kind"] = "keras.applications"
     """)
     subprocess.run([sys.executable, "-c", script], env=env, check=True)
     result = subprocess.run(

@@ -166,7 +166,9 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
 
     (_, _, again) = fit_classifier(features, 1, splits=read_split_record(record))
     report = json.loads(held.read_text())
-    assert report["held_out"] == "the build's test split" and report["test_rows"] == 10
+    # the AlexNet is a model file: train_model.py cannot tell what it trained on
+    assert report["held_out"].startswith("the build's test split; the features' model ")
+    assert report["test_rows"] == 10
     assert {k: again[k] for k in report} == report
     assert_held_out_by_name(features, report, again["predictions"], record)
     assert "best hyperparameters: {'C': " in out and "cat" in out and "dog" in out

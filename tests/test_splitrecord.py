@@ -194,7 +194,7 @@ def test_features_of_a_model_from_elsewhere_are_not_called_held_out_from_it(buil
     names = [name for split in ("train", "val", "test") for name in record[split]]
     source = FeatureSource(names, "elsewhere.keras", "model file", 64, False)
     (_, _, how) = held_out_rows("f.hdf5", source, len(names), 0.75, record)
-    assert how.startswith("the build's test split; the features' model elsewhere.keras was not")
+    assert how.startswith("the build's test split; the features' model elsewhere.keras is a")
     (_, _, how) = held_out_rows("f.hdf5", source, len(names), 0.75, record, ownModel=True)
     assert how == "the build's test split"
     # and without a record, a model file's or an unknown kind's are refused

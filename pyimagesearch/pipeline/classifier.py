@@ -178,8 +178,8 @@ def held_out_rows(
         trainRows,
         testRows,
         (
-            f"{HELD_OUT_BY_BUILD}; the features' model {source.backbone} was not trained on this "
-            "build's training split and may have seen them"
+            f"{HELD_OUT_BY_BUILD}; the features' model {source.backbone} is a file this run "
+            "did not train: held out from it only if it trained on this build's training split"
         ),
     )
 
