@@ -129,9 +129,9 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
         "clip": clip["clip"], "photos_left_out": 0, "ids_without_photo": 0, "unreadable_photos": 0,
         "predicted_by": "logistic regression",
     }  # fmt: skip
-    # the chapter's own AlexNet is not fine-tuned, and the record says so
+    # fine-tuning is off by default, and the record says so
     skipped = json.loads((ran / "stages.json").read_text())["finetune"]["details"]["skipped"]
-    assert "alexnet is a model file" in skipped
+    assert skipped == "--fine-tune off"
     assert json.loads((ran / "finetune.json").read_text()) == {
         "submit_with": "classifier",
         "skipped": skipped,

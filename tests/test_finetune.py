@@ -99,9 +99,13 @@ def test_the_submission_keeps_the_better_model_on_the_validation_photos(
     sample, fitted, monkeypatch
 ):
     """A logistic regression confidently wrong on every photo: the
-    fine-tuned model predicts; the cached activations are used again."""
+    fine-tuned model predicts where an epoch of training was kept, and not
+    where none was (its head would be the logistic regression's, and the
+    temperature fitted on these photos would favour it); the cached
+    activations are used again."""
     (out, splits) = fitted
     refit = finetune.refit_classifier
+    train_top = finetune.train_top
 
     def wrong(*args):
         (classifier, names) = refit(*args)
@@ -112,11 +116,17 @@ def test_the_submission_keeps_the_better_model_on_the_validation_photos(
         run_fine_tune(sample, out, splits)
     cached = os.stat(out / "cache" / "train.hdf5").st_mtime_ns
     monkeypatch.setattr(finetune, "refit_classifier", wrong)
-    (report, _, lines) = run_fine_tune(sample, out, splits, resume=True)
-    assert os.stat(out / "cache" / "train.hdf5").st_mtime_ns == cached
-    assert report["submit_with"] == "finetuned"
-    assert finetune.read_choice(out / "finetune.json") == ("block_15_add", ["cat", "dog"])
-    assert not any("caching" in line for line in lines)
+    for kept, chosen in ((1, "finetuned"), (0, "classifier")):
+        # the untrained network's activations teach nothing: say which epoch was kept
+        kept_epoch = lambda *a, kept=kept: {**train_top(*a), "best_epoch": kept}  # noqa: E731
+        monkeypatch.setattr(finetune, "train_top", kept_epoch)
+        (report, _, lines) = run_fine_tune(sample, out, splits, resume=True)
+        assert os.stat(out / "cache" / "train.hdf5").st_mtime_ns == cached
+        assert report["submit_with"] == chosen
+        assert not any("caching" in line for line in lines)
+        if chosen == "finetuned":
+            choice = finetune.read_choice(out / "finetune.json")
+            assert choice == ("block_15_add", ["cat", "dog"])
 
 
 @pytest.mark.parametrize("classes", [2, 3])

@@ -390,12 +390,18 @@ def fine_tune(
     testLabels = data["test"][1]
     probability_model(logits, temperature).save(modelPath)
 
-    submitWith = SUBMITTERS[0] if valLoss < classifierLoss else SUBMITTERS[1]
+    # The choice is made on the validation photos before the temperature,
+    # which was fitted on them (it would favour the fine-tuned model by
+    # construction), and only when an epoch of training was kept.
+    uncalibrated = held_out_log_loss(val[1], view_probabilities(valLogits))
+    trained = training["best_epoch"] > 0
+    submitWith = SUBMITTERS[0] if trained and uncalibrated < classifierLoss else SUBMITTERS[1]
     report = {
         "submit_with": submitWith,
         "score": float(np.mean(testProbabilities.argmax(axis=1) == testLabels)),
         "log_loss": held_out_log_loss(testLabels, testProbabilities),
         "val_log_loss": valLoss,
+        "val_log_loss_uncalibrated": uncalibrated,
         "classifier_val_log_loss": classifierLoss,
         "temperature": temperature,
         **training,
