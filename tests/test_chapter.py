@@ -421,6 +421,11 @@ def test_bad_input_is_one_line(sample, tmp_path, capsys):
         (["--train", sample["train"], "--from", "nowhere"], ["--from", "nowhere"]),
         # a wrong --test is found before the first stage, not after the training
         (["--train", sample["train"], "--test", sample["train"]], ["--test", "no photos named N"]),
+        # and an input larger than the photos, before the build, not at the training
+        (
+            ["--train", sample["train"], "--size", 40, "--input-size", 64],
+            ["--input-size", "64 is larger than the stored photos (40, --size)"],
+        ),
     ):
         (code, out, err) = call_main(chapter, [*argv, "--output-dir", tmp_path / "o"], capsys)
         lines = err.strip().splitlines()

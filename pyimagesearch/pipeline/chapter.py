@@ -258,6 +258,12 @@ def check_settings(settings: ChapterSettings) -> None:
     for name in ("size", "inputSize", "featureSize"):
         if getattr(settings, name) is not None:
             check_image_size(name, getattr(settings, name))
+    if settings.inputSize > settings.size:  # found by the training stage, after the build
+        raise ArgumentError(
+            "inputSize",
+            f"{settings.inputSize} is larger than the stored photos ({settings.size}, --size): "
+            "AlexNet's input is cut from them",
+        )
     if settings.test is not None:
         # its photos and template, before hours of training, not at the last stage
         from pyimagesearch.io.imagefiles import list_image_files

@@ -500,6 +500,12 @@ class SubmissionStage(Stage):
                     feature_size(s), s.flip, clip,
                 )  # fmt: skip
             else:
+                # its outputs are named by its record: they must be the build's classes
+                if choice[1] != read_build_record(p.buildReport)["label_names"]:
+                    raise ValueError(
+                        f"{p.finetuneReport} names the classes {choice[1]}, not the build's: "
+                        "rerun the chapter with --from finetune"
+                    )
                 (model, labelNames) = deploy.finetuned_model(
                     backbone_path(s, p), s.weights, feature_size(s), p.finetuneModel, *choice, clip
                 )  # fmt: skip

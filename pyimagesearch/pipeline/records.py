@@ -48,6 +48,12 @@ def fraction(value) -> str | None:
     return None
 
 
+def positive_number(value) -> str | None:
+    if not (is_number(value) and value > 0):
+        return f"{shown(value)} is not a positive number"
+    return None
+
+
 def loss(value) -> str | None:
     if not (is_number(value) and value >= 0):
         return f"{shown(value)} is not a log loss (a finite number, 0 or more)"
@@ -368,6 +374,16 @@ STAGE_ENTRY = {
 }
 
 
+# what the report reads of the training's details (records of earlier
+# versions hold some of them; a step's images come with its learning rate)
+TRAIN_DETAILS = {
+    "devices": text,
+    "cache": text,
+    "step_images": count,
+    "learning_rate": positive_number,
+}
+
+
 def stage_record_problem(stages) -> str | None:
     """What makes `stages` not {stage: entry}, each entry an object of
     `STAGE_ENTRY`'s fields with a signature; None if nothing."""
@@ -381,6 +397,12 @@ def stage_record_problem(stages) -> str | None:
         for field, value in entry.items():
             if field not in STAGE_ENTRY or STAGE_ENTRY[field](value):
                 return f"{name!r} has {field!r} = {str(value)[:40]!r}"
+    details = (stages.get("train") or {}).get("details") or {}
+    for field, check in TRAIN_DETAILS.items():
+        if field in details and check(details[field]):
+            return f"'train' has details.{field} = {str(details[field])[:40]!r}"
+    if "step_images" in details and "learning_rate" not in details:
+        return "'train' has details.step_images without details.learning_rate"
     return None
 
 
