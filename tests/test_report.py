@@ -125,9 +125,10 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
             assert "dog.5.jpg cannot be read" not in page
 
 
-def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tmp_path):
-    """The page said "every figure is measured on the same photos" when the
-    classifier had scored other photos than AlexNet (40 of them against 74)."""
+def scored_run(tmp_path):
+    """(paths, settings, stages, names) of a run whose crops stage scored the
+    16 photos `names`, and whose classifier stage finished: the figures of
+    both written, the classifier's by `score_classifier`."""
     paths = ChapterPaths(tmp_path)
     settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
     stages = {name: finished(1.0, 2) for name in ("crops", "classifier")}
@@ -138,13 +139,25 @@ def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tm
     with open(paths.cropPredictions, "w") as f:
         json.dump({"image_names": names, "labels": [0] * 16, "probabilities": rows,
                    "probabilities_10_crops": rows}, f)  # fmt: skip
+    return paths, settings, stages, names
+
+
+def score_classifier(paths, scored, heldOut="the build's test split"):
+    """The classifier's figures and predictions, on the photos `scored`."""
+    with open(paths.classifierReport, "w") as f:
+        json.dump({"score": 0.5, "log_loss": 0.7, "test_rows": len(scored),
+                   "held_out": heldOut}, f)  # fmt: skip
+    with open(paths.classifierPredictions, "w") as f:
+        json.dump({"image_names": scored, "labels": [0] * len(scored),
+                   "probabilities": [[0.5, 0.5]] * len(scored)}, f)  # fmt: skip
+
+
+def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tmp_path):
+    """The page said "every figure is measured on the same photos" when the
+    classifier had scored other photos than AlexNet (40 of them against 74)."""
+    (paths, settings, stages, names) = scored_run(tmp_path)
     for scored, same in ((names[::-1], True), (names[:10], False), (names[:15] + ["x"], False)):
-        with open(paths.classifierReport, "w") as f:
-            json.dump({"score": 0.5, "log_loss": 0.7, "test_rows": len(scored),
-                       "held_out": "the build's test split"}, f)  # fmt: skip
-        with open(paths.classifierPredictions, "w") as f:
-            json.dump({"image_names": scored, "labels": [0] * len(scored),
-                       "probabilities": [[0.5, 0.5]] * len(scored)}, f)  # fmt: skip
+        score_classifier(paths, scored)
         page = render_report(paths, settings, stages)
         said = "Every figure is measured on the same 16 photos of the build's test split"
         assert (said in page) == same
@@ -239,22 +252,9 @@ def test_a_diverged_epoch_is_shown_as_such(tmp_path):
 
 
 def test_figures_on_a_model_from_elsewhere_are_not_said_held_out_from_every_stage(tmp_path):
-    paths = ChapterPaths(tmp_path)
-    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
-    stages = {name: finished(1.0, 2) for name in ("crops", "classifier")}
-    with open(paths.crops, "w") as f:
-        json.dump(CROPS, f)
-    names = [f"cat.{k}.jpg" for k in range(16)]
-    with open(paths.cropPredictions, "w") as f:
-        json.dump({"image_names": names, "labels": [0] * 16,
-                   "probabilities": [[0.5, 0.5]] * 16,
-                   "probabilities_10_crops": [[0.5, 0.5]] * 16}, f)  # fmt: skip
+    (paths, settings, stages, names) = scored_run(tmp_path)
     foreign = "the build's test split; the features' model x.keras is a file this run did not"
-    with open(paths.classifierReport, "w") as f:
-        json.dump({"score": 0.5, "log_loss": 0.7, "test_rows": 16, "held_out": foreign}, f)
-    with open(paths.classifierPredictions, "w") as f:
-        json.dump({"rows": list(range(16)), "image_names": names, "labels": [0] * 16,
-                   "probabilities": [[0.5, 0.5]] * 16}, f)  # fmt: skip
+    score_classifier(paths, names, foreign)
     page = render_report(paths, settings, stages)
     assert "held out from every stage that trained" not in page
     assert "x.keras is a file this run did not" in page and "the same photos." in page
