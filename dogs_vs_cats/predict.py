@@ -123,11 +123,21 @@ def predict(args):
 
 def features_as_fitted(args):
     """(input size, flip) for the features: the classifier's record, which
-    a flag may repeat but not contradict."""
+    a flag may repeat but not contradict (nor --backbone the network it
+    names, for a keras.applications one)."""
     from pyimagesearch.errors import ArgumentError
     from pyimagesearch.pipeline.classifier import load_feature_record
 
     record = load_feature_record(args.classifier)
+    if record["backbone_kind"] == "keras.applications":
+        from pyimagesearch.nn.backbones import network_key
+
+        # another network of as many features would be accepted, and wrong
+        if network_key(args.backbone) != network_key(record["backbone"]):
+            raise ArgumentError(
+                "backbone", f"{args.backbone} is not the network {args.classifier} was fitted "
+                f"on ({record['backbone']}): give --backbone {record['backbone']}"
+            )  # fmt: skip
     chosen = []
     for flag, given, recorded in (("feature_size", args.feature_size, record["input_size"]),
                                   ("flip", args.flip, record["flip"])):  # fmt: skip

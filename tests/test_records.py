@@ -284,11 +284,20 @@ def test_a_classifier_json_is_checked_whole_wherever_it_is_read(tmp_path):
     with pytest.raises(ValueError, match="coef.json .*'coef'"):
         load_feature_record(tmp_path / "coef.json")
     record = {"input_size": LARGEST_SIZE, "flip": True}
-    assert load_feature_record(tiny_classifier(tmp_path / "ok.json", **record)) == record
+    assert load_feature_record(tiny_classifier(tmp_path / "ok.json", **record)) == {
+        **record,
+        "backbone": "MobileNetV2",
+        "backbone_kind": "keras.applications",
+    }
     for features in (None, {}):
         (tmp_path / "old.json").write_text(json.dumps({**data, "format": FORMAT,
                                                        "features": features}))  # fmt: skip
-        assert load_feature_record(tmp_path / "old.json") == {"input_size": None, "flip": None}
+        assert load_feature_record(tmp_path / "old.json") == {
+            "input_size": None,
+            "flip": None,
+            "backbone": "unknown",
+            "backbone_kind": "unknown",
+        }
 
 
 # ---- a features file's attributes --------------------------------------------
@@ -399,3 +408,16 @@ def test_a_model_files_input_size_is_bounded_as_the_size_flags_are():
     deployable = keras.Model(photos, network(PhotoResize(5000, 5000, name=RESIZE)(photos)))
     with pytest.raises(ValueError, match="d.keras: its 'resize' layer's width: 5000 is not from"):
         check_deployable(deployable, "d.keras")
+
+
+def test_a_backbone_other_than_the_classifiers_is_refused(sample, tmp_path, capsys):
+    """Another network of as many features (EfficientNetB0's 1,280 for
+    MobileNetV2's) was accepted, and predicted with weights fitted on other
+    features."""
+    classifier = tiny_classifier(tmp_path / "lr.json")
+    argv = predict_with(sample, tmp_path, classifier)
+    argv[argv.index("--backbone") + 1] = "efficientnetb0"
+    (code, _, err) = call_main(predict, argv, capsys)
+    one_line_error(code, err, "--backbone: efficientnetb0 is not the network",
+                   "fitted on (MobileNetV2): give --backbone MobileNetV2")  # fmt: skip
+    assert not (tmp_path / "s.csv").exists()

@@ -337,12 +337,13 @@ def load_logistic_regression(
 
 
 def load_feature_record(path: str | os.PathLike) -> dict:
-    """{"input_size": int or None, "flip": bool or None}: how the features
-    a classifier file was fitted on were made (None where the file does not
-    say: files from before this was recorded); the file checked by
-    `read_classifier`."""
+    """{"input_size": int or None, "flip": bool or None, "backbone": name,
+    "backbone_kind": kind}: how the features a classifier file was fitted
+    on were made (None or "unknown" where the file does not say: files from
+    before this was recorded); the file checked by `read_classifier`."""
     (_, _, features) = read_classifier(path)
-    return {"input_size": features.inputSize, "flip": features.flip}
+    return {"input_size": features.inputSize, "flip": features.flip,
+            "backbone": features.backbone, "backbone_kind": features.kind}  # fmt: skip
 
 
 def read_classifier(
