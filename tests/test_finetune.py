@@ -184,5 +184,9 @@ def test_a_record_that_is_not_the_stage_is_refused(record, problem, tmp_path):
         finetune.read_choice(path)
     path.write_text(json.dumps(FINETUNED))
     assert finetune.read_choice(path) == ("block_15_add", ["cat", "dog"])
+    # a record whose classes were swapped inverted every row of the submission
+    assert finetune.read_choice(path, ["cat", "dog"]) == ("block_15_add", ["cat", "dog"])
+    with pytest.raises(ValueError, match=r"classes \['cat', 'dog'\] are not the build's"):
+        finetune.read_choice(path, ["dog", "cat"])
     path.write_text(json.dumps({"submit_with": "classifier", "skipped": "--fine-tune off"}))
     assert finetune.read_choice(path) is None

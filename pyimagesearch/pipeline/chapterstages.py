@@ -493,19 +493,14 @@ class SubmissionStage(Stage):
         if self.classifier:
             from pyimagesearch.pipeline.finetune import read_choice
 
-            choice = read_choice(p.finetuneReport)
+            # its outputs are named by its record: they must be the build's classes
+            choice = read_choice(p.finetuneReport, read_build_record(p.buildReport)["label_names"])
             if choice is None:
                 (model, labelNames) = deploy.classifier_model(
                     backbone_path(s, p), p.classifier, s.weights, s.layer, p.mean,
                     feature_size(s), s.flip, clip,
                 )  # fmt: skip
             else:
-                # its outputs are named by its record: they must be the build's classes
-                if choice[1] != read_build_record(p.buildReport)["label_names"]:
-                    raise ValueError(
-                        f"{p.finetuneReport} names the classes {choice[1]}, not the build's: "
-                        "rerun the chapter with --from finetune"
-                    )
                 (model, labelNames) = deploy.finetuned_model(
                     backbone_path(s, p), s.weights, feature_size(s), p.finetuneModel, *choice, clip
                 )  # fmt: skip

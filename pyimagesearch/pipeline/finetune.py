@@ -451,13 +451,14 @@ def finetuned_predictor(extractor, modelPath, layer, labelNames, positive="dog")
     return extractor.resizer, predict
 
 
-def read_choice(reportPath) -> tuple[str, list[str]] | None:
+def read_choice(reportPath, labelNames=None) -> tuple[str, list[str]] | None:
     """(cut layer, label names) of the fine-tuned model where the
     fine-tuning's record at `reportPath` says it predicts the submission;
     None where the logistic regression does, or there is no record. The
     record is checked by `records.read_finetune_report`, and here what
-    only this module knows: who submits and the cut layers; ValueError
-    naming it otherwise."""
+    only this module knows: who submits, the cut layers, and (given the
+    build's `labelNames`) the classes its outputs are; ValueError naming it
+    otherwise."""
     from pyimagesearch.pipeline.records import FINETUNE_FIX, read_finetune_report, refuse
 
     if not os.path.lexists(reportPath):
@@ -470,4 +471,7 @@ def read_choice(reportPath) -> tuple[str, list[str]] | None:
     if report["cut_layer"] not in CUT_LAYERS.values():
         refuse(reportPath, f"'cut_layer' is not one of {', '.join(CUT_LAYERS.values())}",
                FINETUNE_FIX)  # fmt: skip
+    if labelNames is not None and report["label_names"] != list(labelNames):
+        refuse(reportPath, f"its classes {report['label_names']} are not the build's "
+               f"{list(labelNames)}", FINETUNE_FIX)  # fmt: skip
     return report["cut_layer"], report["label_names"]
