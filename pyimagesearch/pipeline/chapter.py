@@ -272,10 +272,10 @@ def check_settings(settings: ChapterSettings) -> None:
         # the test photos of Kaggle's bundle given as --train are --train's
         name = "train" if settings.test == settings.train else "test"
         try:
-            list_image_files(settings.test)
+            listed = list_image_files(settings.test)
         except (OSError, ValueError) as error:
             raise ArgumentError(name, str(error)) from None
         try:
-            submission_rows(settings.test)
+            submission_rows(settings.test, listed)
         except ValueError as error:
             raise ArgumentError("test", str(error)) from None

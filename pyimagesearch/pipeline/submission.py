@@ -151,14 +151,16 @@ class SubmissionRows(NamedTuple):
     skipped: list[dict]
 
 
-def submission_rows(images: str | os.PathLike) -> SubmissionRows:
+def submission_rows(images: str | os.PathLike, listed=None) -> SubmissionRows:
     """The rows of a submission of the test photos in `images` (a folder
     or .zip): one per photo named N.<ext>, in id order, or, when `images`
     is Kaggle's bundle holding sampleSubmission.csv, its ids in its order.
-    Raises ValueError, naming `images`, when nothing would be predicted
-    (no test photo, or none the template asks for) or two photos share an
-    id. Cheap (no photo is read): run it before anything long."""
-    files, skipped = list_image_files(images)
+    `listed`: `list_image_files(images)`, where the caller listed them
+    already. Raises ValueError, naming `images`, when nothing would be
+    predicted (no test photo, or none the template asks for) or two photos
+    share an id. Cheap (no photo is read): run it before anything long."""
+    files, skipped = listed or list_image_files(images)
+    skipped = list(skipped)
     template = submission_template(images)
     skipped += [
         {"file": f.name, "reason": "no id in the name (expected N.jpg)"}
