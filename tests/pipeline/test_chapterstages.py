@@ -1,0 +1,47 @@
+"""`pipeline.chapterstages`: the submission stage records, logs and reports
+the photos it dropped."""
+
+import json
+
+from conftest import CROPS
+from helpers import constant_predictor, kaggle_bundle
+from pyimagesearch.pipeline import chapterstages, submission
+
+
+def test_the_submission_stage_records_logs_and_reports_what_it_dropped(
+    sample, tmp_path, monkeypatch
+):
+    """The chapter once discarded write_submission's lists: a template of
+    1 photo's id and 2 ids of none said nothing of the 11 photos dropped."""
+    from pyimagesearch.pipeline.report import stages_section
+
+    bundle = kaggle_bundle(tmp_path / "b.zip", sample, b"id,label\n5,0.5\n998,0.5\n999,0.5\n")
+    settings = chapterstages.ChapterSettings(
+        train=sample["train"], outputDir=str(tmp_path), test=str(bundle), submitWith="alexnet"
+    )
+    paths = chapterstages.ChapterPaths(tmp_path)
+    (tmp_path / "crop_accuracy.json").write_text(json.dumps(CROPS))  # its clip: None
+    # the stage predicts through the deployable model it writes
+    from pyimagesearch.pipeline import deploy
+
+    monkeypatch.setattr(deploy, "alexnet_model", lambda *a, **k: (None, ["cat", "dog"]))
+    monkeypatch.setattr(deploy, "save_deployable", lambda *a, **k: None)
+    monkeypatch.setattr(deploy, "model_predictor", lambda *a, **k: constant_predictor())
+    stage = chapterstages.SubmissionStage(settings, paths)
+    log = []
+    assert stage.run(log.append, None, False) == 3
+    assert stage.details == {"clip": None, "photos_left_out": 11, "ids_without_photo": 2,
+                             "unreadable_photos": 0}  # fmt: skip
+    warnings = [line for line in log if line.startswith("[WARNING]")]
+    assert warnings == [
+        f"[WARNING] submission: 11 test photos left out, their ids not in {submission.TEMPLATE}: "
+        "test1.zip/test1/1.jpg, test1.zip/test1/2.jpg, test1.zip/test1/3.jpg, "
+        "test1.zip/test1/4.jpg, test1.zip/test1/6.jpg, ...",
+        "[WARNING] submission: 2 ids written as 0.5, no photo: id 998, id 999",
+    ]
+    record = {"submission": {"signature": {}, "finished": "now", "images": 3,
+                             "details": stage.details}}  # fmt: skip
+    page = stages_section(record)
+    assert "11 test photos left out (their ids are not in sampleSubmission.csv)" in page
+    assert "2 ids of sampleSubmission.csv without a photo, written as 0.5" in page
+    assert "0 unreadable test photos" in page
