@@ -34,7 +34,11 @@ BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(
 
 
 def run_on_two_devices(backend, script, timeout=600):
-    env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT)
+    # two CPU devices on every machine: a GPU, where there is one, would be
+    # chosen over them (one device, or another count) and the test would not
+    # test what it says
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT,
+               CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-c", TWO_DEVICES + textwrap.dedent(script)],
         env=env, capture_output=True, text=True, timeout=timeout, cwd=SCRIPTS,

@@ -126,7 +126,9 @@ def test_two_processes_train_one_epoch_together(built, tmp_path):
     assert len(json.loads((out / "alexnet.json").read_text())["loss"]) == 1
 
 
-JAX_ENV = dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT)
+# one CPU device a process on every machine (a GPU would be shared by both)
+JAX_ENV = dict(os.environ, KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT,
+               JAX_PLATFORMS="cpu")  # fmt: skip
 
 
 # train_alexnet.py as a user runs it, with a small network in place of AlexNet

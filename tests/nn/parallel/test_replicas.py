@@ -22,7 +22,11 @@ from pyimagesearch.nn.parallel.replicas import (
 )
 
 
-def test_one_device_choices_and_the_learning_rate_rule():
+def test_one_device_choices_and_the_learning_rate_rule(monkeypatch):
+    from pyimagesearch.nn.parallel import replicas
+
+    # a process that sees one device, whatever machine runs the test
+    monkeypatch.setattr(replicas, "visible_devices", lambda backend: (["cpu:0"], 1, 0, 1))
     assert choose_replicas("none") == Replicas()
     assert choose_replicas("auto") == Replicas()  # this process sees one CPU device
     assert Replicas().isChief and Replicas().describe() == "one device"
