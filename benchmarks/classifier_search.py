@@ -51,7 +51,7 @@ HAND = "LogisticRegressionSearch (hand-written)"
 REFERENCE = "reference: the grid with Newton's method to 1e-10"
 # a route agrees with the hand-written search where it chooses the same C
 # and its held-out log loss is within this (the probabilities'
-# tolerance in tests/test_logisticsearch.py)
+# tolerance in tests/pipeline/test_logisticsearch.py)
 AGREE = 1e-4
 
 

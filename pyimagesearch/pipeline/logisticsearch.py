@@ -56,7 +56,7 @@ from sklearn.model_selection import check_cv
 # A fit stops when no preconditioned gradient component exceeds GTOL; at
 # 1e-7 its held-out log loss agreed with Newton's method run to 1e-10
 # within 1e-6 on the sample's AlexNet and MobileNetV2 features (measured
-# for C = 0.01, 0.1, 1); tests/test_logisticsearch.py holds it to 1e-5
+# for C = 0.01, 0.1, 1); tests/pipeline/test_logisticsearch.py holds it to 1e-5
 # in fold scores on CNN-like features
 GTOL = 1e-7
 MAX_ITER = 15000
