@@ -290,8 +290,6 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
     probabilities it saved."""
     import numpy as np
 
-    from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, fingerprint
-
     (paths, settings, stages, names) = scored_run(tmp_path)
     score_classifier(paths, names)
     labels = [0] * 7 + [1] * 9
@@ -318,9 +316,16 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
     with open(paths.deployModel, "wb") as f:
         f.write(b"k" * 2500)
     stages["finetune"] = finished(3.0, 40)
-    stages["submission"] = {**finished(1.0, 5, predicted_by=PREDICTED_BY[chosen]),
-                            "outputs": {paths.deployModel: fingerprint(paths.deployModel)}}  # fmt: skip
+    stages["submission"] = submitted(paths, chosen)
     return paths, settings, stages, {"finetuned": accuracy, "finetuned_log_loss": logLoss}
+
+
+def submitted(paths, predictor):
+    """The record of a submission stage that made model.keras with `predictor`."""
+    from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, fingerprint
+
+    return {**finished(1.0, 5, predicted_by=PREDICTED_BY[predictor]),
+            "outputs": {paths.deployModel: fingerprint(paths.deployModel)}}  # fmt: skip
 
 
 def results(page):
@@ -344,9 +349,9 @@ def test_the_fine_tuned_model_has_its_row_its_curve_and_the_submission_names_it(
     # the three models scored the same photos, by name, each held out by the build
     assert "Every figure is measured on the same 16 photos of the build's test split" in page
     assert (
-        "<p>The validation split chose the fine-tuned model (validation log loss: the logistic "
-        "regression (refitted on the train split) 0.2600, the fine-tuned model 0.2500 (before "
-        "its temperature)).</p>" in page
+        "<p>The validation split chose the fine-tuned model over the logistic regression "
+        "(validation log loss: the logistic regression (refitted on the train split) 0.2600, "
+        "the fine-tuned model 0.2500 (before its temperature)).</p>" in page
     )
     assert (
         '<p>submission.csv was predicted by the fine-tuned model; <a href="model.keras">'
@@ -404,6 +409,16 @@ def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
         "the fine-tuned model's on 16 photos (the build&#x27;s test split); not the same "
         "photos." in page
     )
+    # predictions of fewer photos than its record counts: another run's
+    for part in ("image_names", "labels", "probabilities"):
+        del saved["test"][part][0]
+    with open(paths.finetunePredictions, "w") as f:
+        json.dump(saved, f)
+    page = render_report(paths, settings, stages)
+    assert (
+        f"the figures cannot be shown: {paths.finetunePredictions} scores 15 test photos; "
+        f"{paths.finetuneReport} counts 16: fine-tune again" in page
+    )
 
 
 @pytest.mark.parametrize(
@@ -415,16 +430,13 @@ def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
 def test_a_skipped_fine_tuning_is_one_line_not_a_row(tmp_path, skipped, predictor, made):
     import html
 
-    from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, fingerprint
-
     (paths, settings, stages, names) = scored_run(tmp_path)
     with open(paths.finetuneReport, "w") as f:
         json.dump({"submit_with": "classifier", "skipped": html.unescape(skipped)}, f)
     with open(paths.deployModel, "wb") as f:
         f.write(b"k" * 3_400_000)
     stages["finetune"] = finished(0.1, 0)
-    stages["submission"] = {**finished(1.0, 5, predicted_by=PREDICTED_BY[predictor]),
-                            "outputs": {paths.deployModel: fingerprint(paths.deployModel)}}  # fmt: skip
+    stages["submission"] = submitted(paths, predictor)
     page = render_report(paths, settings, stages)
     assert f"<p>Fine-tuning: skipped ({skipped}).</p>" in results(page)
     assert "CNN fine-tuned" not in page and "fine-tuning curves" not in page

@@ -226,7 +226,10 @@ def finetune_choice(finetune: dict | None | Unreadable) -> str:
         f"({'before' if before else 'after'} its temperature)"
     )
     if finetune["submit_with"] == "finetuned":
-        return f"<p>The validation split chose the fine-tuned model ({escape(compared)}).</p>"
+        return (
+            "<p>The validation split chose the fine-tuned model over the logistic regression "
+            f"({escape(compared)}).</p>"
+        )
     if finetune.get("best_epoch") == 0:
         compared += "; no epoch of training lowered it: its head stayed the logistic regression's"
     return (
@@ -422,7 +425,8 @@ def stages_section(stages: dict) -> str:
         "<p>Images: the photos each stage went through, each counted once -- the "
         "training's are its photos times its epochs; the crops stage passes each test "
         "photo through AlexNet 11 times (resized, then 10 crops); the classifier's are "
-        "its fitted and scored feature rows.</p>"
+        "its fitted and scored feature rows; the fine-tuning's, the views of each photo "
+        "its frozen part saw (a training photo's augmented views, two of any other).</p>"
     )
     header = ["stage", "status", "seconds", "images", "images/s"]
     return "<h2>Stages</h2>" + table(header, rows) + counted + submission_note(stages)

@@ -207,9 +207,6 @@ def read_figures(paths, build, finetune) -> dict:
         check_classes(crops["confusion"], labelNames, paths.crops)
     scored = [cropNames, classifierNames]
     if tuned:
-        if labelNames is not None and tuned["label_names"] != labelNames:
-            raise ValueError(f"{paths.finetuneReport} names the classes {tuned['label_names']}; "
-                             f"the build {labelNames}: fine-tune again")  # fmt: skip
         scored.append(finetuned_names(paths, tuned))
     return {
         "rank1": crops.get("rank1"),
