@@ -31,6 +31,9 @@ FINE_TUNE_MODES = ("auto", "on", "off")
 
 
 SUBMITTERS = ("classifier", "alexnet")  # what can predict the submission
+# The model that made the submission, as its stage records it.
+PREDICTED_BY = {"classifier": "logistic regression", "finetuned": "fine-tuned",
+                "alexnet": "AlexNet, 10 crops"}  # fmt: skip
 
 
 def setting(default=dataclasses.MISSING, about=None, choices=None, kind=None, **field):
@@ -504,9 +507,11 @@ class SubmissionStage(Stage):
                 (model, labelNames) = deploy.finetuned_model(
                     backbone_path(s, p), s.weights, feature_size(s), p.finetuneModel, *choice, clip
                 )  # fmt: skip
-            self.details["predicted_by"] = "logistic regression" if choice is None else "fine-tuned"
+            predictor = "classifier" if choice is None else "finetuned"
         else:
             (model, labelNames) = deploy.alexnet_model(p.model, p.mean, s.size, clip)
+            predictor = "alexnet"
+        self.details["predicted_by"] = PREDICTED_BY[predictor]
         deploy.save_deployable(model, p.deployModel, labelNames)
         predictor = deploy.model_predictor(p.deployModel)
         report = submission.write_submission(

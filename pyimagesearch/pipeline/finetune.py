@@ -33,6 +33,7 @@ from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, stored_datas
 from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
 from pyimagesearch.pipeline.classifier import read_classifier, read_feature_source, read_features
 from pyimagesearch.pipeline.evaluation import best_clip, held_out_log_loss
+from pyimagesearch.pipeline.records import finetune_choice
 from pyimagesearch.utils.files import write_json
 
 # Where each network is cut: the blocks above are fine-tuned. MobileNetV2's
@@ -48,8 +49,6 @@ CUT_LAYERS = {"mobilenetv2": "block_15_add", "resnet50": "conv5_block2_out"}
 TRAIN_VIEWS = 4
 EVAL_VIEWS = 2
 CROP_SCALES = (0.75, 0.95)
-# What the record's "submit_with" may name.
-SUBMITTERS = ("finetuned", "classifier")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -394,8 +393,7 @@ def fine_tune(
     # which was fitted on them (it would favour the fine-tuned model by
     # construction), and only when an epoch of training was kept.
     uncalibrated = held_out_log_loss(val[1], view_probabilities(valLogits))
-    trained = training["best_epoch"] > 0
-    submitWith = SUBMITTERS[0] if trained and uncalibrated < classifierLoss else SUBMITTERS[1]
+    submitWith = finetune_choice(training["best_epoch"], uncalibrated, classifierLoss)
     report = {
         "submit_with": submitWith,
         "score": float(np.mean(testProbabilities.argmax(axis=1) == testLabels)),
@@ -456,16 +454,14 @@ def read_choice(reportPath, labelNames=None) -> tuple[str, list[str]] | None:
     fine-tuning's record at `reportPath` says it predicts the submission;
     None where the logistic regression does, or there is no record. The
     record is checked by `records.read_finetune_report`, and here what
-    only this module knows: who submits, the cut layers, and (given the
-    build's `labelNames`) the classes its outputs are; ValueError naming it
+    only this module knows: the cut layers, and (given the build's
+    `labelNames`) the classes its outputs are; ValueError naming it
     otherwise."""
     from pyimagesearch.pipeline.records import FINETUNE_FIX, read_finetune_report, refuse
 
     if not os.path.lexists(reportPath):
         return None
     report = read_finetune_report(reportPath)
-    if report["submit_with"] not in SUBMITTERS:
-        refuse(reportPath, f"'submit_with' is not one of {', '.join(SUBMITTERS)}", FINETUNE_FIX)
     if report["submit_with"] == "classifier":
         return None
     if report["cut_layer"] not in CUT_LAYERS.values():

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from pyimagesearch.pipeline.chapterstages import STAGES
+from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, STAGES
 from pyimagesearch.utils.files import read_json
 
 # A probability row sums to 1 within this: float32 softmax outputs, each
@@ -171,6 +171,15 @@ def refuse(path, problem: str, fix: str):
     raise ValueError(f"{path}: {problem}; {fix}")
 
 
+def whole_score(record: dict, path, fix: str) -> dict:
+    """`record` if its accuracy ("score") is a whole number of its
+    "test_rows"; else ValueError."""
+    (score, rows) = (record["score"], record["test_rows"])
+    if abs(score * rows - round(score * rows)) > 1e-6 * max(rows, 1):
+        refuse(path, f"'score' {score} is no whole number of its {rows} test rows", fix)
+    return record
+
+
 # ---- crop_accuracy.json and crop_predictions.json: the crops stage -----------
 
 CROPS_FIX = "evaluate the model again (the crops stage, or crop_accuracy.py)"
@@ -248,26 +257,57 @@ def check_rows(record: dict, tables: tuple[str, ...], path, fix: str) -> dict:
     return record
 
 
+# ---- finetune.json and finetune_predictions.json: the fine-tuning stage -----
+
 FINETUNE_FIX = "fine-tune again (rerun the chapter with --from finetune)"
+# What finetune.json's "submit_with" may name: the fine-tuned model, or the
+# logistic regression it was compared with.
+FINETUNE_SUBMITTERS = ("finetuned", "classifier")
+
+
+def finetune_choice(bestEpoch: int, valLoss: float, classifierValLoss: float) -> str:
+    """Which model submits: the fine-tuned one where an epoch of training
+    was kept (epoch 0 is the logistic regression's head) and its
+    validation log loss `valLoss`, taken before the temperature fitted on
+    those photos (which would favour it by construction), is lower than
+    the logistic regression's; else the logistic regression."""
+    better = bestEpoch > 0 and valLoss < classifierValLoss
+    return FINETUNE_SUBMITTERS[0] if better else FINETUNE_SUBMITTERS[1]
+
+
+def losses(value) -> str | None:
+    """A log loss per epoch, from epoch 0."""
+    if not isinstance(value, list) or not value or any(loss(v) for v in value):
+        return f"{shown(value)} is not a list of log losses"
+    return None
+
+
 FINETUNE_FIGURES = {
     "submit_with": text,
     "skipped": text,
     "score": fraction,
     "log_loss": loss,
     "val_log_loss": loss,
+    "val_log_loss_uncalibrated": loss,
     "classifier_val_log_loss": loss,
+    "temperature": positive_number,
+    "best_epoch": count,
+    "history": losses,
     "submission_clip": clip_record,
     "test_rows": count,
     "held_out": text,
     "cut_layer": text,
     "label_names": class_names,
-}
+}  # fmt: skip
 
 
 def read_finetune_report(path: str | os.PathLike) -> dict:
     """finetune.json (the fine-tuning stage's record), checked: a stage that
     fine-tuned records its figures, its cut layer and its classes; one that
-    was skipped, why."""
+    was skipped, why. Its accuracy is a whole number of its test rows, its
+    kept epoch one of its history, and who submits the model the
+    validation photos chose (an epoch of training kept, and a lower
+    validation log loss before the temperature fitted on those photos)."""
     record = check_fields(
         read_json(path, "the fine-tuning stage's record (finetune.json)", followLinks=False),
         FINETUNE_FIGURES, ("submit_with",), path, FINETUNE_FIX,
@@ -278,6 +318,50 @@ def read_finetune_report(path: str | os.PathLike) -> dict:
     absent = [field for field in fields if field not in record]
     if absent:
         refuse(path, f"it has no {absent[0]!r}", FINETUNE_FIX)
+    if record["submit_with"] not in FINETUNE_SUBMITTERS:
+        refuse(path, f"'submit_with' is not one of {', '.join(FINETUNE_SUBMITTERS)}",
+               FINETUNE_FIX)  # fmt: skip
+    if "skipped" in record:
+        if record["submit_with"] != "classifier":
+            refuse(path, "it was skipped, yet says the fine-tuned model submits", FINETUNE_FIX)
+        return record
+    whole_score(record, path, FINETUNE_FIX)
+    if "history" in record and record.get("best_epoch", 0) >= len(record["history"]):
+        refuse(path, f"'best_epoch' {record['best_epoch']} is not an epoch of its "
+               f"{len(record['history'])} in 'history'", FINETUNE_FIX)  # fmt: skip
+    if "best_epoch" in record and "val_log_loss_uncalibrated" in record:
+        chosen = finetune_choice(record["best_epoch"], record["val_log_loss_uncalibrated"],
+                                 record["classifier_val_log_loss"])  # fmt: skip
+        if record["submit_with"] != chosen:
+            refuse(path, f"'submit_with' is {record['submit_with']!r}, but its validation "
+                   f"figures choose {chosen!r}", FINETUNE_FIX)  # fmt: skip
+    return record
+
+
+FINETUNE_ROWS = {
+    "image_names": names,
+    "labels": labels,
+    "probabilities": probabilities,
+    "classifier_probabilities": probabilities,
+}
+
+
+def read_finetune_predictions(path: str | os.PathLike) -> dict:
+    """finetune_predictions.json (the fine-tuned model's probabilities of
+    the test photos, and of the validation photos beside the logistic
+    regression's), each part checked by `check_rows`."""
+    record = check_fields(
+        read_json(path, "the fine-tuning stage's predictions", followLinks=False),
+        {"test": an_object, "validation": an_object}, ("test", "validation"), path,
+        FINETUNE_FIX,
+    )  # fmt: skip
+    parts = {"test": ("probabilities",),
+             "validation": ("probabilities", "classifier_probabilities")}  # fmt: skip
+    for part, tables in parts.items():
+        where = f"{path} ({part})"
+        check_fields(record[part], FINETUNE_ROWS, ("image_names", "labels", *tables), where,
+                     FINETUNE_FIX)  # fmt: skip
+        check_rows(record[part], tables, where, FINETUNE_FIX)
     return record
 
 
@@ -315,10 +399,7 @@ def read_classifier_report(path: str | os.PathLike) -> dict:
         read_json(path, "the report of train_model.py", followLinks=False), CLASSIFIER_FIGURES,
         ("score", "test_rows"), path, CLASSIFIER_FIX,
     )  # fmt: skip
-    (score, rows) = (record["score"], record["test_rows"])
-    if abs(score * rows - round(score * rows)) > 1e-6 * max(rows, 1):
-        refuse(path, f"'score' {score} is no whole number of its {rows} test rows", CLASSIFIER_FIX)
-    return record
+    return whole_score(record, path, CLASSIFIER_FIX)
 
 
 CLASSIFIER_ROWS = {
@@ -403,6 +484,9 @@ def stage_record_problem(stages) -> str | None:
             return f"'train' has details.{field} = {str(details[field])[:40]!r}"
     if "step_images" in details and "learning_rate" not in details:
         return "'train' has details.step_images without details.learning_rate"
+    predictor = ((stages.get("submission") or {}).get("details") or {}).get("predicted_by")
+    if predictor is not None and predictor not in PREDICTED_BY.values():
+        return f"'submission' has details.predicted_by = {str(predictor)[:40]!r}"
     return None
 
 

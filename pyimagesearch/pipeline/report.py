@@ -19,12 +19,13 @@ import json
 import shlex
 
 from pyimagesearch.io.splitrecord import HELD_OUT_BY_BUILD
-from pyimagesearch.pipeline.chapterstages import STAGES
+from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, STAGES
 from pyimagesearch.pipeline.reportdata import (
     FIGURES,
     Photo,
     PhotoGroup,
     ReportData,
+    Submission,
     Unreadable,
     read_report,
 )
@@ -81,9 +82,12 @@ def render(data: ReportData) -> str:
     if isinstance(figures, Unreadable):
         (unreadable, figures) = (cannot_show(figures), dict.fromkeys(FIGURES))
     sections = [
-        unreadable + summary_section(figures),
+        unreadable
+        + summary_section(figures)
+        + finetune_choice(data.finetune)
+        + submission_maker(data.submission),
         data_section(data.build, data.mean),
-        training_section(data.history),
+        training_section(data.history) + finetune_curves(data.finetune),
         confusion_section(figures),
         photos_section(data.photos),
         stages_section(data.stages),
@@ -161,6 +165,10 @@ def summary_section(figures: dict) -> str:
         ["CNN features + logistic regression", percent(figures["classifier"]),
          loss(figures["classifier_log_loss"]), percent(BOOK["classifier"])],
     ]  # fmt: skip
+    if figures["finetuned"] is not None:
+        rows.append(["CNN fine-tuned (its top, and the logistic regression as its head)",
+                     percent(figures["finetuned"]), loss(figures["finetuned_log_loss"]),
+                     Html("&ndash;")])  # fmt: skip
     header = ["", "accuracy", "log loss", "the book's accuracy (reference)"]
     return (
         "<h2>Results</h2>"
@@ -173,10 +181,15 @@ def summary_section(figures: dict) -> str:
 
 def scored_photos(figures: dict) -> Html:
     """What the figures were measured on: "the same photos" only where
-    AlexNet's predictions and the classifier's name the same photos."""
+    AlexNet's predictions, the classifier's (and the fine-tuned model's)
+    name the same photos, each held out as the build recorded."""
     (alexnet, classifier) = (figures["test_rows"], figures["classifier_rows"])
+    tuned = figures["finetuned_rows"]
     how = escape(figures["classifier_held_out"] or "its held-out rows")
-    if figures["same_photos"] and figures["classifier_held_out"] == HELD_OUT_BY_BUILD:
+    byBuild = figures["classifier_held_out"] == HELD_OUT_BY_BUILD and (
+        tuned is None or figures["finetuned_held_out"] == HELD_OUT_BY_BUILD
+    )
+    if figures["same_photos"] and byBuild:
         return Html(
             f"Every figure is measured on the same {alexnet} photos of the build's test split, "
             "held out from every stage that trained."
@@ -187,9 +200,74 @@ def scored_photos(figures: dict) -> Html:
                      "split, held out from its training")  # fmt: skip
     if classifier is not None:
         parts.append(f"the logistic regression's on {classifier} photos ({how})")
+    if tuned is not None:
+        tunedHow = escape(figures["finetuned_held_out"] or "its held-out photos")
+        parts.append(f"the fine-tuned model's on {tuned} photos ({tunedHow})")
     if figures["same_photos"] is not None:
         parts.append("the same photos" if figures["same_photos"] else "not the same photos")
     return Html(("; ".join(parts) or "No figure is measured yet") + ".")
+
+
+def finetune_choice(finetune: dict | None | Unreadable) -> str:
+    """Whether fine-tuning ran, and which model the validation split chose,
+    with the validation log losses that chose it."""
+    if isinstance(finetune, Unreadable):
+        return cannot_show(finetune)
+    if finetune is None:
+        return missing("Fine-tuning")
+    if "skipped" in finetune:
+        return f"<p>Fine-tuning: skipped ({escape(finetune['skipped'])}).</p>"
+    # the choice is made before the temperature where the record says so
+    before = "val_log_loss_uncalibrated" in finetune
+    ours = finetune["val_log_loss_uncalibrated" if before else "val_log_loss"]
+    compared = (
+        f"validation log loss: the logistic regression (refitted on the train split) "
+        f"{finetune['classifier_val_log_loss']:.4f}, the fine-tuned model {ours:.4f} "
+        f"({'before' if before else 'after'} its temperature)"
+    )
+    if finetune["submit_with"] == "finetuned":
+        return (
+            "<p>The validation split chose the fine-tuned model over the logistic regression "
+            f"({escape(compared)}).</p>"
+        )
+    if finetune.get("best_epoch") == 0:
+        compared += "; no epoch of training lowered it: its head stayed the logistic regression's"
+    return (
+        "<p>The logistic regression&#x27;s predictions are kept: the validation split says "
+        f"fine-tuning does not help ({escape(compared)}).</p>"
+    )
+
+
+# Who predicted the submission, by what its stage records.
+MADE_BY = {PREDICTED_BY["classifier"]: "the logistic regression",
+           PREDICTED_BY["finetuned"]: "the fine-tuned model",
+           PREDICTED_BY["alexnet"]: "AlexNet, each photo's 10 crops averaged"}  # fmt: skip
+
+
+def submission_maker(submission: Submission | None | Unreadable) -> str:
+    """Which model made submission.csv, and a link to that model's file
+    where it is the one the submission stage wrote."""
+    if isinstance(submission, Unreadable):
+        return cannot_show(submission)
+    if submission is None:
+        return missing("The submission")
+    made = "not recorded (an earlier version)"
+    if submission.predictedBy is not None:
+        made = MADE_BY[submission.predictedBy]
+    text = f"<p>submission.csv was predicted by {escape(made)}; "
+    name = escape(submission.model)
+    if submission.bytes is None:
+        return text + f"{name}, the model that made it, is not there.</p>"
+    if not submission.asWritten:
+        return text + f"{name} has changed since the submission stage wrote it.</p>"
+    return (
+        text + f'<a href="{name}">{name}</a> ({file_size(submission.bytes)}) is that model, as '
+        "the submission stage wrote it.</p>"
+    )
+
+
+def file_size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.1f} KB"
 
 
 def data_section(build: dict | None | Unreadable, mean: dict | None | Unreadable) -> str:
@@ -236,8 +314,42 @@ def curves_png(history: dict) -> bytes:
     drawn on a Figure of its own, the matplotlib backend left alone."""
     from pyimagesearch.utils.plots import history_figure
 
+    return png(history_figure(history))
+
+
+def finetune_curves(finetune: dict | None | Unreadable) -> str:
+    """The fine-tuning's validation log loss per epoch, beside the logistic
+    regression's, the kept epoch marked; nothing where it did not run
+    (the results say why)."""
+    if not isinstance(finetune, dict) or "skipped" in finetune:
+        return ""
+    text = "<h3>Fine-tuning</h3><p>"
+    if "history" not in finetune:
+        return text + "No log loss per epoch recorded (an earlier version).</p>"
+    (history, best) = (finetune["history"], finetune.get("best_epoch"))
+    text += (f"Validation log loss per epoch ({len(history) - 1} epochs of training; epoch 0 is "
+             "the logistic regression&#x27;s head, before any)")  # fmt: skip
+    if best is not None:
+        text += f"; epoch {best} kept"
+    if "temperature" in finetune:
+        text += (f"; then a temperature of {finetune['temperature']:.3f}, fitted on the same "
+                 f"photos: {finetune['val_log_loss']:.4f}")  # fmt: skip
+    from pyimagesearch.utils.plots import epoch_figure
+
+    figure = epoch_figure(
+        {"validation log loss": history}, 0, "log loss",
+        {"logistic regression, validation": finetune["classifier_val_log_loss"]}, best,
+    )  # fmt: skip
+    return (
+        text
+        + ". Its training loss is not recorded.</p>"
+        + image_tag(png(figure), "fine-tuning curves")
+    )
+
+
+def png(figure) -> bytes:
     buffer = io.BytesIO()
-    history_figure(history).savefig(buffer, format="png")
+    figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
@@ -313,7 +425,8 @@ def stages_section(stages: dict) -> str:
         "<p>Images: the photos each stage went through, each counted once -- the "
         "training's are its photos times its epochs; the crops stage passes each test "
         "photo through AlexNet 11 times (resized, then 10 crops); the classifier's are "
-        "its fitted and scored feature rows.</p>"
+        "its fitted and scored feature rows; the fine-tuning's, the views of each photo "
+        "its frozen part saw (a training photo's augmented views, two of any other).</p>"
     )
     header = ["stage", "status", "seconds", "images", "images/s"]
     return "<h2>Stages</h2>" + table(header, rows) + counted + submission_note(stages)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import stat
 from typing import NamedTuple
 
 import numpy as np
 
 from pyimagesearch.pipeline import records
-from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES
+from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES, fingerprint
 from pyimagesearch.utils.files import unprintable
 
 PHOTOS_SHOWN = 8
@@ -61,6 +62,8 @@ class ReportData:
     """Everything the page shows. `figures`: the headline figures (None
     where missing); `build`: the build's record or None; `mean`: the
     training mean or None; `history`: AlexNet's training history or None;
+    `finetune`: the fine-tuning's record (finetune.json) or None;
+    `submission`: which model made the submission (`Submission`) or None;
     `photos`: a `PhotoGroup`, or a line saying what is not run yet, for
     AlexNet and then the classifier; `stages`: the stage record, checked;
     `everyStage`: the settings every stage is given; `versions`: [package,
@@ -73,6 +76,8 @@ class ReportData:
     build: dict | None | Unreadable
     mean: dict | None | Unreadable
     history: dict | None | Unreadable
+    finetune: dict | None | Unreadable
+    submission: Submission | None | Unreadable
     photos: list[PhotoGroup | str] | Unreadable
     stages: dict
     everyStage: dict
@@ -85,7 +90,9 @@ def read_report(paths, settings, stages: dict) -> ReportData:
     stages = records.check_stage_record(stages, paths.record)
     paths = CurrentOutputs(paths, stages)
     build = readable("the build's record", read_build, paths.buildReport)
-    figures = readable("the figures", read_figures, paths, build)
+    finetune = readable("the fine-tuning", when_there, paths.finetuneReport,
+                        records.read_finetune_report)  # fmt: skip
+    figures = readable("the figures", read_figures, paths, build, finetune)
     names = figures["label_names"] if isinstance(figures, dict) else None
     return ReportData(
         train=settings.train,
@@ -94,6 +101,8 @@ def read_report(paths, settings, stages: dict) -> ReportData:
         build=build,
         mean=readable("the data", when_there, paths.mean, read_mean),
         history=readable("the training", when_there, paths.history, read_history),
+        finetune=finetune,
+        submission=readable("the submission", read_submission, paths, stages),
         photos=readable("the photos", read_photos, paths, settings.train, names),
         stages=stages,
         everyStage={name: getattr(settings, name) for name in EVERY_STAGE},
@@ -169,17 +178,20 @@ def read_history(path):
 
 FIGURES = ("rank1", "rank1_10_crops", "classifier", "log_loss", "log_loss_10_crops",
            "classifier_log_loss", "classifier_rows", "test_rows", "same_photos",
-           "classifier_held_out", "confusion",
-           "confusion_10_crops", "confusion_classifier", "label_names")  # fmt: skip
+           "classifier_held_out", "finetuned", "finetuned_log_loss", "finetuned_rows",
+           "finetuned_held_out", "confusion", "confusion_10_crops", "confusion_classifier",
+           "label_names")  # fmt: skip
 
 
-def read_figures(paths, build) -> dict:
+def read_figures(paths, build, finetune) -> dict:
     """The headline figures, as the stages wrote them (None where missing);
-    `build`: the build's record (None, or `Unreadable`: no class names)."""
+    `build`: the build's record (None, or `Unreadable`: no class names);
+    `finetune`: the fine-tuning's record (None, or `Unreadable`: no figures)."""
     crops = when_there(paths.crops, records.read_crop_figures) or {}
     classifier = when_there(paths.classifierReport, records.read_classifier_report) or {}
     predictions = when_there(paths.classifierPredictions, records.read_classifier_predictions)
     cropRows = when_there(paths.cropPredictions, records.read_crop_predictions)
+    tuned = finetune if isinstance(finetune, dict) and "skipped" not in finetune else {}
     labelNames = build["label_names"] if isinstance(build, dict) else None
     cropNames = (cropRows or {}).get("image_names")
     classifierNames = (predictions or {}).get("image_names")
@@ -193,6 +205,9 @@ def read_figures(paths, build) -> dict:
         )
     if crops:
         check_classes(crops["confusion"], labelNames, paths.crops)
+    scored = [cropNames, classifierNames]
+    if tuned:
+        scored.append(finetuned_names(paths, tuned))
     return {
         "rank1": crops.get("rank1"),
         "rank1_10_crops": crops.get("rank1_10_crops"),
@@ -202,16 +217,70 @@ def read_figures(paths, build) -> dict:
         "classifier_log_loss": classifier.get("log_loss"),
         "classifier_rows": classifier.get("test_rows"),
         "test_rows": crops.get("images"),
-        # whether AlexNet and the classifier scored the same photos, by name
+        # whether AlexNet, the classifier (and the fine-tuned model) scored
+        # the same photos, by name
         "same_photos": None
-        if cropNames is None or classifierNames is None
-        else sorted(cropNames) == sorted(classifierNames),
+        if None in scored
+        else all(sorted(names) == sorted(cropNames) for names in scored),
         "classifier_held_out": classifier.get("held_out"),
+        "finetuned": tuned.get("score"),
+        "finetuned_log_loss": tuned.get("log_loss"),
+        "finetuned_rows": tuned.get("test_rows"),
+        "finetuned_held_out": tuned.get("held_out"),
         "confusion": crops.get("confusion"),
         "confusion_10_crops": crops.get("confusion_10_crops"),
         "confusion_classifier": confusion,
         "label_names": labelNames,
     }
+
+
+def finetuned_names(paths, finetune: dict) -> list[str] | None:
+    """The test photos the fine-tuned model scored, as its predictions name
+    them (None where they are not there), as many as its record counts."""
+    predictions = when_there(paths.finetunePredictions, records.read_finetune_predictions)
+    if predictions is None:
+        return None
+    names = predictions["test"]["image_names"]
+    if len(names) != finetune["test_rows"]:
+        raise ValueError(f"{paths.finetunePredictions} scores {len(names)} test photos; "
+                         f"{paths.finetuneReport} counts {finetune['test_rows']}: fine-tune "
+                         "again")  # fmt: skip
+    return names
+
+
+class Submission(NamedTuple):
+    """What made submission.csv: `predictedBy` (a value of `PREDICTED_BY`,
+    or None where an earlier version did not record it), the deployable
+    model's file name beside the report, its size in bytes (None where it
+    is not there), and whether it is the file the stage wrote (unchanged
+    since)."""
+
+    predictedBy: str | None
+    model: str
+    bytes: int | None
+    asWritten: bool
+
+
+def read_submission(paths, stages: dict) -> Submission | None:
+    """Which model made the submission and the model file, as the finished
+    submission stage recorded them; None where it has not finished."""
+    entry = stages.get("submission") or {}
+    if paths.deployModel is None or not entry.get("finished"):
+        return None
+    model = paths.deployModel
+    size = None
+    if os.path.lexists(model):
+        info = os.lstat(own_file(model))
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{model} is not a regular file")
+        size = info.st_size
+    written = entry.get("outputs", {}).get(model)
+    return Submission(
+        (entry.get("details") or {}).get("predicted_by"),
+        os.path.relpath(model, paths.outputDir),
+        size,
+        written is not None and written == fingerprint(model),
+    )
 
 
 def check_classes(table: list, labelNames: list[str] | None, path) -> None:

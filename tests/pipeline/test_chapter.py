@@ -126,8 +126,15 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
         "submit_with": "classifier",
         "skipped": skipped,
     }
-    # every photo shown is one the stages named: thumbnails, not links
-    assert not re.search(r'(src|href)="(?!data:)', page)
+    # every photo shown is one the stages named: thumbnails, not links; the
+    # one link is to the model that made the submission, beside the page
+    assert not re.search(r'(src|href)="(?!data:|model\.keras")', page)
+    assert "<p>Fine-tuning: skipped (--fine-tune off).</p>" in page
+    assert re.search(
+        r'<p>submission.csv was predicted by the logistic regression; <a href="model.keras">'
+        r"model.keras</a> \([\d.]+ [KM]B\) is that model, as the submission stage wrote it.</p>",
+        page,
+    )
     assert page.count('<img alt="training curves" src="data:image/png;base64,') == 1
     assert "Most confidently wrong" in page and "Least confident right" in page
     # the stages table says what its images count

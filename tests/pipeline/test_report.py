@@ -2,9 +2,12 @@
 stages wrote, the page shows those figures, and nothing of a stage that
 has not finished since it last started."""
 
+import base64
 import json
 import os
 import re
+
+import pytest
 
 from conftest import CROPS
 from pyimagesearch.pipeline.chapterstages import STAGES, ChapterPaths, ChapterSettings
@@ -225,8 +228,6 @@ def test_the_page_shows_the_recorded_command_and_settings_not_this_process(tmp_p
 def test_a_bug_in_the_renderer_is_a_traceback_not_a_line_on_the_page(tmp_path, monkeypatch):
     """Only the files' errors (OSError, ValueError) are the page's to show;
     a TypeError once read "the training cannot be shown"."""
-    import pytest
-
     from pyimagesearch.pipeline import report
 
     def broken(history):
@@ -281,3 +282,175 @@ def test_names_show_what_they_are():
     assert printable("cat.1\u202egpj.exe") == "cat.1\\u202egpj.exe"
     assert printable("caf\udce9.jpg") == "caf\\xe9.jpg" and printable("chat é.jpg") == "chat é.jpg"
     assert escape("<b>\u2066x\u2069</b>") == "&lt;b&gt;\\u2066x\\u2069&lt;/b&gt;"
+
+
+def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), bestEpoch=1):
+    """(paths, settings, stages, figures) of a run that fine-tuned on the
+    16 photos the crops stage scored (named in another order) and made the
+    submission with the model the validation split chose (the logistic
+    regression's validation log loss `classifierValLoss`); `figures`: the
+    fine-tuned model's accuracy and log loss, recomputed here from the
+    probabilities it saved."""
+    import numpy as np
+
+    (paths, settings, stages, names) = scored_run(tmp_path)
+    score_classifier(paths, names)
+    labels = [0] * 7 + [1] * 9
+    dog = np.linspace(0.05, 0.95, 16)  # P(dog): wrong on the eighth photo, a dog
+    probabilities = np.stack([1 - dog, dog], axis=1)
+    accuracy = np.mean(probabilities.argmax(axis=1) == labels)
+    logLoss = -np.mean(np.log(probabilities[np.arange(16), labels]))
+    with open(paths.finetunePredictions, "w") as f:
+        json.dump({"test": {"image_names": names[::-1], "labels": labels,
+                            "probabilities": probabilities.tolist()},
+                   "validation": {"image_names": ["dog.99.jpg"], "labels": [1],
+                                  "probabilities": [[0.2, 0.8]],
+                                  "classifier_probabilities": [[0.3, 0.7]]}}, f)  # fmt: skip
+    uncalibrated = history[bestEpoch]
+    chosen = "finetuned" if bestEpoch > 0 and uncalibrated < classifierValLoss else "classifier"
+    with open(paths.finetuneReport, "w") as f:
+        json.dump({"submit_with": chosen, "score": accuracy, "log_loss": logLoss,
+                   "val_log_loss": uncalibrated - 0.01, "val_log_loss_uncalibrated": uncalibrated,
+                   "classifier_val_log_loss": classifierValLoss, "temperature": 1.25,
+                   "best_epoch": bestEpoch, "history": list(history),
+                   "submission_clip": {"clip": None}, "test_rows": 16,
+                   "held_out": "the build's test split", "cut_layer": "block_15_add",
+                   "label_names": ["cat", "dog"]}, f)  # fmt: skip
+    with open(paths.deployModel, "wb") as f:
+        f.write(b"k" * 2500)
+    stages["finetune"] = finished(3.0, 40)
+    stages["submission"] = submitted(paths, chosen)
+    return paths, settings, stages, {"finetuned": accuracy, "finetuned_log_loss": logLoss}
+
+
+def submitted(paths, predictor):
+    """The record of a submission stage that made model.keras with `predictor`."""
+    from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, fingerprint
+
+    return {**finished(1.0, 5, predicted_by=PREDICTED_BY[predictor]),
+            "outputs": {paths.deployModel: fingerprint(paths.deployModel)}}  # fmt: skip
+
+
+def results(page):
+    return page[page.index("<h2>Results</h2>") : page.index("<h2>Data</h2>")]
+
+
+def test_the_fine_tuned_model_has_its_row_its_curve_and_the_submission_names_it(tmp_path):
+    (paths, settings, stages, figures) = fine_tuned_run(tmp_path, classifierValLoss=0.26)
+    page = render_report(paths, settings, stages)
+    shown = json.loads(
+        re.search(r'<script type="application/json" id="figures">(.*?)</script>', page).group(1)
+    )
+    assert shown["finetuned"] == figures["finetuned"] == 15 / 16
+    assert shown["finetuned_log_loss"] == pytest.approx(figures["finetuned_log_loss"], rel=1e-12)
+    row = (
+        '<tr><td class="name">CNN fine-tuned (its top, and the logistic regression as its '
+        f"head)</td><td>93.75%</td><td>{figures['finetuned_log_loss']:.4f}</td>"
+        "<td>&ndash;</td></tr>"
+    )
+    assert row in results(page)
+    # the three models scored the same photos, by name, each held out by the build
+    assert "Every figure is measured on the same 16 photos of the build's test split" in page
+    assert (
+        "<p>The validation split chose the fine-tuned model over the logistic regression "
+        "(validation log loss: the logistic regression (refitted on the train split) 0.2600, "
+        "the fine-tuned model 0.2500 (before its temperature)).</p>" in page
+    )
+    assert (
+        '<p>submission.csv was predicted by the fine-tuned model; <a href="model.keras">'
+        "model.keras</a> (2.5 KB) is that model, as the submission stage wrote it.</p>" in page
+    )
+    training = page[page.index("<h2>Training</h2>") : page.index("<h2>Confusion")]
+    assert (
+        "<h3>Fine-tuning</h3><p>Validation log loss per epoch (2 epochs of training; epoch 0 "
+        "is the logistic regression&#x27;s head, before any); epoch 1 kept; then a temperature "
+        "of 1.250, fitted on the same photos: 0.2400. Its training loss is not recorded.</p>"
+        in training
+    )
+    curve = re.search(r'<img alt="fine-tuning curves" src="data:image/png;base64,([^"]+)"', page)
+    assert curve and base64.b64decode(curve.group(1)).startswith(b"\x89PNG")
+    # a model file replaced since the submission is not called the one that made it
+    with open(paths.deployModel, "ab") as f:
+        f.write(b"more")
+    page = render_report(paths, settings, stages)
+    assert "model.keras has changed since the submission stage wrote it." in page
+    assert "href=" not in page
+
+
+@pytest.mark.parametrize(
+    "history, bestEpoch, why",
+    [((0.30, 0.25, 0.27), 1, ""),
+     ((0.24, 0.25), 0, "; no epoch of training lowered it: its head stayed the logistic "
+                       "regression&#x27;s")],
+)  # fmt: skip
+def test_where_validation_keeps_the_logistic_regression_the_row_stays_and_says_why(
+    tmp_path, history, bestEpoch, why
+):
+    (paths, settings, stages, figures) = fine_tuned_run(tmp_path, 0.20, history, bestEpoch)
+    page = render_report(paths, settings, stages)
+    assert f"<td>93.75%</td><td>{figures['finetuned_log_loss']:.4f}</td>" in results(page)
+    ours = history[bestEpoch]
+    assert (
+        "<p>The logistic regression&#x27;s predictions are kept: the validation split says "
+        "fine-tuning does not help (validation log loss: the logistic regression (refitted on "
+        f"the train split) 0.2000, the fine-tuned model {ours:.4f} (before its "
+        f"temperature){why}).</p>" in page
+    )
+    assert "submission.csv was predicted by the logistic regression; " in page
+    assert f"epoch {bestEpoch} kept" in page and 'alt="fine-tuning curves"' in page
+
+
+def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
+    (paths, settings, stages, _) = fine_tuned_run(tmp_path, 0.26)
+    saved = json.loads(open(paths.finetunePredictions).read())
+    saved["test"]["image_names"][0] = "dog.77.jpg"
+    with open(paths.finetunePredictions, "w") as f:
+        json.dump(saved, f)
+    page = render_report(paths, settings, stages)
+    assert "Every figure is measured on the same" not in page
+    assert (
+        "the fine-tuned model's on 16 photos (the build&#x27;s test split); not the same "
+        "photos." in page
+    )
+    # predictions of fewer photos than its record counts: another run's
+    for part in ("image_names", "labels", "probabilities"):
+        del saved["test"][part][0]
+    with open(paths.finetunePredictions, "w") as f:
+        json.dump(saved, f)
+    page = render_report(paths, settings, stages)
+    assert (
+        f"the figures cannot be shown: {paths.finetunePredictions} scores 15 test photos; "
+        f"{paths.finetuneReport} counts 16: fine-tune again" in page
+    )
+
+
+@pytest.mark.parametrize(
+    "skipped, predictor, made",
+    [("--fine-tune off", "alexnet", "AlexNet, each photo&#x27;s 10 crops averaged"),
+     ("the backbone alexnet is a model file, not a keras.applications network with "
+      "ImageNet&#x27;s weights", "classifier", "the logistic regression")],
+)  # fmt: skip
+def test_a_skipped_fine_tuning_is_one_line_not_a_row(tmp_path, skipped, predictor, made):
+    import html
+
+    (paths, settings, stages, names) = scored_run(tmp_path)
+    with open(paths.finetuneReport, "w") as f:
+        json.dump({"submit_with": "classifier", "skipped": html.unescape(skipped)}, f)
+    with open(paths.deployModel, "wb") as f:
+        f.write(b"k" * 3_400_000)
+    stages["finetune"] = finished(0.1, 0)
+    stages["submission"] = submitted(paths, predictor)
+    page = render_report(paths, settings, stages)
+    assert f"<p>Fine-tuning: skipped ({skipped}).</p>" in results(page)
+    assert "CNN fine-tuned" not in page and "fine-tuning curves" not in page
+    assert "<h3>Fine-tuning</h3>" not in page and "cannot be shown" not in page
+    assert (
+        f'<p>submission.csv was predicted by {made}; <a href="model.keras">model.keras</a> '
+        "(3.4 MB) is that model, as the submission stage wrote it.</p>" in page
+    )
+
+
+def test_before_fine_tuning_and_the_submission_ran_the_page_says_so(tmp_path):
+    page = render_report(*a_run(tmp_path))
+    assert '<p class="missing">Fine-tuning: not run yet.</p>' in results(page)
+    assert '<p class="missing">The submission: not run yet.</p>' in results(page)

@@ -163,9 +163,23 @@ TABLE = {
         "submit_with": "finetuned", "score": 0.75, "log_loss": 0.4, "val_log_loss": 0.3,
         "classifier_val_log_loss": 0.35, "submission_clip": CLIP, "test_rows": 4,
         "held_out": "the build's test split", "cut_layer": "block_15_add",
-        "label_names": ["cat", "dog"],
+        "label_names": ["cat", "dog"], "val_log_loss_uncalibrated": 0.33, "best_epoch": 2,
+        "history": [0.36, 0.34, 0.33], "temperature": 1.2,
     }, {
         "submitter missing": ("submit_with", GONE, "it has no 'submit_with'"),
+        "submitter unknown": ("submit_with", "alexnet", "'submit_with' is not one of finetuned"),
+        "submitter not the one chosen": ("classifier_val_log_loss", 0.32,
+                                         "'submit_with' is 'finetuned', but its validation "
+                                         "figures choose 'classifier'"),
+        "epoch 0 kept, yet it submits": ("best_epoch", 0, "figures choose 'classifier'"),
+        "kept epoch beyond the history": ("history", [0.36, 0.33], "'best_epoch' 2 is not an "
+                                          "epoch of its 2 in 'history'"),
+        "history empty": ("history", [], "'history': [] is not a list of log losses"),
+        "history of text": ("history.1", "x", "is not a list of log losses"),
+        "temperature 0": ("temperature", 0, "'temperature': 0 is not a positive number"),
+        "score no whole number": ("score", 0.7, "'score' 0.7 is no whole number of its 4 test"),
+        "skipped, yet it submits": (None, {"submit_with": "finetuned", "skipped": "off"},
+                                    "it was skipped, yet says the fine-tuned model submits"),
         "submitter a number": ("submit_with", 1, "'submit_with': 1 is not text"),
         "no cut layer": ("cut_layer", GONE, "it has no 'cut_layer'"),
         "no clip": ("submission_clip", GONE, "it has no 'submission_clip'"),
@@ -175,6 +189,24 @@ TABLE = {
         "classes twice": ("label_names", ["cat", "cat"], "is not two or more classes"),
         "classes a word": ("label_names", "ab", "'ab' is not a list of class names"),
     }),
+    "finetune_predictions.json": (
+        records.read_finetune_predictions, json_file("finetune_predictions.json"), {
+            "test": {"image_names": ["cat.1.jpg", "dog.2.jpg", "dog.3.jpg"], "labels": [0, 1, 1],
+                     "probabilities": ROWS},
+            "validation": {"image_names": ["cat.4.jpg"], "labels": [0],
+                           "probabilities": [[0.7, 0.3]],
+                           "classifier_probabilities": [[0.6, 0.4]]},
+        }, {
+            "no test part": ("test", GONE, "it has no 'test'"),
+            "test not an object": ("test", [1], "'test': [1] is not an object"),
+            "test without names": ("test.image_names", GONE, "(test): it has no 'image_names'"),
+            "a test name twice": ("test.image_names.2", "cat.1.jpg", "names a photo more"),
+            "fewer test labels": ("test.labels", [0, 1], "(test): 'probabilities' has 3 rows"),
+            "a test row not summing to 1": ("test.probabilities.1", [0.5, 0.4], "row 1 sums"),
+            "no classifier's rows": ("validation.classifier_probabilities", GONE,
+                                     "(validation): it has no 'classifier_probabilities'"),
+            "a label no class": ("validation.labels", [2], "a label is 2: 'probabilities' has 2"),
+        }),
     "stages.json": (records.read_stage_record, json_file("stages.json"), {
         "build": {"signature": {}, "finished": "2026-12-07T10:00:00", "outputs": {},
                   "seconds": 1.5, "images": 60, "details": {},
@@ -194,6 +226,8 @@ TABLE = {
         "images true": ("build.images", True, "'build' has 'images' = 'True'"),
         "a setting a list": ("build.settings.size", [256], "'build' has 'settings'"),
         "command a string": ("build.command", "chapter.py", "'build' has 'command'"),
+        "an unknown predictor": ("submission", {"signature": {}, "details": {
+            "predicted_by": "a guess"}}, "'submission' has details.predicted_by = 'a guess'"),
     }),
     "alexnet.json (the training history)": (read_history, json_file("alexnet.json"), {
         "loss": [0.7, 0.5], "val_loss": [0.69, None], "accuracy": [0.5, 0.75],
