@@ -79,18 +79,18 @@ def skipped_summary(skipped) -> str:
     return "; skipped: " + ", ".join(shown)
 
 
-def commit_build(writers, mean, meanPath, report, reportPath) -> None:
-    """Write the mean and the report beside their outputs, then make them
+def commit_build(writers, mean, meanPath, record, recordPath) -> None:
+    """Write the mean and the record beside their outputs, then make them
     and the splits of `writers` replace any older build together, or not
     at all."""
     pairs = [(writer.partialPath, writer.outputPath) for writer in writers]
     try:
         for writer in writers:
             writer.finish()
-        for path in (meanPath, reportPath):
+        for path in (meanPath, recordPath):
             pairs.append((new_partial(path), path))
         mean.save(pairs[-2][0])
-        write_json(pairs[-1][0], report)
+        write_json(pairs[-1][0], record)
         commit_files(pairs)
     except BaseException:
         for partial, _ in pairs:
@@ -121,7 +121,7 @@ def build_dataset(
     Args:
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
         outputDir: gets train.hdf5 and one <split>.hdf5 per held-out split
-            (each row's photo named in "image_names"), and build_report.json:
+            (each row's photo named in "image_names"), and build_record.json:
             what was used and skipped, and "image_names": {split: [photo
             names]}, the record every later stage asks which photos are
             held out.
@@ -139,15 +139,15 @@ def build_dataset(
         progress: a callable(total) returning a progress bar, or None.
 
     Unreadable photos and names without a label are skipped and listed in
-    the report. Outputs appear only once everything is written.
+    the record. Outputs appear only once everything is written.
 
-    Returns the report as a dict.
+    Returns the record as a dict.
     """
     check_image_size("size", size)
     splitSizes = dict(splitSizes or {"test": book.TEST_IMAGES, "val": book.VAL_IMAGES})
     paths = split_paths(outputDir, splitSizes)
-    reportPath = os.path.join(outputDir, RECORD_FILE)
-    outputs = [("outputDir", path) for path in (outputDir, *paths.values(), reportPath)]
+    recordPath = os.path.join(outputDir, RECORD_FILE)
+    outputs = [("outputDir", path) for path in (outputDir, *paths.values(), recordPath)]
     check_distinct([*outputs, ("meanPath", meanPath)], [("images", images)])
     with output_lock(outputDir, meanPath):
         refuse_existing([*paths.values(), meanPath], overwrite)
@@ -212,7 +212,7 @@ def build_dataset(
                 writer.abort()
             raise
 
-        report = {
+        record = {
             "images": images,
             "photos_found": len(files),
             "used": {name: writer.idx for name, writer in writers.items()},
@@ -222,6 +222,6 @@ def build_dataset(
             "skipped": skipped,
             "image_names": recorded,
         }
-        check_build_record(report, reportPath)
-        commit_build(writers.values(), mean, meanPath, report, reportPath)
-        return report
+        check_build_record(record, recordPath)
+        commit_build(writers.values(), mean, meanPath, record, recordPath)
+        return record

@@ -84,7 +84,7 @@ def read_report(paths, settings, stages: dict) -> ReportData:
     the record `stages` and the run's `settings` (a `ChapterSettings`)."""
     stages = records.check_stage_record(stages, paths.record)
     paths = CurrentOutputs(paths, stages)
-    build = readable("the build's record", read_build, paths.buildReport)
+    build = readable("the build's record", read_build, paths.buildRecord)
     figures = readable("the figures", read_figures, paths, build)
     names = figures["label_names"] if isinstance(figures, dict) else None
     return ReportData(
@@ -176,8 +176,8 @@ FIGURES = ("rank1", "rank1_10_crops", "classifier", "log_loss", "log_loss_10_cro
 def read_figures(paths, build) -> dict:
     """The headline figures, as the stages wrote them (None where missing);
     `build`: the build's record (None, or `Unreadable`: no class names)."""
-    crops = when_there(paths.crops, records.read_crop_figures) or {}
-    classifier = when_there(paths.classifierReport, records.read_classifier_report) or {}
+    crops = when_there(paths.cropAccuracy, records.read_crop_figures) or {}
+    classifier = when_there(paths.classifierRecord, records.read_classifier_record) or {}
     predictions = when_there(paths.classifierPredictions, records.read_classifier_predictions)
     cropRows = when_there(paths.cropPredictions, records.read_crop_predictions)
     labelNames = build["label_names"] if isinstance(build, dict) else None
@@ -192,7 +192,7 @@ def read_figures(paths, build) -> dict:
             np.asarray(predictions["labels"]), np.asarray(predictions["probabilities"])
         )
     if crops:
-        check_classes(crops["confusion"], labelNames, paths.crops)
+        check_classes(crops["confusion"], labelNames, paths.cropAccuracy)
     return {
         "rank1": crops.get("rank1"),
         "rank1_10_crops": crops.get("rank1_10_crops"),
