@@ -95,7 +95,7 @@ def test_bad_photos_are_skipped_counted_and_reported(messy, source, tmp_path, ca
         capsys,
     )
     assert code == 0
-    report = json.loads((out / "build_report.json").read_text())
+    report = json.loads((out / "build_record.json").read_text())
     skipped = {os.path.basename(item["file"]): item["reason"] for item in report["skipped"]}
     assert skipped == {
         "cat.900.jpg": "empty file",

@@ -331,7 +331,7 @@ def test_oversized_images_are_skipped_before_decoding_everywhere(sample, tmp_pat
         assert decode_image(data).startswith("too large")
     code, out, err = call_main(build_dogs_vs_cats, build_args(photos, tmp_path), capsys)
     assert code == 0, err
-    report = json.loads((tmp_path / "hdf5" / "build_report.json").read_text())
+    report = json.loads((tmp_path / "hdf5" / "build_record.json").read_text())
     reasons = {item["file"]: item["reason"] for item in report["skipped"]}
     assert all(reasons[name].startswith("too large") for name in huge_headers())
     code, _, err = call_main(
@@ -394,7 +394,7 @@ def test_damaged_and_hostile_archive_members_are_skipped(sample, tmp_path, capsy
     archive.write_bytes(bytes(data))
     code, out, err = call_main(build_dogs_vs_cats, build_args(archive, tmp_path), capsys)
     assert code == 0, err
-    report = json.loads((tmp_path / "hdf5" / "build_report.json").read_text())
+    report = json.loads((tmp_path / "hdf5" / "build_record.json").read_text())
     reasons = {item["file"]: item["reason"] for item in report["skipped"]}
     assert reasons["train/cat.900.jpg"].startswith("cannot be read")
     assert reasons["train/dog.901.jpg"].startswith("too large")
@@ -410,7 +410,7 @@ def test_a_fifo_named_like_a_photo_is_skipped_not_read(sample, tmp_path, capsys)
     os.mkfifo(photos / "cat.999.jpg")  # reading it would wait forever
     code, _, err = call_main(build_dogs_vs_cats, build_args(photos, tmp_path), capsys)
     assert code == 0, err
-    report = json.loads((tmp_path / "hdf5" / "build_report.json").read_text())
+    report = json.loads((tmp_path / "hdf5" / "build_record.json").read_text())
     assert {"file": "cat.999.jpg", "reason": "not a regular file"} in report["skipped"]
 
 
@@ -1010,7 +1010,7 @@ def test_names_that_are_not_utf8_are_stored_and_shown_with_their_bytes_escaped(
     (code, printed, err) = call_main(build_dogs_vs_cats, build_args(photos, out), capsys)
     assert code == 0, err
     assert "caf\\xe9.jpg: no class label in the name" in printed
-    report = json.loads((out / "hdf5" / "build_report.json").read_text())
+    report = json.loads((out / "hdf5" / "build_record.json").read_text())
     stored = []
     for split in ("train", "val", "test"):
         with h5py.File(out / "hdf5" / f"{split}.hdf5", "r") as db:

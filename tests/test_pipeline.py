@@ -43,7 +43,7 @@ def test_build_writes_balanced_uint8_splits_and_the_exact_mean(built):
     assert sizes == {"train": [20, 20], "val": [5, 5], "test": [5, 5]}
     mean = json.loads(built["mean"].read_text())
     assert mean == pytest.approx({"R": direct[2], "G": direct[1], "B": direct[0]}, abs=1e-9)
-    report = json.loads((built["dir"] / "build_report.json").read_text())
+    report = json.loads((built["dir"] / "build_record.json").read_text())
     assert report["used"] == {"train": 40, "val": 10, "test": 10} and report["skipped"] == []
 
 
@@ -152,7 +152,7 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
     )
     assert code == 2 and not classifier.exists()
     assert err.count("\n") == 1 and "--splits: " in err and "may have trained" in err
-    record = built["dir"] / "build_report.json"
+    record = built["dir"] / "build_record.json"
     held = tmp_path / "train_model.json"
     code, out, _ = call_main(
         train_model,
