@@ -55,7 +55,7 @@ def measure(photos, count, weights, folder, leverRate=None):
     began = time.perf_counter()
     build_dataset(subset, os.path.join(folder, "hdf5"), os.path.join(folder, "mean.json"),
                   {"test": count // 5, "val": count // 10}, size=SIZE, overwrite=True)  # fmt: skip
-    splits = read_build_record(os.path.join(folder, "hdf5", "build_report.json"))["image_names"]
+    splits = read_build_record(os.path.join(folder, "hdf5", "build_record.json"))["image_names"]
     timings["build"] = time.perf_counter() - began
     began = time.perf_counter()
     features = os.path.join(folder, "features.hdf5")
@@ -71,7 +71,7 @@ def measure(photos, count, weights, folder, leverRate=None):
 
     def tune(options, name):
         began = time.perf_counter()
-        report = fine_tune(
+        record = fine_tune(
             subset, features, os.path.join(folder, "lr.json"), splits,
             application_extractor("mobilenetv2", weights, SIZE), CUT_LAYERS["mobilenetv2"],
             os.path.join(folder, "cache"), os.path.join(folder, f"{name}.keras"),
@@ -84,11 +84,11 @@ def measure(photos, count, weights, folder, leverRate=None):
         scored = sorted(classifier["predictions"]["image_names"])
         if not sorted(tested) == scored == sorted(splits["test"]):
             raise SystemExit(f"{count} photos: the two models were scored on different photos")
-        return report, time.perf_counter() - began
+        return record, time.perf_counter() - began
 
-    (report, timings["finetune"]) = tune(FineTuneOptions(), "finetune")
+    (record, timings["finetune"]) = tune(FineTuneOptions(), "finetune")
     row = {"photos": count, "splits": {k: len(v) for k, v in splits.items()},
-           "classifier": classifier, "finetune": report, "seconds": timings}  # fmt: skip
+           "classifier": classifier, "finetune": record, "seconds": timings}  # fmt: skip
     rows = [row]
     if leverRate is not None:
         (lever, seconds) = tune(FineTuneOptions(learningRate=leverRate), "lever")

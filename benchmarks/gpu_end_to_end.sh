@@ -24,8 +24,8 @@ cp "$WORK/out/alexnet.json" "$RESULTS/end_to_end_history.json"
 for crops in graph cpu; do
     start=$(date +%s%N)
     python3 $S/crop_accuracy.py --test "$WORK/hdf5/test.hdf5" --mean "$WORK/mean.json" \
-        --model "$WORK/out/alexnet.keras" --crops $crops --output "$RESULTS/crops_$crops.json"
-    echo "[TIME] crop_accuracy.py --crops $crops: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+        --model "$WORK/out/alexnet.keras" --crop-path $crops --output "$RESULTS/crops_$crops.json"
+    echo "[TIME] crop_accuracy.py --crop-path $crops: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 done
 python3 $S/predict.py --images "$WORK/photos/test1" --model "$WORK/out/alexnet.keras" \
     --mean "$WORK/mean.json" --output "$RESULTS/end_to_end_submission.csv"

@@ -64,7 +64,7 @@ def build(args):
     from pyimagesearch.pipeline.build import build_dataset
 
     print(f"[INFO] building HDF5 data sets from {args.images} with {args.workers} worker(s)...")
-    report = build_dataset(
+    record = build_dataset(
         args.images,
         args.output_dir,
         args.mean,
@@ -76,11 +76,11 @@ def build(args):
         maxPixels=args.maxPixels,
         progress=lambda total: progress(total, "Building"),
     )
-    for split, count in report["used"].items():
+    for split, count in record["used"].items():
         print(f"[INFO] {split}: {count} images -> {os.path.join(args.output_dir, split)}.hdf5")
-    mean = report["mean"]
+    mean = record["mean"]
     print(f"[INFO] mean R={mean['R']:.3f} G={mean['G']:.3f} B={mean['B']:.3f} -> {args.mean}")
-    print_skipped(report["skipped"], listedIn=os.path.join(args.output_dir, "build_report.json"))
+    print_skipped(record["skipped"], listedIn=os.path.join(args.output_dir, "build_record.json"))
 
 
 def main(argv=None):

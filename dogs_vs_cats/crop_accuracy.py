@@ -37,7 +37,7 @@ def make_parser():
         help="test images per device per step (10 crops each)",
     )
     parser.add_argument(
-        "--crops",
+        "--crop-path",
         choices=CROP_PATHS,
         default="auto",
         help="cut the 10 crops inside the compiled model (graph) or with CropPreprocessor "
@@ -66,7 +66,7 @@ def evaluate(args):
         args.mean,
         args.model,
         args.batch_size,
-        args.crops,
+        args.crop_path,
         distribute=args.distribute,
         progress=lambda total: progress(total, "Evaluating"),
         outputPath=args.output,

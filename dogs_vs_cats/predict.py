@@ -40,7 +40,7 @@ def make_parser():
         default=config.MODEL_PATH,
         help="the trained AlexNet .keras, or a deployable model.keras (the chapter's, or "
         "fuse_model.py's), which resizes and preprocesses the photos itself: then --mean, "
-        "--size and --crops are not used",
+        "--size and --crop-path are not used",
     )
     parser.add_argument(
         "--mean", type=MEAN_JSON, default=config.DATASET_MEAN, help="mean JSON file"
@@ -53,7 +53,7 @@ def make_parser():
         help="photos are first resized to size x size, as by the build",
     )
     parser.add_argument(
-        "--crops",
+        "--crop-path",
         choices=CROP_PATHS,
         default="auto",
         help="without --classifier: cut the 10 crops inside the compiled model (graph) or "
@@ -98,7 +98,9 @@ def predict(args):
     elif deploy.is_deployable(args.model):
         predictor = deploy.model_predictor(args.model)
     else:
-        predictor = submission.alexnet_predictor(args.model, args.mean, args.size, crops=args.crops)
+        predictor = submission.alexnet_predictor(
+            args.model, args.mean, args.size, cropPath=args.crop_path
+        )
     print(f"[INFO] predicting the photos of {args.images}...")
     report = submission.write_submission(
         args.images,

@@ -38,19 +38,21 @@ def make_parser():
     )
     parser.add_argument(
         "--report",
+        dest="record",
         default=None,
-        help="also write the classification report and score to this JSON file",
+        help="also write the classifier's record (its score, log loss and classification "
+        "report) to this JSON file",
     )
     parser.add_argument(
         "--splits",
-        type=json_record("the build_report.json of build_dogs_vs_cats.py"),
+        type=json_record("the build_record.json of build_dogs_vs_cats.py"),
         default=None,
-        help="the build's build_report.json: score on its test photos, fit on the rest "
+        help="the build's build_record.json: score on its test photos, fit on the rest "
         "(needed for features of a .keras model such as the trained AlexNet; default: the "
         "book's split, the last 25%% of rows held out)",
     )
     parser.add_argument(
-        "--force", action="store_true", help="replace an existing classifier or report"
+        "--force", action="store_true", help="replace an existing classifier or record"
     )
     return parser
 
@@ -61,7 +63,7 @@ def fit(args):
 
     splits = read_split_record(args.splits) if args.splits else None
     train_logistic_regression(
-        args.db, args.classifier, args.report, args.jobs, args.force, splits=splits
+        args.db, args.classifier, args.record, args.jobs, args.force, splits=splits
     )
 
 

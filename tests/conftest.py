@@ -210,7 +210,7 @@ def write_build_record(folder, splits, labelNames=("cat", "dog")):
               "used": {split: len(names) for split, names in splits.items()},
               "label_names": list(labelNames), "skipped_count": 0, "skipped": [],
               "image_names": splits}  # fmt: skip
-    path = os.path.join(folder, "build_report.json")
+    path = os.path.join(folder, "build_record.json")
     with open(path, "w") as f:
         json.dump(record, f)
     return path

@@ -45,7 +45,7 @@ TEST_HDF5 = os.path.join(HDF5_PATH, "test.hdf5")
 FEATURES_HDF5 = os.path.join(HDF5_PATH, "features.hdf5")
 
 # the outputs: the trained model (Keras 3 saves .keras files), the training
-# split's mean, plots, histories, reports
+# split's mean, plots, histories, records
 OUTPUT_PATH = os.path.join(BASE_PATH, "output")
 MODEL_PATH = os.path.join(OUTPUT_PATH, "alexnet_dogs_vs_cats.keras")
 DATASET_MEAN = os.path.join(OUTPUT_PATH, "dogs_vs_cats_mean.json")

@@ -1,4 +1,4 @@
-"""The build's record (build_report.json, beside the split files): what
+"""The build's record (build_record.json, beside the split files): what
 was used and skipped and, under "image_names", which photo is in which
 split, {split: [photo names]}. Read back through `read_build_record` alone
 (`read_split_record` for its splits), which checks its types and invariants.
@@ -16,7 +16,7 @@ import os
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, read_label_names
 from pyimagesearch.utils.files import read_json
 
-RECORD_FILE = "build_report.json"
+RECORD_FILE = "build_record.json"
 # how a figure scored on the build's test split, and held out from every
 # stage that trained on the build, says so
 HELD_OUT_BY_BUILD = "the build's test split"

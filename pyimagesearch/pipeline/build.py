@@ -3,6 +3,7 @@ labelled photos, in one streaming pass."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -79,18 +80,18 @@ def skipped_summary(skipped) -> str:
     return "; skipped: " + ", ".join(shown)
 
 
-def commit_build(writers, mean, meanPath, report, reportPath) -> None:
-    """Write the mean and the report beside their outputs, then make them
+def commit_build(writers, mean, meanPath, record, recordPath) -> None:
+    """Write the mean and the record beside their outputs, then make them
     and the splits of `writers` replace any older build together, or not
     at all."""
     pairs = [(writer.partialPath, writer.outputPath) for writer in writers]
     try:
         for writer in writers:
             writer.finish()
-        for path in (meanPath, reportPath):
+        for path in (meanPath, recordPath):
             pairs.append((new_partial(path), path))
         mean.save(pairs[-2][0])
-        write_json(pairs[-1][0], report)
+        write_json(pairs[-1][0], record)
         commit_files(pairs)
     except BaseException:
         for partial, _ in pairs:
@@ -101,6 +102,91 @@ def commit_build(writers, mean, meanPath, report, reportPath) -> None:
 def split_paths(outputDir: str | os.PathLike, splits: Iterable[str] = SPLITS) -> dict[str, str]:
     """{split: outputDir/split.hdf5} for the training split and `splits`."""
     return {name: split_file(outputDir, name) for name in ("train", *splits)}
+
+
+@contextlib.contextmanager
+def split_writers(paths: dict[str, str], rows: dict[str, int], size: int, overwrite: bool):
+    """{split: an `HDF5DatasetWriter` of `rows[split]` (size, size, 3) uint8
+    photos at `paths[split]`}, every one aborted (its partial file removed)
+    if the block fails; committing them is the caller's."""
+    writers = {}
+    try:
+        for name, path in paths.items():
+            # a small buffer: memory stays flat however many photos there are
+            writers[name] = HDF5DatasetWriter(
+                (rows[name], size, size, 3), path, bufSize=64, dtype="uint8", overwrite=overwrite
+            )
+        yield writers
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        raise
+
+
+def fill_splits(loaded, writers, classNames, quotas, skipped, bar) -> tuple[dict, DatasetMean]:
+    """Write each decoded photo of `loaded` ((image_file, image, reason), as
+    `load_images` yields them) to the first held-out split whose quota
+    for its class is left, counting `quotas` down, else to "train", whose
+    mean it feeds; a photo that did not decode is added to `skipped`.
+    Returns ({split: [photo names]} in row order, the training split's mean)."""
+    classIndex = {name: k for k, name in enumerate(classNames)}
+    names = {name: [] for name in writers}  # the photo of each row
+    mean = DatasetMean()
+    for done, (image_file, image, reason) in enumerate(loaded, 1):
+        if image is None:
+            skipped.append({"file": image_file.name, "reason": reason})
+            continue
+        k = classIndex[image_file.label]
+        split = next((name for name in quotas if quotas[name][k] > 0), "train")
+        if split != "train":
+            quotas[split][k] -= 1
+        else:
+            mean.partial_fit(image)
+        writers[split].add(image[None], [k])
+        names[split].append(image_file.name)
+        if bar:
+            bar.update(done)
+    if bar:
+        bar.finish()
+    return names, mean
+
+
+def check_enough(images, splitSizes, quotas, mean, names, total: int, skipped) -> None:
+    """ValueError unless the usable photos filled every held-out quota and
+    left the training split one or more: `names` lists them, of `total`
+    files found in `images`."""
+    if any(sum(quota) for quota in quotas.values()) or mean.mean_ is None:
+        used = sum(map(len, names.values()))
+        needed = sum(splitSizes.values()) + 1
+        sizes = ", ".join(f"{count} for {name}" for name, count in splitSizes.items())
+        raise ValueError(
+            f"{images}: only {used} of {total} files are usable photos "
+            f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
+        )
+
+
+def store_names(writers, classNames, names) -> None:
+    """Store the class names and each row's photo name in every split's
+    file, and write its buffered rows."""
+    for split, writer in writers.items():
+        writer.storeClassLabels(classNames)
+        writer.storeStrings("image_names", names[split])
+        writer.flush()
+
+
+def make_record(images, files, writers, classNames, mean, skipped, names) -> dict:
+    """The build's record (see `pyimagesearch.io.splitrecord`)."""
+    return {
+        "images": images,
+        "photos_found": len(files),
+        "used": {name: writer.idx for name, writer in writers.items()},
+        "label_names": classNames,
+        "mean": mean.mean_,
+        "skipped_count": len(skipped),
+        "skipped": skipped,
+        # as the split files store them (`storeStrings`), one name a photo
+        "image_names": {split: list(map(printable, photos)) for split, photos in names.items()},
+    }
 
 
 def build_dataset(
@@ -121,7 +207,7 @@ def build_dataset(
     Args:
         images: a folder or .zip of photos named "<label>.<id>.<ext>".
         outputDir: gets train.hdf5 and one <split>.hdf5 per held-out split
-            (each row's photo named in "image_names"), and build_report.json:
+            (each row's photo named in "image_names"), and build_record.json:
             what was used and skipped, and "image_names": {split: [photo
             names]}, the record every later stage asks which photos are
             held out.
@@ -139,89 +225,30 @@ def build_dataset(
         progress: a callable(total) returning a progress bar, or None.
 
     Unreadable photos and names without a label are skipped and listed in
-    the report. Outputs appear only once everything is written.
+    the record. Outputs appear only once everything is written.
 
-    Returns the report as a dict.
+    Returns the record as a dict.
     """
     check_image_size("size", size)
     splitSizes = dict(splitSizes or {"test": book.TEST_IMAGES, "val": book.VAL_IMAGES})
     paths = split_paths(outputDir, splitSizes)
-    reportPath = os.path.join(outputDir, RECORD_FILE)
-    outputs = [("outputDir", path) for path in (outputDir, *paths.values(), reportPath)]
+    recordPath = os.path.join(outputDir, RECORD_FILE)
+    outputs = [("outputDir", path) for path in (outputDir, *paths.values(), recordPath)]
     check_distinct([*outputs, ("meanPath", meanPath)], [("images", images)])
     with output_lock(outputDir, meanPath):
         refuse_existing([*paths.values(), meanPath], overwrite)
-
-        files, labelled, skipped = labelled_image_files(images)
-        total = len(labelled) + len(skipped)
-        needed = sum(splitSizes.values()) + 1
+        (files, labelled, skipped) = labelled_image_files(images)
+        total = len(labelled) + len(skipped)  # before the photos that fail to decode
         (classNames, quotas) = class_quotas(images, labelled, splitSizes, skipped)
-        class_index = {name: k for k, name in enumerate(classNames)}
         rows = dict(splitSizes, train=len(labelled) - sum(splitSizes.values()))
-
-        order = stored_order(seed, len(labelled))
-        writers = {}
-        names = {name: [] for name in paths}  # the photo of each row
-        mean = DatasetMean()
+        ordered = [labelled[i] for i in stored_order(seed, len(labelled))]
         bar = progress(len(labelled)) if progress else None
-        try:
-            for name, path in paths.items():
-                # a small buffer: memory stays flat however many photos there are
-                writers[name] = HDF5DatasetWriter(
-                    (rows[name], size, size, 3), path, bufSize=64, dtype="uint8",
-                    overwrite=overwrite,
-                )  # fmt: skip
-            loaded = load_images(
-                [labelled[i] for i in order],
-                AspectAwarePreprocessor(size, size),
-                workers,
-                maxPixels,
-            )
-            for done, (image_file, image, reason) in enumerate(loaded, 1):
-                if image is None:
-                    skipped.append({"file": image_file.name, "reason": reason})
-                    continue
-                k = class_index[image_file.label]
-                split = next((name for name in splitSizes if quotas[name][k] > 0), "train")
-                if split != "train":
-                    quotas[split][k] -= 1
-                else:
-                    mean.partial_fit(image)
-                writers[split].add(image[None], [k])
-                names[split].append(image_file.name)
-                if bar:
-                    bar.update(done)
-            if bar:
-                bar.finish()
-            short = any(sum(quota) for quota in quotas.values())
-            used = sum(w.idx + w.buffered for w in writers.values())
-            if short or mean.mean_ is None:
-                sizes = ", ".join(f"{count} for {name}" for name, count in splitSizes.items())
-                raise ValueError(
-                    f"{images}: only {used} of {total} files are usable photos "
-                    f"({len(skipped)} skipped); the splits need at least {needed}, with {sizes}"
-                )
-            # as the split files store them (`storeStrings`), one name a photo
-            recorded = {split: list(map(printable, photos)) for split, photos in names.items()}
-            for split, writer in writers.items():
-                writer.storeClassLabels(classNames)
-                writer.storeStrings("image_names", names[split])
-                writer.flush()
-        except BaseException:
-            for writer in writers.values():
-                writer.abort()
-            raise
-
-        report = {
-            "images": images,
-            "photos_found": len(files),
-            "used": {name: writer.idx for name, writer in writers.items()},
-            "label_names": classNames,
-            "mean": mean.mean_,
-            "skipped_count": len(skipped),
-            "skipped": skipped,
-            "image_names": recorded,
-        }
-        check_build_record(report, reportPath)
-        commit_build(writers.values(), mean, meanPath, report, reportPath)
-        return report
+        with split_writers(paths, rows, size, overwrite) as writers:
+            loaded = load_images(ordered, AspectAwarePreprocessor(size, size), workers, maxPixels)
+            (names, mean) = fill_splits(loaded, writers, classNames, quotas, skipped, bar)
+            check_enough(images, splitSizes, quotas, mean, names, total, skipped)
+            store_names(writers, classNames, names)
+        record = make_record(images, files, writers, classNames, mean, skipped, names)
+        check_build_record(record, recordPath)
+        commit_build(writers.values(), mean, meanPath, record, recordPath)
+        return record

@@ -22,7 +22,7 @@ from pyimagesearch.pipeline.evaluation import CROP_PATHS
 from pyimagesearch.utils.files import check_replaceable, displayable, write_json
 from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
-STAGES = ("build", "train", "crops", "features", "classifier", "finetune", "submission")
+STAGES = ("build", "train", "crop_accuracy", "features", "classifier", "finetune", "submission")
 # The backbone name that means "the AlexNet this chapter trained".
 OWN_ALEXNET = "alexnet"
 # --fine-tune: "auto" fine-tunes the keras.applications networks that
@@ -71,7 +71,7 @@ class ChapterSettings:
     )
     distribute: str = setting("auto", distribute_help("split each batch"), choices=DISTRIBUTE_MODES)
     mixedPrecision: bool = setting(False, "train in float16 on a GPU")
-    crops: str = setting("auto", "where the 10 crops are cut", choices=CROP_PATHS)
+    cropPath: str = setting("auto", "where the 10 crops are cut", choices=CROP_PATHS)
     backbone: str = setting(
         book.BACKBONE,
         "the features' CNN: a keras.applications name, a .keras file, or alexnet (the "
@@ -119,22 +119,22 @@ class ChapterPaths:
         self.outputDir = os.fspath(outputDir)
         self.hdf5 = self.at("hdf5")
         self.split = {name: self.at("hdf5", f"{name}.hdf5") for name in ("train", "val", "test")}
-        self.buildReport = self.at("hdf5", "build_report.json")
+        self.buildRecord = self.at("hdf5", "build_record.json")
         self.mean = self.at("mean.json")
         self.alexnet = self.at("alexnet")  # history, plot and checkpoints
         self.model = self.at("alexnet", "alexnet.keras")
         self.history = self.at("alexnet", "alexnet.json")
         self.plot = self.at("alexnet", "alexnet.png")
-        self.crops = self.at("crop_accuracy.json")
+        self.cropAccuracy = self.at("crop_accuracy.json")
         self.cropPredictions = self.at("crop_predictions.json")
         self.features = self.at("features.hdf5")
         self.classifier = self.at("logistic_regression.json")
-        self.classifierReport = self.at("train_model.json")
+        self.classifierRecord = self.at("train_model.json")
         self.classifierPredictions = self.at("classifier_predictions.json")
         self.finetune = self.at("finetune")  # the model and the cached activations
         self.finetuneModel = self.at("finetune", "finetuned.keras")
         self.finetuneCache = self.at("finetune", "cache")
-        self.finetuneReport = self.at("finetune.json")
+        self.finetuneRecord = self.at("finetune.json")
         self.finetunePredictions = self.at("finetune_predictions.json")
         self.submission = self.at("submission.csv")
         self.deployModel = self.at("model.keras")  # the model that made the submission
@@ -215,20 +215,20 @@ class BuildStage(Stage):
 
     def outputs(self):
         p = self.paths
-        return [*p.split.values(), p.buildReport, p.mean]
+        return [*p.split.values(), p.buildRecord, p.mean]
 
     def run(self, log, progress, resume):
         from pyimagesearch.pipeline.build import build_dataset
 
         s = self.settings
-        report = build_dataset(
+        record = build_dataset(
             s.train, self.paths.hdf5, self.paths.mean, {"test": s.testSize, "val": s.valSize},
             size=s.size, workers=s.workers, seed=s.seed, overwrite=True, maxPixels=s.maxPixels,
             progress=progress,
         )  # fmt: skip
-        used = ", ".join(f"{count} {split}" for split, count in report["used"].items())
-        log(f"[INFO] build: photos used: {used}; skipped: {report['skipped_count']}")
-        return sum(report["used"].values())
+        used = ", ".join(f"{count} {split}" for split, count in record["used"].items())
+        log(f"[INFO] build: photos used: {used}; skipped: {record['skipped_count']}")
+        return sum(record["used"].values())
 
 
 class TrainStage(Stage):
@@ -269,7 +269,7 @@ class TrainStage(Stage):
                 learning_rate=result.learningRate,
                 step_images=result.stepImages,
             )
-        rows = read_build_record(p.buildReport)["used"]["train"]
+        rows = read_build_record(p.buildRecord)["used"]["train"]
         return (s.epochs - (done if resume else 0)) * rows
 
     def clear(self):
@@ -277,24 +277,24 @@ class TrainStage(Stage):
             remove_regular_file(path)
 
 
-class CropsStage(Stage):
-    name = "crops"
-    settingNames = ("crops", "distribute")
+class CropAccuracyStage(Stage):
+    name = "crop_accuracy"
+    settingNames = ("cropPath", "distribute")
 
     def inputs(self):
         p = self.paths
         return [p.split["test"], p.mean, p.model]
 
     def outputs(self):
-        return [self.paths.crops, self.paths.cropPredictions]
+        return [self.paths.cropAccuracy, self.paths.cropPredictions]
 
     def run(self, log, progress, resume):
         from pyimagesearch.pipeline.evaluation import crop_accuracy
 
         p = self.paths
         figures = crop_accuracy(
-            p.split["test"], p.mean, p.model, crops=self.settings.crops,
-            distribute=self.settings.distribute, progress=progress, outputPath=p.crops,
+            p.split["test"], p.mean, p.model, cropPath=self.settings.cropPath,
+            distribute=self.settings.distribute, progress=progress, outputPath=p.cropAccuracy,
             overwrite=True, predictionsPath=p.cropPredictions,
         )  # fmt: skip
         log(f"[INFO] rank-1: {figures['rank1']:.2%} (log loss {figures['log_loss']:.4f}), "
@@ -341,11 +341,11 @@ class ClassifierStage(Stage):
     name = "classifier"
 
     def inputs(self):
-        return [self.paths.features, self.paths.buildReport]
+        return [self.paths.features, self.paths.buildRecord]
 
     def outputs(self):
         p = self.paths
-        return [p.classifier, p.classifierReport, p.classifierPredictions]
+        return [p.classifier, p.classifierRecord, p.classifierPredictions]
 
     def run(self, log, progress, resume):
         from pyimagesearch.pipeline import classifier
@@ -353,13 +353,13 @@ class ClassifierStage(Stage):
         p = self.paths
         # scored on the build's test photos, as AlexNet is, whatever the
         # backbone; C chosen by Kaggle's metric, not the book's accuracy
-        report = classifier.train_logistic_regression(
-            p.features, p.classifier, p.classifierReport, overwrite=True, log=log,
+        record = classifier.train_logistic_regression(
+            p.features, p.classifier, p.classifierRecord, overwrite=True, log=log,
             predictionsPath=p.classifierPredictions,
-            splits=read_build_record(p.buildReport)["image_names"], scoring="neg_log_loss",
+            splits=read_build_record(p.buildRecord)["image_names"], scoring="neg_log_loss",
             Cs=classifier.FINE_C_VALUES, ownModel=self.settings.backbone == OWN_ALEXNET,
         )  # fmt: skip
-        return report["train_rows"] + report["test_rows"]
+        return record["train_rows"] + record["test_rows"]
 
 
 class FineTuneStage(Stage):
@@ -368,11 +368,11 @@ class FineTuneStage(Stage):
 
     def inputs(self):
         s, p = self.settings, self.paths
-        return [s.train, p.features, p.classifier, p.buildReport, *backbone_files(s, p)]
+        return [s.train, p.features, p.classifier, p.buildRecord, *backbone_files(s, p)]
 
     def outputs(self):
         p = self.paths
-        return [p.finetuneReport, p.finetuneModel, p.finetunePredictions]
+        return [p.finetuneRecord, p.finetuneModel, p.finetunePredictions]
 
     def run(self, log, progress, resume):
         from pyimagesearch.pipeline.finetune import fine_tune
@@ -381,7 +381,7 @@ class FineTuneStage(Stage):
         reason = fine_tune_skipped(s)
         if reason is not None:
             self.clear()
-            write_json(p.finetuneReport, {"submit_with": "classifier", "skipped": reason})
+            write_json(p.finetuneRecord, {"submit_with": "classifier", "skipped": reason})
             self.details["skipped"] = reason
             log(f"[INFO] finetune: skipped ({reason}): the submission uses the logistic "
                 "regression")  # fmt: skip
@@ -390,29 +390,29 @@ class FineTuneStage(Stage):
         from pyimagesearch.pipeline.finetune import cut_layer
 
         extractor = application_extractor(s.backbone, s.weights, feature_size(s))
-        report = fine_tune(
-            s.train, p.features, p.classifier, read_build_record(p.buildReport)["image_names"],
-            extractor, cut_layer(s.backbone), p.finetuneCache, p.finetuneModel, p.finetuneReport,
+        record = fine_tune(
+            s.train, p.features, p.classifier, read_build_record(p.buildRecord)["image_names"],
+            extractor, cut_layer(s.backbone), p.finetuneCache, p.finetuneModel, p.finetuneRecord,
             p.finetunePredictions, seed=s.seed, workers=s.workers, maxPixels=s.maxPixels,
             resume=resume, log=log, progress=progress,
         )  # fmt: skip
-        log(f"[INFO] finetune: validation log loss {report['val_log_loss']:.4f} (fine-tuned, "
-            f"epoch {report['best_epoch']}, temperature {report['temperature']:.3f}) against "
-            f"{report['classifier_val_log_loss']:.4f} (the logistic regression, fitted on the "
+        log(f"[INFO] finetune: validation log loss {record['val_log_loss']:.4f} (fine-tuned, "
+            f"epoch {record['best_epoch']}, temperature {record['temperature']:.3f}) against "
+            f"{record['classifier_val_log_loss']:.4f} (the logistic regression, fitted on the "
             "train split)")  # fmt: skip
-        log(f"[INFO] finetune: held out: {report['test_rows']} photos, {report['held_out']}: "
-            f"accuracy {report['score']:.2%}, log loss {report['log_loss']:.4f}")  # fmt: skip
-        if report["submit_with"] == "finetuned":
+        log(f"[INFO] finetune: held out: {record['test_rows']} photos, {record['held_out']}: "
+            f"accuracy {record['score']:.2%}, log loss {record['log_loss']:.4f}")  # fmt: skip
+        if record["submit_with"] == "finetuned":
             log("[INFO] finetune: the submission uses the fine-tuned model")
         else:
             log("[INFO] finetune: fine-tuning does not lower the validation log loss: the "
                 "submission keeps the logistic regression's predictions")  # fmt: skip
-        self.details.update({key: report[key] for key in FINE_TUNE_DETAILS})
+        self.details.update({key: record[key] for key in FINE_TUNE_DETAILS})
         # the views the frozen part saw: each training photo's, and the
         # validation and test photos' (the test split's count is its rows)
         return (
-            report["train_photos"] * report["train_views"]
-            + (report["val_photos"] + report["test_rows"]) * report["eval_views"]
+            record["train_photos"] * record["train_views"]
+            + (record["val_photos"] + record["test_rows"]) * record["eval_views"]
         )
 
     def clear(self):
@@ -443,23 +443,23 @@ def fine_tune_skipped(settings: ChapterSettings) -> str | None:
 
 class SubmissionStage(Stage):
     name = "submission"
-    settingNames = ("submitWith", "size", "crops", "featureSize", "flip", "maxPixels")
+    settingNames = ("submitWith", "size", "cropPath", "featureSize", "flip", "maxPixels")
 
     def inputs(self):
         s, p = self.settings, self.paths
         if not self.classifier:
-            return [s.test, p.mean, p.model, p.crops]
+            return [s.test, p.mean, p.model, p.cropAccuracy]
         # the fine-tuning's record says which of the two predicts
-        model = [p.finetuneModel] if self.fineTuned else [p.classifier, p.classifierReport]
-        return [s.test, p.mean, *model, *backbone_files(s, p), p.finetuneReport]
+        model = [p.finetuneModel] if self.fineTuned else [p.classifier, p.classifierRecord]
+        return [s.test, p.mean, *model, *backbone_files(s, p), p.finetuneRecord]
 
     @property
     def heldOut(self):
         """The figures of the model on the build's test split, which say
         how to clip its probabilities."""
         if not self.classifier:
-            return self.paths.crops
-        return self.paths.finetuneReport if self.fineTuned else self.paths.classifierReport
+            return self.paths.cropAccuracy
+        return self.paths.finetuneRecord if self.fineTuned else self.paths.classifierRecord
 
     @property
     def fineTuned(self):
@@ -467,7 +467,7 @@ class SubmissionStage(Stage):
         the fine-tuning stage found it better on the validation photos."""
         from pyimagesearch.pipeline.finetune import read_choice
 
-        return self.classifier and read_choice(self.paths.finetuneReport) is not None
+        return self.classifier and read_choice(self.paths.finetuneRecord) is not None
 
     @property
     def classifier(self):
@@ -480,8 +480,8 @@ class SubmissionStage(Stage):
         if not self.classifier:
             return records.read_crop_figures(self.heldOut)
         if self.fineTuned:
-            return records.read_finetune_report(self.heldOut)
-        return records.read_classifier_report(self.heldOut)
+            return records.read_finetune_record(self.heldOut)
+        return records.read_classifier_record(self.heldOut)
 
     def outputs(self):
         return [self.paths.submission, self.paths.deployModel]
@@ -497,7 +497,7 @@ class SubmissionStage(Stage):
             from pyimagesearch.pipeline.finetune import read_choice
 
             # its outputs are named by its record: they must be the build's classes
-            choice = read_choice(p.finetuneReport, read_build_record(p.buildReport)["label_names"])
+            choice = read_choice(p.finetuneRecord, read_build_record(p.buildRecord)["label_names"])
             if choice is None:
                 (model, labelNames) = deploy.classifier_model(
                     backbone_path(s, p), p.classifier, s.weights, s.layer, p.mean,
@@ -538,7 +538,7 @@ class SubmissionStage(Stage):
         return report["rows"]
 
 
-STAGE_CLASSES = (BuildStage, TrainStage, CropsStage, FeaturesStage, ClassifierStage,
+STAGE_CLASSES = (BuildStage, TrainStage, CropAccuracyStage, FeaturesStage, ClassifierStage,
                  FineTuneStage, SubmissionStage)  # fmt: skip
 
 

@@ -147,7 +147,7 @@ def held_out_rows(
                 "splits",
                 f"{dbPath}: its features come from {source.backbone} ({source.kind}), a model "
                 "that may have trained on these photos; give the build's record "
-                "(build_report.json) so that the classifier is scored on the build's test "
+                "(build_record.json) so that the classifier is scored on the build's test "
                 "photos only",
             )
         cut = int(rows * trainFraction)
@@ -199,7 +199,7 @@ def fit_classifier(
     it on the others (`held_out_rows`: the build's test photos given
     `splits`, else the last 1 - `trainFraction`).
 
-    Returns (the best `LogisticRegression`, its label names, a report dict
+    Returns (the best `LogisticRegression`, its label names, a record dict
     with "score" (accuracy), "log_loss" (Kaggle's metric, on the same
     probabilities), "submission_clip" (`best_clip` of them), "best_params",
     "train_rows", "test_rows", "held_out" (how the scored rows were chosen), the scikit-learn
@@ -231,7 +231,7 @@ def fit_classifier(
     truth = labels[testRows]
     columns = np.searchsorted(classes, truth)  # each row's column in `probabilities`
     options = dict(labels=list(range(len(labelNames))), target_names=labelNames, zero_division=0)
-    report = {
+    record = {
         "score": float(accuracy_score(truth, preds)),
         "log_loss": held_out_log_loss(columns, probabilities),
         "best_params": search.best_params_,
@@ -250,13 +250,13 @@ def fit_classifier(
             "probabilities": probabilities.tolist(),
         },
     }
-    return search.best_estimator_, labelNames, report
+    return search.best_estimator_, labelNames, record
 
 
 def train_logistic_regression(
     dbPath: str | os.PathLike,
     classifierPath: str | os.PathLike,
-    reportPath: str | os.PathLike | None = None,
+    recordPath: str | os.PathLike | None = None,
     jobs: int = -1,
     overwrite: bool = False,
     log: Callable[[str], Any] = print,
@@ -267,36 +267,36 @@ def train_logistic_regression(
     ownModel: bool = False,
 ) -> dict:
     """`fit_classifier` on the features in `dbPath`, the classifier saved to
-    `classifierPath`, the report (without its text and predictions) to
-    `reportPath` and the predictions to `predictionsPath`. Existing outputs
+    `classifierPath`, the record (without its text and predictions) to
+    `recordPath` and the predictions to `predictionsPath`. Existing outputs
     are replaced only with `overwrite`; outputs that are the same file as
     each other or as `dbPath` are refused; all are checked, and locked,
     before the search starts. `splits`: the build's record of which photo
     is in which split; `ownModel`: the features' model file was trained on
-    its training split (see `held_out_rows`). Returns the report,
+    its training split (see `held_out_rows`). Returns the record,
     predictions included."""
     check_json_path(classifierPath)
-    outputs = [("classifierPath", classifierPath), ("reportPath", reportPath),
+    outputs = [("classifierPath", classifierPath), ("recordPath", recordPath),
                ("predictionsPath", predictionsPath)]  # fmt: skip
     check_distinct(outputs, [("dbPath", dbPath)])
-    with output_lock(classifierPath, reportPath, predictionsPath):
-        refuse_existing([classifierPath, reportPath, predictionsPath], overwrite)
+    with output_lock(classifierPath, recordPath, predictionsPath):
+        refuse_existing([classifierPath, recordPath, predictionsPath], overwrite)
         log("[INFO] tuning hyperparameters...")
-        (model, labelNames, report) = fit_classifier(
+        (model, labelNames, record) = fit_classifier(
             dbPath, jobs, splits=splits, scoring=scoring, Cs=Cs, ownModel=ownModel
         )
-        log(f"[INFO] best hyperparameters: {report['best_params']}")
+        log(f"[INFO] best hyperparameters: {record['best_params']}")
         log("[INFO] evaluating...")
-        log(report.pop("text"))
-        log(f"[INFO] held out: {report['test_rows']} rows, {report['held_out']}")
-        log(f"[INFO] score: {report['score']:.4f}, log loss: {report['log_loss']:.4f}")
+        log(record.pop("text"))
+        log(f"[INFO] held out: {record['test_rows']} rows, {record['held_out']}")
+        log(f"[INFO] score: {record['score']:.4f}, log loss: {record['log_loss']:.4f}")
         log(f"[INFO] saving the classifier to {classifierPath}...")
-        save_logistic_regression(model, classifierPath, labelNames, report["features"])
+        save_logistic_regression(model, classifierPath, labelNames, record["features"])
         if predictionsPath is not None:
-            write_json(predictionsPath, report["predictions"])
-        if reportPath is not None:
-            write_json(reportPath, {k: v for k, v in report.items() if k != "predictions"})
-    return report
+            write_json(predictionsPath, record["predictions"])
+        if recordPath is not None:
+            write_json(recordPath, {k: v for k, v in record.items() if k != "predictions"})
+    return record
 
 
 def save_logistic_regression(

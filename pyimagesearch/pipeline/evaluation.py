@@ -80,7 +80,7 @@ class TenCropPredictor:
         model: a Keras classifier of (n, height, width, 3) crops.
         means: the training split's `MeanPreprocessor`.
         imageShape: (H, W, 3), the shape of the images `predict` is given.
-        crops: where the crops are cut (`crop_path`): "graph" inside one
+        cropPath: where the crops are cut (`crop_path`): "graph" inside one
             compiled model with the mean (`ten_crop_model`: on the
             accelerator when there is one; only the stored images leave
             the host); "cpu" by `CropPreprocessor` on this machine's
@@ -90,15 +90,15 @@ class TenCropPredictor:
             one device).
     """
 
-    def __init__(self, model, means, imageShape, crops="auto", replicas=None) -> None:
+    def __init__(self, model, means, imageShape, cropPath="auto", replicas=None) -> None:
         from pyimagesearch.preprocessing import CropPreprocessor
         from pyimagesearch.preprocessing.tencrop import ten_crop_model
 
         self.model = model
         self.means = means
-        self.crops = crop_path(crops)
+        self.cropPath = crop_path(cropPath)
         self.replicas = replicas
-        if self.crops == "graph":
+        if self.cropPath == "graph":
             self.tenCrops = ten_crop_model(model, means, imageShape)
         else:
             (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
@@ -107,7 +107,7 @@ class TenCropPredictor:
     def predict(self, images: np.ndarray) -> np.ndarray:
         """(n, H, W, 3) images -> (n, classes) probabilities; ValueError
         if the model returns NaN or infinite values."""
-        if self.crops == "graph":
+        if self.cropPath == "graph":
             return check_finite(predict_batch(self.tenCrops, images, self.replicas))
         centred = self.means.preprocess_batch(images)
         return predict_ten_crops(self.model, [centred], self.cropper, replicas=self.replicas)
@@ -116,13 +116,13 @@ class TenCropPredictor:
 CROP_PATHS = ("auto", "graph", "cpu")
 
 
-def crop_path(crops: str) -> str:
-    """The crop path for `crops`, "graph" or "cpu": "auto" is "graph" when an accelerator
-    is visible, else "cpu" -- the faster on each (see docs/gpu.md)."""
-    if crops not in CROP_PATHS:
-        raise ArgumentError("crops", f"{crops!r} is not one of {', '.join(CROP_PATHS)}")
-    if crops != "auto":
-        return crops
+def crop_path(cropPath: str) -> str:
+    """Where the crops are cut for `cropPath`, "graph" or "cpu": "auto" is "graph" when an
+    accelerator is visible, else "cpu" -- the faster on each (see docs/gpu.md)."""
+    if cropPath not in CROP_PATHS:
+        raise ArgumentError("cropPath", f"{cropPath!r} is not one of {', '.join(CROP_PATHS)}")
+    if cropPath != "auto":
+        return cropPath
     from pyimagesearch.nn.parallel.devices import accelerators
 
     return "graph" if accelerators() else "cpu"
@@ -133,7 +133,7 @@ def crop_accuracy(
     meanPath: str | os.PathLike,
     modelPath: str | os.PathLike,
     batchSize: int = 64,
-    crops: str = "auto",
+    cropPath: str = "auto",
     distribute: str = "auto",
     progress: Callable[[int], Any] | None = None,
     outputPath: str | os.PathLike | None = None,
@@ -154,7 +154,7 @@ def crop_accuracy(
     with output_lock(outputPath, predictionsPath):
         refuse_existing([outputPath, predictionsPath], overwrite)
         (figures, rows) = rank1_predictions(
-            testPath, meanPath, modelPath, batchSize, crops, distribute, progress
+            testPath, meanPath, modelPath, batchSize, cropPath, distribute, progress
         )
         if predictionsPath is not None:
             write_json(predictionsPath, rows)
@@ -168,7 +168,7 @@ def rank1_predictions(
     meanPath: str | os.PathLike,
     modelPath: str | os.PathLike,
     batchSize: int = 64,
-    crops: str = "auto",
+    cropPath: str = "auto",
     distribute: str = "auto",
     progress: Callable[[int], Any] | None = None,
 ) -> tuple[dict, dict]:
@@ -176,7 +176,7 @@ def rank1_predictions(
     split, on images resized to the model's input and with 10 crops.
 
     Args:
-        crops: "graph" cuts the crops and subtracts the mean inside one
+        cropPath: "graph" cuts the crops and subtracts the mean inside one
             compiled model (`ten_crop_model`: on the accelerator when there
             is one; only uint8 images leave the host); "cpu" cuts them with
             `CropPreprocessor` on this machine's threads; "auto" picks the
@@ -188,7 +188,7 @@ def rank1_predictions(
 
     Returns (figures, rows): figures {"images", "rank1", "rank1_10_crops",
     "log_loss", "log_loss_10_crops", "submission_clip", "confusion",
-    "confusion_10_crops", "crops", "model", "test"}, where confusion[i][j]
+    "confusion_10_crops", "crop_path", "model", "test"}, where confusion[i][j]
     counts the test photos of class i predicted as class j, the log losses
     are Kaggle's metric (`held_out_log_loss`) on the probabilities in
     `rows`, and "submission_clip" is `best_clip` of the 10-crop ones; rows {"labels",
@@ -202,7 +202,7 @@ def rank1_predictions(
     from pyimagesearch.utils.ranked import rank5_accuracy
 
     means = MeanPreprocessor.from_json(meanPath)
-    crops = crop_path(crops)
+    cropPath = crop_path(cropPath)
     replicas = choose_replicas(distribute)
     test = Split(testPath)
     with replicas.scope():
@@ -218,7 +218,7 @@ def rank1_predictions(
             test, batchSize, [SimplePreprocessor(width, height), means], **split
         )
         whole = HDF5DatasetGenerator(test, batchSize, **split)
-        predictor = TenCropPredictor(model, means, test.shape, crops, replicas)
+        predictor = TenCropPredictor(model, means, test.shape, cropPath, replicas)
         with resized, whole:
             probabilities = check_finite(model.predict(resized, verbose=0)[: test.count])
             bar = progress(len(whole)) if progress else None
@@ -243,7 +243,7 @@ def rank1_predictions(
         "submission_clip": best_clip(labels, preds),
         "confusion": confusion_matrix(labels, probabilities),
         "confusion_10_crops": confusion_matrix(labels, preds),
-        "crops": crops,
+        "crop_path": cropPath,
         "model": str(modelPath),
         "test": str(testPath),
     }

@@ -326,7 +326,7 @@ def fine_tune(
     layer: str,
     cacheDir: str,
     modelPath: str,
-    reportPath: str,
+    recordPath: str,
     predictionsPath: str,
     options: FineTuneOptions = FineTuneOptions(),
     seed: int = 42,
@@ -339,10 +339,10 @@ def fine_tune(
     """Fine-tune `extractor`'s network (a keras.applications
     `FeatureExtractor`) above `layer` on the photos of `splits` (a build's
     record) found in `photos`; write the fine-tuned model to `modelPath`,
-    its figures to `reportPath`, its validation and test probabilities to
+    its figures to `recordPath`, its validation and test probabilities to
     `predictionsPath` (see the module's description). The activations are
     cached in `cacheDir`, one file per split; with `resume`, a complete one
-    holding the split's photos is used again. Returns the report, whose
+    holding the split's photos is used again. Returns the record, whose
     "submit_with" says which model predicts better on the validation
     photos: "finetuned", or "classifier" (the logistic regression)."""
     (classifier, labelNames) = refit_classifier(classifierPath, featuresPath, splits["train"])
@@ -394,7 +394,7 @@ def fine_tune(
     # construction), and only when an epoch of training was kept.
     uncalibrated = held_out_log_loss(val[1], view_probabilities(valLogits))
     submitWith = finetune_choice(training["best_epoch"], uncalibrated, classifierLoss)
-    report = {
+    record = {
         "submit_with": submitWith,
         "score": float(np.mean(testProbabilities.argmax(axis=1) == testLabels)),
         "log_loss": held_out_log_loss(testLabels, testProbabilities),
@@ -424,8 +424,8 @@ def fine_tune(
                        "probabilities": valProbabilities.tolist(),
                        "classifier_probabilities": classifierVal.tolist()},
     })  # fmt: skip
-    write_json(reportPath, report)
-    return report
+    write_json(recordPath, record)
+    return record
 
 
 def finetuned_predictor(extractor, modelPath, layer, labelNames, positive="dog"):
@@ -449,25 +449,25 @@ def finetuned_predictor(extractor, modelPath, layer, labelNames, positive="dog")
     return extractor.resizer, predict
 
 
-def read_choice(reportPath, labelNames=None) -> tuple[str, list[str]] | None:
+def read_choice(recordPath, labelNames=None) -> tuple[str, list[str]] | None:
     """(cut layer, label names) of the fine-tuned model where the
-    fine-tuning's record at `reportPath` says it predicts the submission;
+    fine-tuning's record at `recordPath` says it predicts the submission;
     None where the logistic regression does, or there is no record. The
-    record is checked by `records.read_finetune_report`, and here what
+    record is checked by `records.read_finetune_record`, and here what
     only this module knows: the cut layers, and (given the build's
     `labelNames`) the classes its outputs are; ValueError naming it
     otherwise."""
-    from pyimagesearch.pipeline.records import FINETUNE_FIX, read_finetune_report, refuse
+    from pyimagesearch.pipeline.records import FINETUNE_FIX, read_finetune_record, refuse
 
-    if not os.path.lexists(reportPath):
+    if not os.path.lexists(recordPath):
         return None
-    report = read_finetune_report(reportPath)
-    if report["submit_with"] == "classifier":
+    record = read_finetune_record(recordPath)
+    if record["submit_with"] == "classifier":
         return None
-    if report["cut_layer"] not in CUT_LAYERS.values():
-        refuse(reportPath, f"'cut_layer' is not one of {', '.join(CUT_LAYERS.values())}",
+    if record["cut_layer"] not in CUT_LAYERS.values():
+        refuse(recordPath, f"'cut_layer' is not one of {', '.join(CUT_LAYERS.values())}",
                FINETUNE_FIX)  # fmt: skip
-    if labelNames is not None and report["label_names"] != list(labelNames):
-        refuse(reportPath, f"its classes {report['label_names']} are not the build's "
+    if labelNames is not None and record["label_names"] != list(labelNames):
+        refuse(recordPath, f"its classes {record['label_names']} are not the build's "
                f"{list(labelNames)}", FINETUNE_FIX)  # fmt: skip
-    return report["cut_layer"], report["label_names"]
+    return record["cut_layer"], record["label_names"]

@@ -180,9 +180,9 @@ def whole_score(record: dict, path, fix: str) -> dict:
     return record
 
 
-# ---- crop_accuracy.json and crop_predictions.json: the crops stage -----------
+# ---- crop_accuracy.json and crop_predictions.json: the crop_accuracy stage ---
 
-CROPS_FIX = "evaluate the model again (the crops stage, or crop_accuracy.py)"
+CROPS_FIX = "evaluate the model again (the crop_accuracy stage, or crop_accuracy.py)"
 CROP_FIGURES = {
     "images": count,
     "rank1": fraction,
@@ -192,7 +192,7 @@ CROP_FIGURES = {
     "submission_clip": clip_record,
     "confusion": confusion,
     "confusion_10_crops": confusion,
-    "crops": text,
+    "crop_path": text,
     "model": text,
     "test": text,
 }
@@ -301,7 +301,7 @@ FINETUNE_FIGURES = {
 }  # fmt: skip
 
 
-def read_finetune_report(path: str | os.PathLike) -> dict:
+def read_finetune_record(path: str | os.PathLike) -> dict:
     """finetune.json (the fine-tuning stage's record), checked: a stage that
     fine-tuned records its figures, its cut layer and its classes; one that
     was skipped, why. Its accuracy is a whole number of its test rows, its
@@ -392,11 +392,11 @@ CLASSIFIER_FIGURES = {
 }
 
 
-def read_classifier_report(path: str | os.PathLike) -> dict:
-    """train_model.json (`fit_classifier`'s report), checked: its accuracy
-    is a whole number of its scored rows."""
+def read_classifier_record(path: str | os.PathLike) -> dict:
+    """train_model.json (the classifier's record, as `fit_classifier` made
+    it), checked: its accuracy is a whole number of its scored rows."""
     record = check_fields(
-        read_json(path, "the report of train_model.py", followLinks=False), CLASSIFIER_FIGURES,
+        read_json(path, "the record of train_model.py", followLinks=False), CLASSIFIER_FIGURES,
         ("score", "test_rows"), path, CLASSIFIER_FIX,
     )  # fmt: skip
     return whole_score(record, path, CLASSIFIER_FIX)
@@ -501,8 +501,17 @@ def check_stage_record(stages, path) -> dict:
     return stages
 
 
+# Stages earlier versions named otherwise: their entries are read under
+# today's name (their options were named otherwise too, so they run again).
+FORMER_STAGE_NAMES = {"crops": "crop_accuracy"}
+
+
 def read_stage_record(path: str | os.PathLike) -> dict:
-    """stages.json, checked (`check_stage_record`); {} where there is none."""
+    """stages.json, checked (`check_stage_record`), its entries of
+    `FORMER_STAGE_NAMES` renamed; {} where there is none."""
     if not os.path.lexists(path):
         return {}
-    return check_stage_record(read_json(path, "a chapter's stage record", followLinks=False), path)
+    stages = read_json(path, "a chapter's stage record", followLinks=False)
+    if isinstance(stages, dict):
+        stages = {FORMER_STAGE_NAMES.get(name, name): entry for name, entry in stages.items()}
+    return check_stage_record(stages, path)

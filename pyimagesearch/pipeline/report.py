@@ -423,7 +423,7 @@ def stages_section(stages: dict) -> str:
     rows.append(["total", "", f"{total:.1f}", "", ""])
     counted = (
         "<p>Images: the photos each stage went through, each counted once -- the "
-        "training's are its photos times its epochs; the crops stage passes each test "
+        "training's are its photos times its epochs; the crop_accuracy stage passes each test "
         "photo through AlexNet 11 times (resized, then 10 crops); the classifier's are "
         "its fitted and scored feature rows; the fine-tuning's, the views of each photo "
         "its frozen part saw (a training photo's augmented views, two of any other).</p>"

@@ -89,9 +89,9 @@ def read_report(paths, settings, stages: dict) -> ReportData:
     the record `stages` and the run's `settings` (a `ChapterSettings`)."""
     stages = records.check_stage_record(stages, paths.record)
     paths = CurrentOutputs(paths, stages)
-    build = readable("the build's record", read_build, paths.buildReport)
-    finetune = readable("the fine-tuning", when_there, paths.finetuneReport,
-                        records.read_finetune_report)  # fmt: skip
+    build = readable("the build's record", read_build, paths.buildRecord)
+    finetune = readable("the fine-tuning", when_there, paths.finetuneRecord,
+                        records.read_finetune_record)  # fmt: skip
     figures = readable("the figures", read_figures, paths, build, finetune)
     names = figures["label_names"] if isinstance(figures, dict) else None
     return ReportData(
@@ -187,8 +187,8 @@ def read_figures(paths, build, finetune) -> dict:
     """The headline figures, as the stages wrote them (None where missing);
     `build`: the build's record (None, or `Unreadable`: no class names);
     `finetune`: the fine-tuning's record (None, or `Unreadable`: no figures)."""
-    crops = when_there(paths.crops, records.read_crop_figures) or {}
-    classifier = when_there(paths.classifierReport, records.read_classifier_report) or {}
+    crops = when_there(paths.cropAccuracy, records.read_crop_figures) or {}
+    classifier = when_there(paths.classifierRecord, records.read_classifier_record) or {}
     predictions = when_there(paths.classifierPredictions, records.read_classifier_predictions)
     cropRows = when_there(paths.cropPredictions, records.read_crop_predictions)
     tuned = finetune if isinstance(finetune, dict) and "skipped" not in finetune else {}
@@ -204,7 +204,7 @@ def read_figures(paths, build, finetune) -> dict:
             np.asarray(predictions["labels"]), np.asarray(predictions["probabilities"])
         )
     if crops:
-        check_classes(crops["confusion"], labelNames, paths.crops)
+        check_classes(crops["confusion"], labelNames, paths.cropAccuracy)
     scored = [cropNames, classifierNames]
     if tuned:
         scored.append(finetuned_names(paths, tuned))
@@ -243,7 +243,7 @@ def finetuned_names(paths, finetune: dict) -> list[str] | None:
     names = predictions["test"]["image_names"]
     if len(names) != finetune["test_rows"]:
         raise ValueError(f"{paths.finetunePredictions} scores {len(names)} test photos; "
-                         f"{paths.finetuneReport} counts {finetune['test_rows']}: fine-tune "
+                         f"{paths.finetuneRecord} counts {finetune['test_rows']}: fine-tune "
                          "again")  # fmt: skip
     return names
 

@@ -35,11 +35,11 @@ def column_of(labelNames: list[str] | None, positive: str, source: str) -> int:
     return list(labelNames).index(positive)
 
 
-def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
+def alexnet_predictor(modelPath, meanPath, size, positive="dog", cropPath="auto"):
     """(preprocessor for each photo, batch -> P(positive)) from a trained
     AlexNet and its training mean, averaged over 10 crops of each photo
-    resized to `size` x `size` as by the build; the crops are cut in the
-    compiled model ("graph") or on CPU threads ("cpu"), by the evaluation's
+    resized to `size` x `size` as by the build; the crops are cut (`cropPath`) in
+    the compiled model ("graph") or on CPU threads ("cpu"), by the evaluation's
     `TenCropPredictor`."""
     from pyimagesearch.nn.modelfiles import check_image_classifier, load_label_names, load_model
     from pyimagesearch.pipeline.evaluation import TenCropPredictor
@@ -54,7 +54,7 @@ def alexnet_predictor(modelPath, meanPath, size, positive="dog", crops="auto"):
     (height, width) = (int(model.input_shape[1]), int(model.input_shape[2]))
     if size < max(height, width):
         raise ArgumentError("size", f"{size} is smaller than the model's input {height}x{width}")
-    tenCrops = TenCropPredictor(model, means, (size, size, 3), crops)
+    tenCrops = TenCropPredictor(model, means, (size, size, 3), cropPath)
 
     def predict(images):
         return tenCrops.predict(images)[:, column]

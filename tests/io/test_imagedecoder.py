@@ -25,7 +25,7 @@ def test_oversized_images_are_skipped_before_decoding_everywhere(sample, tmp_pat
         assert decode_image(data).startswith("too large")
     code, out, err = call_main(build_dogs_vs_cats, build_args(photos, tmp_path), capsys)
     assert code == 0, err
-    report = json.loads((tmp_path / "hdf5" / "build_report.json").read_text())
+    report = json.loads((tmp_path / "hdf5" / "build_record.json").read_text())
     reasons = {item["file"]: item["reason"] for item in report["skipped"]}
     assert all(reasons[name].startswith("too large") for name in huge_headers())
     code, _, err = call_main(

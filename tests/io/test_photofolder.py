@@ -19,7 +19,7 @@ def test_a_fifo_named_like_a_photo_is_skipped_not_read(sample, tmp_path, capsys)
     os.mkfifo(photos / "cat.999.jpg")  # reading it would wait forever
     code, _, err = call_main(build_dogs_vs_cats, build_args(photos, tmp_path), capsys)
     assert code == 0, err
-    report = json.loads((tmp_path / "hdf5" / "build_report.json").read_text())
+    report = json.loads((tmp_path / "hdf5" / "build_record.json").read_text())
     assert {"file": "cat.999.jpg", "reason": "not a regular file"} in report["skipped"]
 
 

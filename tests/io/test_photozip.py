@@ -41,7 +41,7 @@ def test_damaged_and_hostile_archive_members_are_skipped(sample, tmp_path, capsy
     archive.write_bytes(bytes(data))
     code, out, err = call_main(build_dogs_vs_cats, build_args(archive, tmp_path), capsys)
     assert code == 0, err
-    report = json.loads((tmp_path / "hdf5" / "build_report.json").read_text())
+    report = json.loads((tmp_path / "hdf5" / "build_record.json").read_text())
     reasons = {item["file"]: item["reason"] for item in report["skipped"]}
     assert reasons["train/cat.900.jpg"].startswith("cannot be read")
     assert reasons["train/dog.901.jpg"].startswith("too large")

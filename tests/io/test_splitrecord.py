@@ -59,7 +59,7 @@ def test_two_folders_whose_names_once_read_alike_keep_their_photos_apart(sample,
     out = tmp_path / "out"
     (code, _, err) = call_main(build_dogs_vs_cats, build_args(photos, out), capsys)
     assert code == 0, err
-    record = out / "hdf5" / "build_report.json"
+    record = out / "hdf5" / "build_record.json"
     splits = read_split_record(record)
     every = [name for names in splits.values() for name in names]
     assert len(every) == len(set(every)) == 120
@@ -73,7 +73,7 @@ def test_two_folders_whose_names_once_read_alike_keep_their_photos_apart(sample,
 def copy_build(built, tmp_path):
     folder = tmp_path / "hdf5"
     shutil.copytree(built["dir"], folder)
-    return folder / "build_report.json"
+    return folder / "build_record.json"
 
 
 def edit_record(path, change):
@@ -123,7 +123,7 @@ def test_an_edited_record_is_refused_wherever_it_is_read(built, tmp_path, capsys
     edit_record(record, change)
     with pytest.raises(ValueError, match=message):
         read_split_record(record)
-    features = features_for(json.loads((built["dir"] / "build_report.json").read_text())
+    features = features_for(json.loads((built["dir"] / "build_record.json").read_text())
                             ["image_names"], tmp_path / "features.hdf5")  # fmt: skip
     classifier = tmp_path / "classifier.json"
     argv = ["--db", features, "--model", classifier, "--jobs", 1, "--splits", record]
@@ -149,7 +149,7 @@ def test_a_record_of_the_wrong_shape_is_refused(splits):
 
 
 def test_features_naming_one_photo_on_two_rows_are_refused(built, tmp_path):
-    record = json.loads((built["dir"] / "build_report.json").read_text())["image_names"]
+    record = json.loads((built["dir"] / "build_record.json").read_text())["image_names"]
     path = features_for(record, tmp_path / "features.hdf5")
     with h5py.File(path, "r+") as db:
         names = list(db["image_names"].asstr()[()])
@@ -190,7 +190,7 @@ def test_features_of_a_model_from_elsewhere_are_not_called_held_out_from_it(buil
     training split."""
     from pyimagesearch.pipeline.classifier import FeatureSource, held_out_rows
 
-    record = json.loads((built["dir"] / "build_report.json").read_text())["image_names"]
+    record = json.loads((built["dir"] / "build_record.json").read_text())["image_names"]
     names = [name for split in ("train", "val", "test") for name in record[split]]
     source = FeatureSource(names, "elsewhere.keras", "model file", 64, False)
     (_, _, how) = held_out_rows("f.hdf5", source, len(names), 0.75, record)

@@ -160,7 +160,7 @@ def test_names_that_are_not_utf8_are_stored_and_shown_with_their_bytes_escaped(
     (code, printed, err) = call_main(build_dogs_vs_cats, build_args(photos, out), capsys)
     assert code == 0, err
     assert "caf\\xe9.jpg: no class label in the name" in printed
-    report = json.loads((out / "hdf5" / "build_report.json").read_text())
+    report = json.loads((out / "hdf5" / "build_record.json").read_text())
     stored = []
     for split in ("train", "val", "test"):
         with h5py.File(out / "hdf5" / f"{split}.hdf5", "r") as db:
@@ -236,7 +236,7 @@ def test_bad_photos_are_skipped_counted_and_reported(messy, source, tmp_path, ca
         capsys,
     )
     assert code == 0
-    report = json.loads((out / "build_report.json").read_text())
+    report = json.loads((out / "build_record.json").read_text())
     skipped = {os.path.basename(item["file"]): item["reason"] for item in report["skipped"]}
     assert skipped == {
         "cat.900.jpg": "empty file",

@@ -71,7 +71,7 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
     assert list(stages) == list(STAGES)
     assert all(entry["finished"] and entry["seconds"] > 0 for entry in stages.values())
     assert stages["build"]["images"] == 60 and stages["train"]["images"] == 40
-    assert stages["crops"]["images"] == 10 and stages["submission"]["images"] == 12
+    assert stages["crop_accuracy"]["images"] == 10 and stages["submission"]["images"] == 12
     page = (ran / "report.html").read_text()
     figures = embedded_figures(page)
     crops = json.loads((ran / "crop_accuracy.json").read_text())
@@ -98,7 +98,7 @@ def test_every_stage_runs_and_the_report_shows_what_the_stages_wrote(ran):
         assert np.trace(counts) / counts.sum() == pytest.approx(rank1, abs=1e-12)
     # every figure is held out by photo name: AlexNet's rows are the build's
     # test split, and so are the classifier's, fitted on the other splits
-    record = ran / "hdf5" / "build_report.json"
+    record = ran / "hdf5" / "build_record.json"
     test_names = json.loads(record.read_text())["image_names"]["test"]
     assert rows["image_names"] == test_names
     held = json.loads((ran / "classifier_predictions.json").read_text())
@@ -245,7 +245,7 @@ def test_a_rerun_with_nothing_changed_skips_every_stage_and_writes_nothing(
 def test_from_a_stage_and_a_changed_option_rerun_only_what_depends_on_them(ran, sample, capsys):
     (code, out, err) = call_main(chapter, chapter_args(sample, ran, "--from", "classifier"), capsys)
     assert code == 0, err
-    assert stage_lines(out) == {"build": "skipped", "train": "skipped", "crops": "skipped",
+    assert stage_lines(out) == {"build": "skipped", "train": "skipped", "crop_accuracy": "skipped",
                                 "features": "skipped", "classifier": "ran",
                                 "finetune": "ran", "submission": "ran"}  # fmt: skip
     (code, out, err) = call_main(
@@ -268,7 +268,7 @@ def test_a_failing_stage_keeps_what_finished_and_reports_the_failure(ran, sample
     assert code == 2 and len(lines) == 1 and "broken.keras" in lines[0], err
     stages = json.loads((out / "stages.json").read_text())
     assert stages["features"]["finished"] is None and "broken.keras" in stages["features"]["failed"]
-    assert all(stages[s]["finished"] for s in ("build", "train", "crops"))
+    assert all(stages[s]["finished"] for s in ("build", "train", "crop_accuracy"))
     page = (out / "report.html").read_text()
     rank1 = json.loads((out / "crop_accuracy.json").read_text())["rank1"]
     assert "failed: " in page and f"{rank1:.2%}" in page
@@ -276,7 +276,7 @@ def test_a_failing_stage_keeps_what_finished_and_reports_the_failure(ran, sample
 
 def test_an_interrupted_run_keeps_every_finished_stage(ran, sample, tmp_path, capsys,
                                                       monkeypatch):  # fmt: skip
-    """Ctrl-C during the crops stage (rerun with --from crops): exit 130;
+    """Ctrl-C during the crop_accuracy stage (rerun with --from crop_accuracy): exit 130;
     the build and the training are kept and recorded, and the next run
     starts at the crops (the features depend on the training, not on them)."""
     from pyimagesearch.pipeline import chapterstages as library
@@ -286,12 +286,14 @@ def test_an_interrupted_run_keeps_every_finished_stage(ran, sample, tmp_path, ca
     def interrupted(self, log, progress, resume):
         raise KeyboardInterrupt()
 
-    monkeypatch.setattr(library.CropsStage, "run", interrupted)
-    (code, _, err) = call_main(chapter, chapter_args(sample, out, "--from", "crops"), capsys)
+    monkeypatch.setattr(library.CropAccuracyStage, "run", interrupted)
+    (code, _, err) = call_main(
+        chapter, chapter_args(sample, out, "--from", "crop_accuracy"), capsys
+    )
     assert code == 130 and "interrupted" in err
     stages = json.loads((out / "stages.json").read_text())
     assert stages["build"]["finished"] and stages["train"]["finished"]
-    assert stages["crops"]["finished"] is None
+    assert stages["crop_accuracy"]["finished"] is None
     assert (out / "alexnet/alexnet.keras").is_file() and (out / "report.html").is_file()
     monkeypatch.undo()
     (code, log, err) = call_main(chapter, chapter_args(sample, out), capsys)
@@ -313,7 +315,7 @@ def test_imagenet_features_are_scored_on_the_build_test_split_too(ran, sample, t
     assert code == 0, err
     said = stage_lines(log)
     assert [said[s] for s in STAGES] == ["skipped"] * 3 + ["ran"] * 4
-    record = out / "hdf5" / "build_report.json"
+    record = out / "hdf5" / "build_record.json"
     classifier = json.loads((out / "train_model.json").read_text())
     held = json.loads((out / "classifier_predictions.json").read_text())
     assert_held_out_by_name(out / "features.hdf5", classifier, held, record)
@@ -512,8 +514,8 @@ def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(
     assert "<img src=x" not in page and "cannot be shown" in page
     assert f"script-src '{SCRIPT_HASH}'" in page and "script-src 'unsafe-inline'" not in page
     # a link at the build's record: the data section says why, in one line
-    os.replace(out / "hdf5" / "build_report.json", tmp_path / "record.json")
-    os.symlink(tmp_path / "record.json", out / "hdf5" / "build_report.json")
+    os.replace(out / "hdf5" / "build_record.json", tmp_path / "record.json")
+    os.symlink(tmp_path / "record.json", out / "hdf5" / "build_record.json")
     page = render_report(ChapterPaths(str(out)), settings, stages)
     assert "the build&#x27;s record cannot be shown" in page and "is a symbolic link" in page
 

@@ -81,7 +81,7 @@ def fitted(trained, built, sample, tmp_path_factory):
     ]])  # fmt: skip
     train_model.main([str(a) for a in [
         "--db", out / "features.hdf5", "--classifier", out / "lr.json", "--splits",
-        built["dir"] / "build_report.json",
+        built["dir"] / "build_record.json",
     ]])  # fmt: skip
     return {"classifier": out / "lr.json"}
 
@@ -122,7 +122,7 @@ def test_a_fused_alexnet_predicts_what_its_ten_crops_predict(
     (code, _, err) = call_main(fuse_model, ["--output", fused, *parts, "--clip", 0.01], capsys)
     assert code == 0, err
     argv = ["--images", sample["test"], "--output", tmp_path / "parts.csv", *parts,
-            "--crops", "graph", "--clip", 0.01]  # fmt: skip
+            "--crop-path", "graph", "--clip", 0.01]  # fmt: skip
     (code, _, err) = call_main(predict, argv, capsys)
     assert code == 0, err
     argv = ["--images", sample["test"], "--model", fused, "--output", tmp_path / "fused.csv"]

@@ -34,7 +34,7 @@ def fitted(sample, built, tmp_path_factory):
     out = tmp_path_factory.mktemp("finetune")
     extract_backbone_features(sample["train"], out / "features.hdf5", "mobilenetv2", "none",
                               featureSize=SIZE, log=lambda line: None)  # fmt: skip
-    splits = read_build_record(built["dir"] / "build_report.json")["image_names"]
+    splits = read_build_record(built["dir"] / "build_record.json")["image_names"]
     train_logistic_regression(out / "features.hdf5", out / "classifier.json", splits=splits,
                               scoring="neg_log_loss", Cs=FINE_C_VALUES,
                               log=lambda line: None)  # fmt: skip

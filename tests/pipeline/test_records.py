@@ -1,5 +1,6 @@
 """`pipeline.records`: the submission stage reads its clip through the
-records' check."""
+records' check; a stage record of an earlier version is read under
+today's stage names."""
 
 import json
 import re
@@ -8,6 +9,8 @@ import pytest
 
 from conftest import CROPS
 from pyimagesearch.pipeline import chapterstages, submission
+from pyimagesearch.pipeline.chapterstages import ChapterPaths, ChapterSettings, CropAccuracyStage
+from pyimagesearch.pipeline.records import read_stage_record
 
 
 def test_the_submission_stage_reads_its_clip_through_the_records_check(sample, tmp_path,
@@ -29,3 +32,17 @@ def test_the_submission_stage_reads_its_clip_through_the_records_check(sample, t
         (tmp_path / "crop_accuracy.json").write_text(json.dumps(record))
         with pytest.raises(ValueError, match=f"crop_accuracy.json: .*{re.escape(words)}"):
             stage.run(print, None, False)
+
+
+def test_an_earlier_versions_crops_stage_is_read_as_crop_accuracy(tmp_path):
+    """stages.json of versions before issue 35 calls the crop_accuracy stage
+    "crops": its entry is read under today's name, and its options, named
+    otherwise, are not today's, so the stage runs again."""
+    entry = {"signature": {"options": {"crops": "auto", "distribute": "auto"}, "inputs": {}},
+             "finished": "2026-12-07T10:00:00", "outputs": {}}  # fmt: skip
+    path = tmp_path / "stages.json"
+    path.write_text(json.dumps({"crops": entry}))
+    assert read_stage_record(path) == {"crop_accuracy": entry}
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    stage = CropAccuracyStage(settings, ChapterPaths(tmp_path))
+    assert stage.signature()["options"] == {"cropPath": "auto", "distribute": "auto"}

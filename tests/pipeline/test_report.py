@@ -22,15 +22,15 @@ def finished(seconds, images, **details):
 def test_the_page_shows_the_finished_stages_figures_and_nothing_stale(tmp_path):
     paths = ChapterPaths(tmp_path)
     settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
-    with open(paths.crops, "w") as f:
+    with open(paths.cropAccuracy, "w") as f:
         json.dump(CROPS, f)
     # the classifier's figures are there, but its stage started again and failed
-    with open(paths.classifierReport, "w") as f:
+    with open(paths.classifierRecord, "w") as f:
         json.dump({"score": 0.5, "log_loss": 0.9999, "test_rows": 16}, f)
     stages = {
         "train": finished(12.5, 400, devices="the CPU, one device",
                           cache="memory -- it fits", step_images=32, learning_rate=0.001),
-        "crops": finished(2.0, 16),
+        "crop_accuracy": finished(2.0, 16),
         "classifier": {"signature": {}, "finished": None, "failed": "the disk is full"},
     }  # fmt: skip
     page = render_report(paths, settings, stages)
@@ -98,7 +98,7 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
         writer.add(np.zeros((1, 8, 8, 3), np.uint8), [1])
         writer.storeClassLabels(["cat", "dog"])
         writer.storeStrings("image_names", ["dog.5.jpg"])
-    with open(paths.buildReport, "w") as f:
+    with open(paths.buildRecord, "w") as f:
         json.dump({"label_names": ["cat", "dog"], "used": {"train": 1, "test": 2},
                    "image_names": {"train": ["dog.5.jpg"], "test": ["cat.1.jpg", "dog.2.jpg"]},
                    "photos_found": 3, "skipped_count": 0, "skipped": [], "images": "train"},
@@ -108,7 +108,7 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
     with open(paths.classifierPredictions, "w") as f:
         json.dump({"rows": [7], "image_names": ["dog.5.jpg"], "labels": [1],
                    "probabilities": [[0.7, 0.3]]}, f)  # fmt: skip
-    stages = {name: finished(1.0, 2) for name in ("build", "crops", "classifier")}
+    stages = {name: finished(1.0, 2) for name in ("build", "crop_accuracy", "classifier")}
     for names, shown in ((["cat.1.jpg", "dog.2.jpg"], True), (["cat.1.jpg", "dog.9.jpg"], False)):
         with open(paths.cropPredictions, "w") as f:
             json.dump({**rows, "image_names": names}, f)
@@ -128,8 +128,8 @@ def scored_run(tmp_path):
     both written, the classifier's by `score_classifier`."""
     paths = ChapterPaths(tmp_path)
     settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
-    stages = {name: finished(1.0, 2) for name in ("crops", "classifier")}
-    with open(paths.crops, "w") as f:
+    stages = {name: finished(1.0, 2) for name in ("crop_accuracy", "classifier")}
+    with open(paths.cropAccuracy, "w") as f:
         json.dump(CROPS, f)
     names = [f"cat.{k}.jpg" for k in range(16)]
     rows = [[0.5, 0.5]] * 16
@@ -141,7 +141,7 @@ def scored_run(tmp_path):
 
 def score_classifier(paths, scored, heldOut="the build's test split"):
     """The classifier's figures and predictions, on the photos `scored`."""
-    with open(paths.classifierReport, "w") as f:
+    with open(paths.classifierRecord, "w") as f:
         json.dump({"score": 0.5, "log_loss": 0.7, "test_rows": len(scored),
                    "held_out": heldOut}, f)  # fmt: skip
     with open(paths.classifierPredictions, "w") as f:
@@ -222,7 +222,7 @@ def test_the_page_shows_the_recorded_command_and_settings_not_this_process(tmp_p
     assert ">features</td><td>backbone resnet50<br>featureSize 288</td>" in used
     # a stage without recorded settings: an earlier version's, or not run
     assert ">train</td><td>not recorded (an earlier version)</td>" in used
-    assert ">crops</td><td>not run</td>" in used
+    assert ">crop_accuracy</td><td>not run</td>" in used
 
 
 def test_a_bug_in_the_renderer_is_a_traceback_not_a_line_on_the_page(tmp_path, monkeypatch):
@@ -286,7 +286,7 @@ def test_names_show_what_they_are():
 
 def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), bestEpoch=1):
     """(paths, settings, stages, figures) of a run that fine-tuned on the
-    16 photos the crops stage scored (named in another order) and made the
+    16 photos the crop_accuracy stage scored (named in another order) and made the
     submission with the model the validation split chose (the logistic
     regression's validation log loss `classifierValLoss`); `figures`: the
     fine-tuned model's accuracy and log loss, recomputed here from the
@@ -308,7 +308,7 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
                                   "classifier_probabilities": [[0.3, 0.7]]}}, f)  # fmt: skip
     uncalibrated = history[bestEpoch]
     chosen = "finetuned" if bestEpoch > 0 and uncalibrated < classifierValLoss else "classifier"
-    with open(paths.finetuneReport, "w") as f:
+    with open(paths.finetuneRecord, "w") as f:
         json.dump({"submit_with": chosen, "score": accuracy, "log_loss": logLoss,
                    "val_log_loss": uncalibrated - 0.01, "val_log_loss_uncalibrated": uncalibrated,
                    "classifier_val_log_loss": classifierValLoss, "temperature": 1.25,
@@ -420,7 +420,7 @@ def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
     page = render_report(paths, settings, stages)
     assert (
         f"the figures cannot be shown: {paths.finetunePredictions} scores 15 test photos; "
-        f"{paths.finetuneReport} counts 16: fine-tune again" in page
+        f"{paths.finetuneRecord} counts 16: fine-tune again" in page
     )
 
 
@@ -434,7 +434,7 @@ def test_a_skipped_fine_tuning_is_one_line_not_a_row(tmp_path, skipped, predicto
     import html
 
     (paths, settings, stages, names) = scored_run(tmp_path)
-    with open(paths.finetuneReport, "w") as f:
+    with open(paths.finetuneRecord, "w") as f:
         json.dump({"submit_with": "classifier", "skipped": html.unescape(skipped)}, f)
     with open(paths.deployModel, "wb") as f:
         f.write(b"k" * 3_400_000)

@@ -58,7 +58,7 @@ def chain(built, sample, model, out, prefix):
     for `model`, writing `out`/`prefix`.json, .hdf5 and .csv."""
     return {
         "crop_accuracy": ["--test", built["test"], "--mean", built["mean"], "--model", model,
-                          "--crops", "graph", "--output", out / f"{prefix}.json"],
+                          "--crop-path", "graph", "--output", out / f"{prefix}.json"],
         "extract_features": ["--dataset", sample["train"], "--output", out / f"{prefix}.hdf5",
                              "--backbone", model, "--mean", built["mean"]],
         "predict": ["--images", sample["test"], "--model", model, "--mean", built["mean"],

@@ -76,7 +76,7 @@ def keras_file(folder, names):
 
 
 def build_record(folder, record):
-    """build_report.json with the split files it is checked against."""
+    """build_record.json with the split files it is checked against."""
     path = pathlib.Path(write_build_record(folder / "hdf5", BUILD_SPLITS))
     path.write_text(json.dumps(record))
     return path
@@ -95,7 +95,7 @@ TABLE = {
     "crop_accuracy.json": (records.read_crop_figures, json_file("crop_accuracy.json"), {
         "images": 16, "rank1": 0.8125, "rank1_10_crops": 0.875, "log_loss": 0.41,
         "log_loss_10_crops": 0.36, "confusion": [[7, 1], [2, 6]],
-        "confusion_10_crops": [[7, 1], [1, 7]], "submission_clip": CLIP, "crops": "cpu",
+        "confusion_10_crops": [[7, 1], [1, 7]], "submission_clip": CLIP, "crop_path": "cpu",
     }, {
         "not an object": (None, [0.8125], "holds [0.8125], not an object"),
         "rank1 missing": ("rank1", GONE, "it has no 'rank1'"),
@@ -113,7 +113,7 @@ TABLE = {
                                      "the two confusion matrices count different photos"),
         "clip above a half": ("submission_clip.clip", 0.7, "clip 0.7 is not null nor a number"),
         "clip record": ("submission_clip", [0.1], "is not an object with a clip"),
-        "crops a number": ("crops", 3, "'crops': 3 is not text"),
+        "crop_path a number": ("crop_path", 3, "'crop_path': 3 is not text"),
     }),
     "crop_predictions.json": (records.read_crop_predictions, json_file("crop_predictions.json"), {
         "labels": [0, 1, 1], "probabilities": ROWS, "probabilities_10_crops": ROWS,
@@ -130,7 +130,7 @@ TABLE = {
         "a name twice": ("image_names", ["a.jpg", "a.jpg", "b.jpg"], "names a photo more than"),
         "fewer names": ("image_names", ["a.jpg", "b.jpg"], "'image_names' has 2 rows"),
     }),
-    "train_model.json": (records.read_classifier_report, json_file("train_model.json"), {
+    "train_model.json": (records.read_classifier_record, json_file("train_model.json"), {
         "score": 0.75, "log_loss": 0.5, "best_params": {"C": 0.3}, "scoring": "neg_log_loss",
         "features": {"backbone": "MobileNetV2"}, "train_rows": 12, "test_rows": 4,
         "held_out": "the build's test split", "submission_clip": CLIP,
@@ -159,7 +159,7 @@ TABLE = {
             "row not summing to 1": ("probabilities.2", [0.5, 0.4], "row 2 sums to 0.9, not 1"),
             "a name twice": ("image_names", ["a.jpg", "b.jpg", "a.jpg"], "names a photo more"),
         }),
-    "finetune.json": (records.read_finetune_report, json_file("finetune.json"), {
+    "finetune.json": (records.read_finetune_record, json_file("finetune.json"), {
         "submit_with": "finetuned", "score": 0.75, "log_loss": 0.4, "val_log_loss": 0.3,
         "classifier_val_log_loss": 0.35, "submission_clip": CLIP, "test_rows": 4,
         "held_out": "the build's test split", "cut_layer": "block_15_add",
@@ -242,7 +242,7 @@ TABLE = {
         "a mean of text": ("G", "115", "pixel means from 0 to 255"),
         "a mean missing": ("B", GONE, "under the keys R, G and B"),
     }),
-    "build_report.json": (read_build_record, build_record, {
+    "build_record.json": (read_build_record, build_record, {
         "images": "photos", "photos_found": 5, "used": {s: len(n) for s, n in
                                                        BUILD_SPLITS.items()},
         "label_names": ["cat", "dog"], "skipped_count": 0, "skipped": [],

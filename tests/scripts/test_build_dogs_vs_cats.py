@@ -42,7 +42,7 @@ def test_build_writes_balanced_uint8_splits_and_the_exact_mean(built):
     assert sizes == {"train": [20, 20], "val": [5, 5], "test": [5, 5]}
     mean = json.loads(built["mean"].read_text())
     assert mean == pytest.approx({"R": direct[2], "G": direct[1], "B": direct[0]}, abs=1e-9)
-    report = json.loads((built["dir"] / "build_report.json").read_text())
+    report = json.loads((built["dir"] / "build_record.json").read_text())
     assert report["used"] == {"train": 40, "val": 10, "test": 10} and report["skipped"] == []
 
 

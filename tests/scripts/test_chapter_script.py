@@ -15,7 +15,7 @@ from pyimagesearch.pipeline.chapter import ChapterSettings
 CHAPTER_FLAGS = {
     "--train", "--test", "--output-dir", "--from", "--size", "--val-size", "--test-size",
     "--epochs", "--input-size", "--batch-size", "--lr", "--cache", "--distribute",
-    "--mixed-precision", "--crops", "--backbone", "--weights", "--layer", "--feature-size",
+    "--mixed-precision", "--crop-path", "--backbone", "--weights", "--layer", "--feature-size",
     "--flip", "--submit-with", "--fine-tune", "--seed", "--max-pixels", "--workers",
 }  # fmt: skip
 

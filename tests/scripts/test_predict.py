@@ -47,7 +47,7 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
     )
     assert code == 2 and not classifier.exists()
     assert err.count("\n") == 1 and "--splits: " in err and "may have trained" in err
-    record = built["dir"] / "build_report.json"
+    record = built["dir"] / "build_record.json"
     held = tmp_path / "train_model.json"
     code, out, _ = call_main(
         train_model,
