@@ -13,12 +13,12 @@ from tools.compare_sample import compare_outputs
 OUT = "dogs_vs_cats/output/sample"
 
 
-def stages(tree, finished="2026-12-07T18:59:30", seconds=0.7, mtime=1796669970000814697,
-           digest="c2" * 32, free="24.1", images=800):  # fmt: skip
+def stages(tree, finished="2026-12-07T18:59:30", seconds=0.7, size=17027,
+           mtime=1796669970000814697, digest="c2" * 32, free="24.1", images=800):  # fmt: skip
     return json.dumps({"build": {
         "signature": {"inputs": {f"{tree}/dogs_vs_cats/datasets/sample/train": f"folder:{digest}"}},
         "finished": finished,
-        "outputs": {f"{tree}/{OUT}/hdf5/train.hdf5": f"9420736:{mtime}"},
+        "outputs": {f"{tree}/{OUT}/hdf5/build_report.json": f"{size}:{mtime}"},
         "seconds": seconds,
         "images": images,
         "details": {"cache": f"memory -- they fit in the {free} GB of RAM available"},
@@ -69,12 +69,13 @@ CASES = [
             t,
             finished="2026-12-07T19:01:38",
             seconds=0.6,
+            size=17012,
             mtime=1796670098120810636,
             digest="43" * 32,
             free="21.6",
         ),
         "same content",
-    ),  # fmt: skip
+    ),
     ("stages.json", lambda t: stages(t), lambda t: stages(t, images=799), "differs"),
     (
         "report.html",
@@ -88,7 +89,7 @@ CASES = [
         lambda t: f'{{"model": "{t}/m"}}',
         lambda t: f'{{"model": "{t}/m"}}',
         "same content",
-    ),  # fmt: skip
+    ),
     ("crop_accuracy.json", '{"rank1": 0.98}', '{"rank1": 0.97}', "differs"),
     ("features.hdf5", {}, {}, "same content"),  # only the path in an attribute differs
     ("features.hdf5", {}, {"values": (1.0, 2.5)}, "differs"),
