@@ -1,11 +1,13 @@
 # `make sample`: set up and run the whole dogs_vs_cats chain on the generated sample.
 # `make test`:   set up, lint, and run the test suite (what CI runs).
 # `make bench`:  set up and run the benchmarks against the book's approach.
+# `make compare-sample BASE=<git rev>`: run the sample at BASE and here, and
+#                compare the outputs file by file (before merging a refactor).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: sample test lint browser bench clean
+.PHONY: sample compare-sample test lint browser bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 sample: $(VENV)/.installed
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash dogs_vs_cats/run_sample.sh
+
+compare-sample: $(VENV)/.installed
+	@test -n "$(BASE)" || { echo "make compare-sample: give BASE=<git revision>, e.g. BASE=main"; exit 2; }
+	$(PY) tools/compare_sample.py "$(BASE)"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
