@@ -4,7 +4,6 @@ the class names that name the model's outputs inside the same file."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import zipfile
@@ -18,17 +17,15 @@ from pyimagesearch.utils.files import MAX_MODEL_BYTES, atomic_path, open_input
 def register_layers():
     """Import every module of this package that defines a Keras layer or
     model class, so that saved models holding them load."""
-    for module in (
-        "nn.trainingmodel",
-        "nn.deploylayers",
-        "preprocessing.photoresize",
-        "preprocessing.imageaugmenter",
-        "preprocessing.meansubtraction",
-        "preprocessing.randompatch",
-        "preprocessing.tencrop",
-        "nn.devicerows",
-    ):
-        importlib.import_module(f"pyimagesearch.{module}")
+    # imported for what importing them does: each registers its classes
+    import pyimagesearch.nn.deploylayers
+    import pyimagesearch.nn.devicerows
+    import pyimagesearch.nn.trainingmodel
+    import pyimagesearch.preprocessing.imageaugmenter
+    import pyimagesearch.preprocessing.meansubtraction
+    import pyimagesearch.preprocessing.photoresize
+    import pyimagesearch.preprocessing.randompatch
+    import pyimagesearch.preprocessing.tencrop  # noqa: F401
 
 
 def load_model(path: str | os.PathLike, training: bool = False) -> keras.Model:

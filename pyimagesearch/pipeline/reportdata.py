@@ -26,7 +26,9 @@ from pyimagesearch.utils.files import unprintable
 
 PHOTOS_SHOWN = 8
 THUMBNAIL = 112
-VERSIONED = ("keras", "tensorflow", "jax", "numpy", "h5py", "opencv-python", "scikit-learn")
+# The modules whose versions decide a run's numbers: each is shown under the
+# distribution that installed it (tensorflow-cpu, opencv-python-headless, ...).
+VERSIONED = ("keras", "tensorflow", "jax", "numpy", "h5py", "cv2", "sklearn")
 # The settings every stage is given, shown once.
 EVERY_STAGE = ("train", "test", "outputDir", "workers")
 
@@ -397,13 +399,14 @@ def thumbnail(image) -> bytes | None:
 
 
 def package_versions() -> list[list[str]]:
-    """[package, version] of Python and each of VERSIONED installed here."""
+    """[name, version] of Python, then of each distribution installed here
+    that provides one of VERSIONED, in VERSIONED's order."""
     from importlib import metadata
 
+    providers = metadata.packages_distributions()
     versions = [["python", platform.python_version()]]
-    for package in VERSIONED:
-        try:
-            versions.append([package, metadata.version(package)])
-        except metadata.PackageNotFoundError:
-            continue
+    for module in VERSIONED:
+        for distribution in providers.get(module, []):
+            found = metadata.metadata(distribution)
+            versions.append([found["Name"], found["Version"]])
     return versions

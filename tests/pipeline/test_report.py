@@ -454,3 +454,24 @@ def test_before_fine_tuning_and_the_submission_ran_the_page_says_so(tmp_path):
     page = render_report(*a_run(tmp_path))
     assert '<p class="missing">Fine-tuning: not run yet.</p>' in results(page)
     assert '<p class="missing">The submission: not run yet.</p>' in results(page)
+
+
+def test_the_versions_shown_are_the_installed_distributions_of_each_module():
+    """Each module that decides a run's numbers is shown under the
+    distribution that installed it: tensorflow-cpu and
+    opencv-python-headless were left out, unsaid, when the names were
+    looked up as "tensorflow" and "opencv-python"."""
+    import importlib.util
+    from importlib import metadata
+
+    from pyimagesearch.pipeline.reportdata import VERSIONED, package_versions
+
+    shown = dict(package_versions())
+    assert shown["python"]
+    for module in VERSIONED:
+        if importlib.util.find_spec(module) is None:
+            continue
+        for distribution in metadata.packages_distributions()[module]:
+            assert shown[metadata.metadata(distribution)["Name"]] == metadata.version(distribution)
+    assert any(name.startswith("tensorflow") for name in shown)
+    assert any(name.startswith("opencv") for name in shown)
