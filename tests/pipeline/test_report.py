@@ -473,5 +473,4 @@ def test_the_versions_shown_are_the_installed_distributions_of_each_module():
             continue
         for distribution in metadata.packages_distributions()[module]:
             assert shown[metadata.metadata(distribution)["Name"]] == metadata.version(distribution)
-    assert any(name.startswith("tensorflow") for name in shown)
-    assert any(name.startswith("opencv") for name in shown)
+    assert any(name.startswith("opencv") for name in shown)  # a dependency, whichever wheel
