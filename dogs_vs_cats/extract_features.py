@@ -97,7 +97,7 @@ def make_parser():
 def extract(args):
     from pyimagesearch.pipeline.features import extract_backbone_features
 
-    report = extract_backbone_features(
+    summary = extract_backbone_features(
         args.dataset,
         args.output,
         args.backbone,
@@ -115,8 +115,8 @@ def extract(args):
         seed=args.seed,
         progress=lambda total: progress(total, "Extracting Features"),
     )
-    print(f"[INFO] {report['rows']} x {report['dim']} features -> {args.output}")
-    print_skipped(report["skipped"])
+    print(f"[INFO] {summary['rows']} x {summary['dim']} features -> {args.output}")
+    print_skipped(summary["skipped"])
 
 
 def main(argv=None):

@@ -102,7 +102,7 @@ def predict(args):
             args.model, args.mean, args.size, cropPath=args.crop_path
         )
     print(f"[INFO] predicting the photos of {args.images}...")
-    report = submission.write_submission(
+    summary = submission.write_submission(
         args.images,
         args.output,
         predictor,
@@ -113,14 +113,14 @@ def predict(args):
         progress=lambda total: progress(total, "Predicting"),
         clip=args.clip,
     )
-    print(f"[INFO] {report['rows']} rows -> {args.output}")
-    print_skipped(report["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")
-    missing = [{"file": f"id {i}", "reason": "no photo with this id"} for i in report["missing"]]
+    print(f"[INFO] {summary['rows']} rows -> {args.output}")
+    print_skipped(summary["unusable"], f"wrote {submission.UNKNOWN} for the unreadable")
+    missing = [{"file": f"id {i}", "reason": "no photo with this id"} for i in summary["missing"]]
     print_skipped(
         missing, f"wrote {submission.UNKNOWN} for", what=f"id(s) of {submission.TEMPLATE}"
     )
-    print_skipped(report["left_out"], "left out", what="test photo(s)")
-    print_skipped(report["skipped"], "left out")
+    print_skipped(summary["left_out"], "left out", what="test photo(s)")
+    print_skipped(summary["skipped"], "left out")
 
 
 def features_as_fitted(args):

@@ -37,8 +37,7 @@ def make_parser():
         help="parallel jobs of the grid search (-1: all cores)",
     )
     parser.add_argument(
-        "--report",
-        dest="record",
+        "--record",
         default=None,
         help="also write the classifier's record (its score, log loss and classification "
         "report) to this JSON file",

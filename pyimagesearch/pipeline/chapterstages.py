@@ -329,12 +329,12 @@ class FeaturesStage(Stage):
         from pyimagesearch.pipeline.features import extract_backbone_features
 
         s = self.settings
-        report = extract_backbone_features(
+        summary = extract_backbone_features(
             s.train, self.paths.features, backbone_path(s, self.paths), s.weights, s.layer,
             self.paths.mean, feature_size(s), s.flip, overwrite=True, distribute=s.distribute,
             workers=s.workers, seed=s.seed, maxPixels=s.maxPixels, progress=progress, log=log,
         )  # fmt: skip
-        return report["rows"]
+        return summary["rows"]
 
 
 class ClassifierStage(Stage):
@@ -514,20 +514,20 @@ class SubmissionStage(Stage):
         self.details["predicted_by"] = PREDICTED_BY[predictor]
         deploy.save_deployable(model, p.deployModel, labelNames)
         predictor = deploy.model_predictor(p.deployModel)
-        report = submission.write_submission(
+        summary = submission.write_submission(
             s.test, p.submission, predictor, workers=s.workers, overwrite=True,
             maxPixels=s.maxPixels, progress=progress, clip=clip,
         )  # fmt: skip
         self.details["clip"] = clip
         clipped = f"clipped to [{clip}, {1 - clip}]" if clip else "not clipped"
-        log(f"[INFO] submission: {report['rows']} rows, {clipped} -> {p.submission}")
+        log(f"[INFO] submission: {summary['rows']} rows, {clipped} -> {p.submission}")
         # what the submission lacks or guesses, for the record and the report
-        missing = [f"id {i}" for i in report["missing"]]
+        missing = [f"id {i}" for i in summary["missing"]]
         for (key, items, said) in (
-            ("photos_left_out", [f["file"] for f in report["left_out"]],
+            ("photos_left_out", [f["file"] for f in summary["left_out"]],
              f"test photos left out, their ids not in {submission.TEMPLATE}"),
             ("ids_without_photo", missing, f"ids written as {submission.UNKNOWN}, no photo"),
-            ("unreadable_photos", [f["file"] for f in report["unusable"]],
+            ("unreadable_photos", [f["file"] for f in summary["unusable"]],
              f"photos unreadable, written as {submission.UNKNOWN}"),
         ):  # fmt: skip
             self.details[key] = len(items)
@@ -535,7 +535,7 @@ class SubmissionStage(Stage):
                 shown = ", ".join(displayable(item) for item in items[:5])
                 more = ", ..." if len(items) > 5 else ""
                 log(f"[WARNING] submission: {len(items)} {said}: {shown}{more}")
-        return report["rows"]
+        return summary["rows"]
 
 
 STAGE_CLASSES = (BuildStage, TrainStage, CropAccuracyStage, FeaturesStage, ClassifierStage,

@@ -47,7 +47,7 @@ def extract_backbone_features(
     with replicas.scope():
         extractor = feature_extractor(backbone, weights, layer, meanPath, featureSize, flip)
         extractor.replicas = replicas
-        report = extract_features(
+        summary = extract_features(
             images,
             outputPath,
             extractor,
@@ -55,8 +55,8 @@ def extract_backbone_features(
             overwrite=overwrite,
             **options,
         )
-    report["dim"] = extractor.dim
-    return report
+    summary["dim"] = extractor.dim
+    return summary
 
 
 def extract_features(

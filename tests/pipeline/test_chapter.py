@@ -352,7 +352,7 @@ def test_imagenet_features_are_scored_on_the_build_test_split_too(ran, sample, t
     assert code == 0, err
     assert (tmp_path / "s.csv").read_text() == (out / "submission.csv").read_text()
     book = tmp_path / "book.json"
-    argv = ["--db", out / "features.hdf5", "--model", tmp_path / "lr.json", "--report", book]
+    argv = ["--db", out / "features.hdf5", "--model", tmp_path / "lr.json", "--record", book]
     (code, _, err) = call_main(train_model, [str(a) for a in argv], capsys)
     assert code == 0, err
     report = json.loads(book.read_text())

@@ -120,7 +120,7 @@ def write_separable_features(path):
 
 
 def test_the_classifier_and_its_report_replace_nothing_unasked(tmp_path, capsys):
-    """train_model.py once replaced a .keras model given as --report, and
+    """train_model.py once replaced a .keras model given as --record, and
     an existing classifier, without --force."""
     features = tmp_path / "f.hdf5"
     write_separable_features(features)
@@ -128,17 +128,17 @@ def test_the_classifier_and_its_report_replace_nothing_unasked(tmp_path, capsys)
     precious.write_bytes(b"a model")
     base = ["--db", features, "--jobs", 1]
     cases = [
-        (["--classifier", tmp_path / "c.json", "--report", precious], precious, "already exists"),
-        (["--classifier", tmp_path / "c.json", "--report", tmp_path / "c.json"],
-         "--report", "another output of this run"),
-        (["--classifier", tmp_path / "c.json", "--report", features], "--report",
+        (["--classifier", tmp_path / "c.json", "--record", precious], precious, "already exists"),
+        (["--classifier", tmp_path / "c.json", "--record", tmp_path / "c.json"],
+         "--record", "another output of this run"),
+        (["--classifier", tmp_path / "c.json", "--record", features], "--record",
          "an input of this run"),
     ]  # fmt: skip
     for extra, named, words in cases:
         (code, _, err) = call_main(train_model, base + extra, capsys)
         one_line_error(code, err, named, words)
     assert precious.read_bytes() == b"a model" and not (tmp_path / "c.json").exists()
-    argv = base + ["--classifier", tmp_path / "c.json", "--report", tmp_path / "r.json"]
+    argv = base + ["--classifier", tmp_path / "c.json", "--record", tmp_path / "r.json"]
     assert call_main(train_model, argv, capsys)[0] == 0
     (code, _, err) = call_main(train_model, argv, capsys)
     one_line_error(code, err, tmp_path / "c.json", "already exists: pass --force")

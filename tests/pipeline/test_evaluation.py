@@ -68,7 +68,7 @@ def test_graph_and_cpu_crops_give_the_same_predictions(built, trained, tmp_path,
     from dogs_vs_cats import crop_accuracy
 
     results = {}
-    for crops in ("graph", "cpu"):
+    for path in ("graph", "cpu"):
         code, _, err = call_main(
             crop_accuracy,
             [
@@ -79,14 +79,14 @@ def test_graph_and_cpu_crops_give_the_same_predictions(built, trained, tmp_path,
                 "--model",
                 trained["model"],
                 "--crop-path",
-                crops,
+                path,
                 "--output",
-                tmp_path / f"{crops}.json",
+                tmp_path / f"{path}.json",
             ],
             capsys,
         )
         assert code == 0, err
-        results[crops] = json.loads((tmp_path / f"{crops}.json").read_text())
+        results[path] = json.loads((tmp_path / f"{path}.json").read_text())
     assert results["graph"]["rank1_10_crops"] == results["cpu"]["rank1_10_crops"]
 
 
@@ -110,7 +110,7 @@ def test_ten_crop_model_averages_as_predict_ten_crops(trained, built):
     # figures from the stored uint8 images, batch by batch
     from pyimagesearch.pipeline.evaluation import TenCropPredictor
 
-    for crops, expected in (("cpu", cpu), ("graph", graph)):
-        predictor = TenCropPredictor(model, means, images.shape[1:], crops)
+    for path, expected in (("cpu", cpu), ("graph", graph)):
+        predictor = TenCropPredictor(model, means, images.shape[1:], path)
         got = np.concatenate([predictor.predict(images[:5]), predictor.predict(images[5:])])
-        assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-5, crops
+        assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-5, path

@@ -123,7 +123,7 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
 
 
 def scored_run(tmp_path):
-    """(paths, settings, stages, names) of a run whose crops stage scored the
+    """(paths, settings, stages, names) of a run whose crop_accuracy stage scored the
     16 photos `names`, and whose classifier stage finished: the figures of
     both written, the classifier's by `score_classifier`."""
     paths = ChapterPaths(tmp_path)

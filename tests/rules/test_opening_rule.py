@@ -65,7 +65,7 @@ PATH_FLAGS = {
     ("train_alexnet", "--coordinator"): "name",
     ("train_model", "--db"): "hdf5",
     ("train_model", "--classifier"): "output",
-    ("train_model", "--report"): "output",
+    ("train_model", "--record"): "output",
     ("train_model", "--splits"): "json",
 }
 

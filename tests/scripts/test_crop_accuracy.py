@@ -31,7 +31,7 @@ def test_crop_accuracy_output_needs_force_and_is_never_an_input(built, trained, 
 
 @pytest.mark.slow
 def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, capsys):
-    report = tmp_path / "crops.json"
+    record = tmp_path / "crop_accuracy.json"
     code, out, _ = call_main(
         crop_accuracy,
         [
@@ -44,7 +44,7 @@ def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, 
             "--batch-size",
             3,
             "--output",
-            report,
+            record,
             "--predictions",
             tmp_path / "rows.json",
         ],
@@ -52,7 +52,7 @@ def test_crop_accuracy_prints_and_writes_both_figures(built, trained, tmp_path, 
     )
     assert code == 0
     printed = re.findall(r"rank-1: (\d+\.\d\d)%, log loss: (\d+\.\d{4})", out)
-    figures = json.loads(report.read_text())
+    figures = json.loads(record.read_text())
     assert figures["images"] == 10
     assert [(float(a), float(b)) for a, b in printed] == [
         (round(figures["rank1"] * 100, 2), round(figures["log_loss"], 4)),

@@ -52,7 +52,7 @@ def test_features_logistic_regression_and_submission(sample, built, trained, tmp
     code, out, _ = call_main(
         train_model,
         ["--db", features, "--model", classifier, "--jobs", 1, "--splits", record,
-         "--report", held],
+         "--record", held],
         capsys,
     )  # fmt: skip
     assert code == 0 and re.search(r"\[INFO\] score: (0\.\d{4}|1\.0000), log loss: ", out)

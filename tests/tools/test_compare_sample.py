@@ -18,7 +18,7 @@ def stages(tree, finished="2026-12-07T18:59:30", seconds=0.7, size=17027,
     return json.dumps({"build": {
         "signature": {"inputs": {f"{tree}/dogs_vs_cats/datasets/sample/train": f"folder:{digest}"}},
         "finished": finished,
-        "outputs": {f"{tree}/{OUT}/hdf5/build_report.json": f"{size}:{mtime}"},
+        "outputs": {f"{tree}/{OUT}/hdf5/build_record.json": f"{size}:{mtime}"},
         "seconds": seconds,
         "images": images,
         "details": {"cache": f"memory -- they fit in the {free} GB of RAM available"},

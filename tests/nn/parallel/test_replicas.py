@@ -264,8 +264,8 @@ def test_evaluation_and_features_on_two_devices_equal_one_device(trained, built,
         figures, features = {{}}, {{}}
         for mode in ("none", "data-parallel"):
             figures[mode] = [crop_accuracy(r"{built['test']}", r"{built['mean']}",
-                                           r"{trained['model']}", batchSize=7, cropPath=crops,
-                                           distribute=mode) for crops in ("cpu", "graph")]
+                                           r"{trained['model']}", batchSize=7, cropPath=path,
+                                           distribute=mode) for path in ("cpu", "graph")]
             path = r"{tmp_path}/" + mode + ".hdf5"
             extract_backbone_features(r"{sample['train']}", path, r"{trained['model']}",
                                       meanPath=r"{built['mean']}", batchSize=7, distribute=mode)
