@@ -126,7 +126,7 @@ def train(built, out, epochs, cache, capsys, *extra):
 
 @pytest.mark.slow
 def test_memory_cache_trains_exactly_as_streaming(built, trained, tmp_path, capsys):
-    # the `trained` fixture ran with the default cache: "memory" on a CPU
+    # the `trained` fixture held its split in memory
     streamed = train(built, tmp_path / "none", 1, "none", capsys)
     cached = json.loads((trained["dir"] / "alexnet.json").read_text())
     assert streamed["loss"] == cached["loss"] and streamed["val_loss"] == cached["val_loss"]
