@@ -2,7 +2,7 @@
 archive such as Kaggle's `train.zip`, read without unpacking it, or Kaggle's
 bundle, an archive of such archives (`dogs-vs-cats.zip` holding `train.zip`
 and `test1.zip`), whose photos are named "<inner archive>/<member>"
-("train.zip/cat.0.jpg").
+("train.zip/train/cat.0.jpg").
 
 Each kind is a source object that lists its files and reads one, through
 the opening rule (`open_input`): `PhotoFolder`, `PhotoZip`, `KaggleBundle`;

@@ -1,7 +1,7 @@
 """Read a .zip archive, or the archives inside one, without unpacking it:
 Kaggle ships the competition as `dogs-vs-cats.zip` holding `train.zip` and
 `test1.zip`, whose photos are named "<inner archive>/<member>"
-("train.zip/cat.0.jpg").
+("train.zip/train/cat.0.jpg").
 
 Every archive is opened through the opening rule (`open_input`), and an
 inner archive is checked before it is read: a damaged, encrypted or

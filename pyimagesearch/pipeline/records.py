@@ -450,7 +450,7 @@ STAGE_ENTRY = {
     "seconds": seconds,
     "images": count,
     "details": an_object,
-    "settings": scalars,  # recorded since the report stopped asking the stages
+    "settings": scalars,  # what the report shows of each stage, without the stage
     "command": words,
 }
 
