@@ -41,12 +41,13 @@ VOLATILE = [
     # when each stage finished and how long it took
     (STAGES, r'"finished": "[^"]*"', '"finished": "<time>"'),
     (STAGES, r'"seconds": [-+.\deE]+', '"seconds": <seconds>'),
-    # the fingerprint of a stage's input or output: a file's size and
-    # modification time (the size of a record naming paths changes with the
-    # tree's path; each output is compared itself); a digest of a folder's
-    # files' sizes and times
-    (STAGES, r'": "\d+:\d+"', '": "<size>:<mtime>"'),
-    (STAGES, r'"folder:[0-9a-f]{64}"', '"folder:<digest>"'),
+    # the fingerprint of a stage's input or output inside the tree: a file's
+    # size and modification time (the size of a record naming paths changes
+    # with the tree's path; each output is compared itself); a digest of a
+    # folder's files' sizes and times. A file outside the tree (a weights
+    # file) is the same file for both runs: its fingerprint is compared.
+    (STAGES, r'("<tree>/[^"]*": )"\d+:\d+"', r'\1"<size>:<mtime>"'),
+    (STAGES, r'("<tree>/[^"]*": )"folder:[0-9a-f]{64}"', r'\1"folder:<digest>"'),
     # the report's stages table: each stage's finish time, seconds and images
     # a second, and the total seconds
     (
