@@ -452,9 +452,9 @@ def test_the_report_renders_offline_with_every_image_in_a_browser(ran, tmp_path)
 
 def test_a_screenshot_of_the_report_shows_the_page(ran, tmp_path):
     shot = tmp_path / "report.png"
-    browse(ran, tmp_path, "--window-size=1280,2000", f"--screenshot={shot}")
+    browse(ran, tmp_path, "--window-size=1280,3000", f"--screenshot={shot}")
     image = cv2.imread(str(shot)).astype(int)
-    assert image.shape == (2000, 1280, 3)
+    assert image.shape == (3000, 1280, 3)
 
     def pixels(bgr):  # how many pixels show this colour
         return int((np.abs(image - np.array(bgr)).sum(axis=2) < 30).sum())

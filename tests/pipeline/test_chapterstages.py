@@ -31,7 +31,8 @@ def test_the_submission_stage_records_logs_and_reports_what_it_dropped(
     log = []
     assert stage.run(log.append, None, False) == 3
     assert stage.details == {"clip": None, "photos_left_out": 11, "ids_without_photo": 2,
-                             "unreadable_photos": 0}  # fmt: skip
+                             "unreadable_photos": 0,
+                             "predicted_by": "AlexNet, 10 crops"}  # fmt: skip
     warnings = [line for line in log if line.startswith("[WARNING]")]
     assert warnings == [
         f"[WARNING] submission: 11 test photos left out, their ids not in {submission.TEMPLATE}: "
