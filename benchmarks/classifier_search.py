@@ -152,7 +152,8 @@ def alexnet_views(model, split, meanPath, rows):
 def mobilenet_views(weights, photos, rows, size=192, stored=224):
     """Views of a folder of labelled photos, each resized to `stored`
     pixels, through MobileNetV2 at `size`."""
-    from pyimagesearch.io.imagefiles import labelled_image_files, usable_batches
+    from pyimagesearch.io.imagedecoder import usable_batches
+    from pyimagesearch.io.imagefiles import labelled_image_files
     from pyimagesearch.nn.backbones import application_extractor
     from pyimagesearch.preprocessing import SimplePreprocessor
 

@@ -31,7 +31,8 @@ PAGE = os.path.join(ROOT, "docs", "transfer_benchmark.md")
 def features(photos, weights, size):
     """(plain, mirrored) MobileNetV2 features of every labelled photo at
     `size` pixels, their labels, and the seconds each pass took."""
-    from pyimagesearch.io.imagefiles import labelled_image_files, usable_batches
+    from pyimagesearch.io.imagedecoder import usable_batches
+    from pyimagesearch.io.imagefiles import labelled_image_files
     from pyimagesearch.nn.backbones import application_extractor
 
     extractor = application_extractor("mobilenet_v2", weights, featureSize=size)

@@ -20,7 +20,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.pipeline.chapter import STAGES, ChapterSettings  # noqa: E402
+from pyimagesearch.pipeline.chapterstages import STAGES, ChapterSettings  # noqa: E402
 
 # the flags not named after their setting
 FLAGS = {"learningRate": "--lr"}

@@ -5,40 +5,28 @@ and `test1.zip`), whose photos are named "<inner archive>/<member>"
 ("train.zip/train/cat.0.jpg").
 
 Each kind is a source object that lists its files and reads one, through
-the opening rule (`open_input`): `PhotoFolder`, `PhotoZip`, `KaggleBundle`;
-`photo_source` picks the one a path holds, `list_image_files` lists its
-photos as `ImageFile`s. Kaggle's naming rules are in `kagglenames`, the
-decoder in `imagedecoder`; their names are importable from here too.
+the opening rule (`open_input`): `PhotoFolder`, `PhotoZip`, `KaggleBundle`,
+each in its own module. `photo_source` picks the one a path holds,
+`list_image_files` lists its photos as `ImageFile`s. Kaggle's naming rules
+are in `kagglenames`, the decoder in `imagedecoder`.
 """
 
 from __future__ import annotations
 
 import os
 
-from pyimagesearch.io.filewindow import Window
-from pyimagesearch.io.imagedecoder import (
-    MAX_PIXELS,
-    READ_ERRORS,
-    decode_image,
-    jpeg_is_complete,
-    load_images,
-    usable_batches,
-)
 from pyimagesearch.io.imagefile import ImageFile
 from pyimagesearch.io.kagglebundle import KaggleBundle
-from pyimagesearch.io.kagglenames import ID_NAME, LABELLED_NAME
-from pyimagesearch.io.photobytes import HEAD_BYTES, MAX_FILE_BYTES, Unusable
 from pyimagesearch.io.photofolder import PhotoFolder
 from pyimagesearch.io.photozip import PhotoZip
-from pyimagesearch.io.ziparchives import ARCHIVE, MAX_INNER_ARCHIVE_BYTES, inner_archives, open_zip
 
 __all__ = [
-    "ARCHIVE", "HEAD_BYTES", "ID_NAME", "IMAGE_EXTENSIONS", "LABELLED_NAME", "MAX_FILE_BYTES",
-    "MAX_INNER_ARCHIVE_BYTES", "MAX_PIXELS", "READ_ERRORS", "ImageFile", "KaggleBundle",
-    "PhotoFolder", "PhotoZip", "Unusable", "Window", "decode_image", "inner_archives",
-    "is_archive", "jpeg_is_complete", "labelled_image_files", "list_image_files", "load_images",
-    "open_zip", "photo_source", "usable_batches",
-]  # fmt: skip
+    "IMAGE_EXTENSIONS",
+    "is_archive",
+    "labelled_image_files",
+    "list_image_files",
+    "photo_source",
+]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
-from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, load_images
+from pyimagesearch.io.imagedecoder import MAX_PIXELS, load_images
+from pyimagesearch.io.imagefiles import labelled_image_files
 from pyimagesearch.io.splitrecord import RECORD_FILE, check_build_record, split_file
 from pyimagesearch.preprocessing.aspectawarepreprocessor import AspectAwarePreprocessor
 from pyimagesearch.preprocessing.datasetmean import DatasetMean

@@ -164,12 +164,13 @@ def with_bundled_test(settings: ChapterSettings) -> ChapterSettings:
     """`settings` with `test` set to `train` when it is not given and
     `train` is Kaggle's download as it comes (dogs-vs-cats.zip, holding
     train.zip and test1.zip): the test photos are in it."""
-    from pyimagesearch.io.imagefiles import inner_archives, is_archive
+    from pyimagesearch.io.imagefiles import is_archive
+    from pyimagesearch.io.kagglebundle import KaggleBundle
 
     if settings.test is not None or not is_archive(settings.train):
         return settings
     try:
-        bundle = inner_archives(settings.train)
+        bundle = KaggleBundle(settings.train).inner_archives()
     except (OSError, ValueError) as error:
         raise ArgumentError("train", str(error)) from None
     return dataclasses.replace(settings, test=settings.train) if bundle else settings
@@ -227,7 +228,7 @@ def check_settings(settings: ChapterSettings) -> None:
     skipped = fine_tune_skipped(settings)
     if settings.fineTune == "on" and skipped is not None:
         raise ArgumentError("fineTune", f"on, but {skipped}: use auto or off")
-    from pyimagesearch.io.imagefiles import ARCHIVE
+    from pyimagesearch.io.ziparchives import ARCHIVE
 
     # every file named goes through the opening rule before the first stage
     kerasFile = settings.backbone.endswith(".keras")

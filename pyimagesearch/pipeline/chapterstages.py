@@ -14,7 +14,7 @@ import hashlib
 import os
 
 from pyimagesearch import bookdefaults as book
-from pyimagesearch.io.imagefiles import MAX_PIXELS
+from pyimagesearch.io.imagedecoder import MAX_PIXELS
 from pyimagesearch.io.splitrecord import read_build_record
 from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
 from pyimagesearch.pipeline.cache import CACHE_MODES

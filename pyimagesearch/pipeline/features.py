@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
-from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
+from pyimagesearch.io.imagedecoder import MAX_PIXELS, usable_batches
+from pyimagesearch.io.imagefiles import labelled_image_files
 from pyimagesearch.utils.epochplan import stored_order
 from pyimagesearch.utils.files import refuse_existing
 from pyimagesearch.utils.locks import output_lock

@@ -30,7 +30,8 @@ import numpy as np
 
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, stored_dataset
-from pyimagesearch.io.imagefiles import MAX_PIXELS, labelled_image_files, usable_batches
+from pyimagesearch.io.imagedecoder import MAX_PIXELS, usable_batches
+from pyimagesearch.io.imagefiles import labelled_image_files
 from pyimagesearch.pipeline.classifier import read_classifier, read_feature_source, read_features
 from pyimagesearch.pipeline.evaluation import best_clip, held_out_log_loss
 from pyimagesearch.pipeline.records import finetune_choice

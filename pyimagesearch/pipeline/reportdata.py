@@ -362,7 +362,8 @@ def photo_group(title, labels, probabilities, names, image_of) -> PhotoGroup:
 def training_photos(source: str):
     """The photo source of `source` (a folder or .zip), opened once for
     every photo the page shows, or None where it cannot be opened."""
-    from pyimagesearch.io.imagefiles import READ_ERRORS, photo_source
+    from pyimagesearch.io.imagedecoder import READ_ERRORS
+    from pyimagesearch.io.imagefiles import photo_source
 
     try:
         return photo_source(source)
@@ -373,7 +374,7 @@ def training_photos(source: str):
 def photo(photos, name: str) -> np.ndarray | None:
     """The photo of `photos` (`training_photos`) that a record names `name`
     (`printable`), as BGR, or None if unreadable."""
-    from pyimagesearch.io.imagefiles import READ_ERRORS, decode_image
+    from pyimagesearch.io.imagedecoder import READ_ERRORS, decode_image
 
     if photos is None:
         return None

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from pyimagesearch.errors import ArgumentError
-from pyimagesearch.io.imagefiles import MAX_PIXELS, list_image_files, usable_batches
+from pyimagesearch.io.imagedecoder import MAX_PIXELS, usable_batches
+from pyimagesearch.io.imagefiles import list_image_files
 from pyimagesearch.pipeline.evaluation import check_finite
 from pyimagesearch.utils.checks import check_image_size
 from pyimagesearch.utils.files import atomic_path, displayable, refuse_existing
@@ -100,7 +101,8 @@ def submission_template(images) -> list[int] | None:
     is checked here, in one place: UTF-8 (a byte-order mark allowed), the
     header id,label, then at most MAX_TEMPLATE_ROWS rows of an id and a
     label, no id twice; anything else is a ValueError naming it."""
-    from pyimagesearch.io.imagefiles import is_archive, open_zip
+    from pyimagesearch.io.imagefiles import is_archive
+    from pyimagesearch.io.ziparchives import open_zip
 
     if not is_archive(images):
         return None

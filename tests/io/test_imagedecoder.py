@@ -14,7 +14,7 @@ from helpers import huge_headers
 
 
 def test_oversized_images_are_skipped_before_decoding_everywhere(sample, tmp_path, capsys):
-    from pyimagesearch.io.imagefiles import decode_image
+    from pyimagesearch.io.imagedecoder import decode_image
 
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -62,7 +62,7 @@ def test_oversized_images_are_skipped_before_decoding_everywhere(sample, tmp_pat
 
 
 def test_jpeg_with_trailing_data_is_complete_and_a_cut_one_is_not():
-    from pyimagesearch.io.imagefiles import decode_image
+    from pyimagesearch.io.imagedecoder import decode_image
 
     image = np.random.default_rng(0).integers(0, 255, (64, 80, 3), dtype=np.uint8)
     data = cv2.imencode(".jpg", image)[1].tobytes()

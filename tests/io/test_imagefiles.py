@@ -13,16 +13,13 @@ import pytest
 
 from helpers import finishes, jpeg, read_sizes, zip_bytes
 from pyimagesearch.io import kagglebundle
-from pyimagesearch.io.imagefiles import (
-    HEAD_BYTES,
-    ImageFile,
-    KaggleBundle,
-    PhotoFolder,
-    PhotoZip,
-    list_image_files,
-    load_images,
-    photo_source,
-)
+from pyimagesearch.io.imagedecoder import load_images
+from pyimagesearch.io.imagefile import ImageFile
+from pyimagesearch.io.imagefiles import list_image_files, photo_source
+from pyimagesearch.io.kagglebundle import KaggleBundle
+from pyimagesearch.io.photobytes import HEAD_BYTES
+from pyimagesearch.io.photofolder import PhotoFolder
+from pyimagesearch.io.photozip import PhotoZip
 
 
 @pytest.fixture

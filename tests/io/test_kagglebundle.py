@@ -14,7 +14,8 @@ import pytest
 from conftest import call_main
 from dogs_vs_cats import chapter
 from helpers import chapter_args
-from pyimagesearch.io.imagefiles import ImageFile, labelled_image_files, list_image_files
+from pyimagesearch.io.imagefile import ImageFile
+from pyimagesearch.io.imagefiles import labelled_image_files, list_image_files
 
 
 def inner_zip(folder, prefix, compression):

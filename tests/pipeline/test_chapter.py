@@ -18,7 +18,7 @@ import pytest
 from conftest import STORED_SIZE, assert_held_out_by_name, call_main
 from dogs_vs_cats import chapter
 from helpers import chapter_args
-from pyimagesearch.pipeline.chapter import STAGES
+from pyimagesearch.pipeline.chapterstages import STAGES
 
 
 def stage_lines(out):
@@ -480,7 +480,7 @@ def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(
     """As root beside another user's files: a link at a folder the run makes
     is refused before anything is written through it; the report reads no
     output through a link and shows no stage file's text as markup."""
-    from pyimagesearch.pipeline.chapter import ChapterPaths, ChapterSettings
+    from pyimagesearch.pipeline.chapterstages import ChapterPaths, ChapterSettings
     from pyimagesearch.pipeline.report import SCRIPT_HASH, render_report
 
     victim = tmp_path / "victim"
@@ -542,3 +542,29 @@ def test_a_full_disk_shows_the_stage_error_not_the_report_error(ran, sample, tmp
     (code, log, err) = call_main(chapter, chapter_args(sample, out, "--from", "features"), capsys)
     assert code == 2 and "features.hdf5" in err and "report.html" not in err, err
     assert "[WARNING] the report could not be written either" in log
+
+
+def test_kaggles_bundle_given_as_train_gives_the_test_photos_too(tmp_path):
+    """A zip of zips as --train with no --test is read for both; a plain
+    zip or a folder leaves --test unset; a bundle holding two archives of
+    one name is refused in one line naming --train."""
+    from helpers import jpeg, zip_bytes
+    from pyimagesearch.errors import ArgumentError
+    from pyimagesearch.pipeline.chapter import with_bundled_test
+    from pyimagesearch.pipeline.chapterstages import ChapterSettings
+
+    def test_of(train):
+        settings = ChapterSettings(train=str(train), outputDir=str(tmp_path / "out"))
+        return with_bundled_test(settings).test
+
+    photos = zip_bytes([("train/cat.0.jpg", jpeg())])
+    (tmp_path / "bundle.zip").write_bytes(zip_bytes([("train.zip", photos), ("test1.zip", photos)]))
+    (tmp_path / "train.zip").write_bytes(photos)
+    assert test_of(tmp_path / "bundle.zip") == str(tmp_path / "bundle.zip")
+    assert test_of(tmp_path / "train.zip") is None and test_of(tmp_path) is None
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        twice = zip_bytes([("train.zip", photos), ("train.zip", photos)])
+    (tmp_path / "twice.zip").write_bytes(twice)
+    with pytest.raises(ArgumentError, match="holds 2 archives named train.zip") as error:
+        test_of(tmp_path / "twice.zip")
+    assert error.value.argument == "train"

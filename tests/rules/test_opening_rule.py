@@ -172,7 +172,8 @@ def test_every_path_flag_refuses_what_is_no_file_in_one_line(name, flag, case, t
 
 def chapter_with(field):
     """A chapter run given `path` as its `field`, writing to `out`."""
-    from pyimagesearch.pipeline.chapter import ChapterSettings, run_chapter
+    from pyimagesearch.pipeline.chapter import run_chapter
+    from pyimagesearch.pipeline.chapterstages import ChapterSettings
 
     def run(path, out):
         settings = {"train": ROOT, "outputDir": str(out), field: str(path)}

@@ -9,7 +9,7 @@ from conftest import call_main
 from dogs_vs_cats import chapter
 from dogs_vs_cats.config import dogs_vs_cats_config as config
 from helpers import chapter_args
-from pyimagesearch.pipeline.chapter import ChapterSettings
+from pyimagesearch.pipeline.chapterstages import ChapterSettings
 
 # chapter.py's flags as the book's readers know them (and the README lists)
 CHAPTER_FLAGS = {
