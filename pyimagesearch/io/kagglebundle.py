@@ -10,13 +10,7 @@ import zipfile
 
 from pyimagesearch.io.photobytes import MAX_FILE_BYTES
 from pyimagesearch.io.photozip import PhotoZip
-from pyimagesearch.io.ziparchives import (
-    inflate,
-    inner_archive_names,
-    inner_file,
-    read_zip,
-    split_inner,
-)
+from pyimagesearch.io.ziparchives import inflate, inner_file, read_zip, split_inner
 
 
 class KaggleBundle(PhotoZip):
@@ -33,8 +27,16 @@ class KaggleBundle(PhotoZip):
 
     def inner_archives(self) -> list[str]:
         """The .zip members of the bundle (train.zip, test1.zip), in name
-        order; ValueError naming one that is there twice."""
-        return inner_archive_names(self.archive(), self.path)
+        order; ValueError naming one that is there twice (only the last
+        copy could be read by name)."""
+        names = [n for n in self.archive().namelist() if n.lower().endswith(".zip")]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(
+                    f"{self.path} holds {names.count(name)} archives named {name}: only the "
+                    "last could be read; remove the others"
+                )
+        return sorted(names)
 
     def inner_archive(self, inner: str) -> zipfile.ZipFile:
         """This thread's handle on the archive `inner` inside the bundle;

@@ -75,26 +75,6 @@ def _reason(error):
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def inner_archive_names(handle: zipfile.ZipFile, path: str) -> list[str]:
-    """The .zip members of the open zip `handle` of `path` (Kaggle's bundle:
-    train.zip, test1.zip), in name order; ValueError naming one that is
-    there twice (only the last copy could be read by name)."""
-    names = [n for n in handle.namelist() if n.lower().endswith(".zip")]
-    for name in names:
-        if names.count(name) > 1:
-            raise ValueError(
-                f"{path} holds {names.count(name)} archives named {name}: only the last "
-                "could be read; remove the others"
-            )
-    return sorted(names)
-
-
-def inner_archives(path: str) -> list[str]:
-    """The .zip members of the zip at `path` (see `inner_archive_names`)."""
-    with open_zip(path) as handle:
-        return inner_archive_names(handle, path)
-
-
 def split_inner(handle: zipfile.ZipFile, name: str) -> tuple[str | None, str]:
     """(inner archive, member) for a photo named "<inner>.zip/<member>" in
     the open zip `handle`, or (None, name) for a member of that zip itself."""
