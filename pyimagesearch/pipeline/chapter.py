@@ -7,7 +7,8 @@ Every output goes under one folder (`ChapterPaths`). A stage is skipped when
 its outputs are as it left them and its inputs and options are those it
 ran with (both recorded in stages.json); an interrupted training resumes
 from its checkpoint when its options are unchanged. `report.html` is
-rewritten after every stage (`pyimagesearch.pipeline.report`).
+rewritten after every stage (`write_report`: read by
+`pyimagesearch.pipeline.reportdata`, rendered by `pyimagesearch.pipeline.report`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pyimagesearch.pipeline.chapterstages import (
 )
 from pyimagesearch.pipeline.records import read_stage_record
 from pyimagesearch.utils.checks import check_image_size
-from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input, write_json
+from pyimagesearch.utils.files import MAX_MODEL_BYTES, atomic_path, check_input, write_json
 from pyimagesearch.utils.locks import output_lock
 
 
@@ -60,12 +61,13 @@ class StageRecords:
         self, stage: Stage, signature: dict, later: list[Stage], command: list[str] | None
     ) -> None:
         """Record that `stage` starts with `signature`, the settings it uses
-        and the `command` that ran it (None: not run from a command line),
-        for the report; and forget every stage of `later` that reads what it
-        writes, directly or through another: their outputs are no longer
-        current (and the report shows them as not run)."""
+        and is given, and the `command` that ran it (None: not run from a
+        command line), for the report; and forget every stage of `later`
+        that reads what it writes, directly or through another: their
+        outputs are no longer current (and the report shows them as not run)."""
         self.stages[stage.name] = {"signature": signature, "finished": None,
-                                   "settings": stage.used_settings()}  # fmt: skip
+                                   "settings": stage.used_settings(),
+                                   "given": stage.given_settings()}  # fmt: skip
         if command is not None:
             self.stages[stage.name]["command"] = list(command)
         changed = set(stage.outputs())
@@ -115,8 +117,6 @@ def run_chapter(
     settings = with_bundled_test(settings)
     check_settings(settings)
     settings = with_real_paths(settings)
-    from pyimagesearch.pipeline.report import write_report
-
     paths = ChapterPaths(settings.outputDir)
     check_own_folders(paths)
     os.makedirs(paths.outputDir, exist_ok=True)
@@ -158,6 +158,23 @@ def run_chapter(
             write_report(paths, settings, records.stages)
     log(f"[INFO] report: {paths.report}")
     return records.stages
+
+
+def write_report(paths: ChapterPaths, settings: ChapterSettings, stages: dict) -> None:
+    """Write `paths.report` (atomically) from the run's outputs."""
+    page = render_report(paths, settings, stages)
+    with atomic_path(paths.report) as partial, open(partial, "w", encoding="utf-8") as f:
+        f.write(page)
+
+
+def render_report(paths: ChapterPaths, settings: ChapterSettings, stages: dict) -> str:
+    """The report page of the outputs under `paths` of the stages recorded
+    in `stages`, run with `settings`, as a string: read
+    (`reportdata.read_report`), then rendered (`report.render`)."""
+    from pyimagesearch.pipeline.report import render
+    from pyimagesearch.pipeline.reportdata import read_report
+
+    return render(read_report(paths, settings, stages))
 
 
 def with_bundled_test(settings: ChapterSettings) -> ChapterSettings:

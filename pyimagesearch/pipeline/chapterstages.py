@@ -1,9 +1,9 @@
 """The chapter's stages: what a run is given (`ChapterSettings`), where
 each output lives (`ChapterPaths`), and the seven stages in order, each
 saying what it reads, which settings it uses, what it writes and how it
-runs. `pyimagesearch.pipeline.chapter` runs them and keeps their record;
-`pyimagesearch.pipeline.report` shows them: both import this module, and
-it imports neither.
+runs. `pyimagesearch.pipeline.chapter` runs them and keeps their record,
+which the report reads (`pyimagesearch.pipeline.reportdata`) without
+them: both import this module, and it imports neither.
 """
 
 from __future__ import annotations
@@ -112,6 +112,11 @@ class ChapterSettings:
     workers: int = setting(DEFAULT_WORKERS, "decoding threads")
 
 
+# The settings every stage is given, whether or not they shape what it
+# computes: each stage's record keeps the values it ran with ("given").
+EVERY_STAGE = ("train", "test", "outputDir", "workers")
+
+
 class ChapterPaths:
     """Where each output of a chapter run lives under `outputDir`."""
 
@@ -204,6 +209,13 @@ class Stage:
         less those that do not apply to the others. Recorded in stages.json
         when the stage starts, for the report, which asks no stage."""
         return {name: getattr(self.settings, name) for name in self.settingNames}
+
+    def given_settings(self) -> dict:
+        """The settings of `EVERY_STAGE` this stage runs with, recorded
+        beside `used_settings` for the report: `workers` is no option (a
+        new value runs nothing again), so the page shows the values the
+        stages ran with, not the last command's."""
+        return {name: getattr(self.settings, name) for name in EVERY_STAGE}
 
 
 class BuildStage(Stage):

@@ -432,6 +432,25 @@ def scalars(value) -> str | None:
     return None
 
 
+def threads(value) -> str | None:
+    return None if is_count(value) and value >= 1 else f"{shown(value)} is not 1 or more threads"
+
+
+# the settings every stage is given (`EVERY_STAGE`), as a stage records them
+GIVEN = {"train": text, "test": optional(text), "outputDir": text, "workers": threads}
+
+
+def given(value) -> str | None:
+    """The settings of `EVERY_STAGE` a stage ran with."""
+    if not isinstance(value, dict):
+        return f"{shown(value)} is not an object of settings"
+    for name, setting in value.items():
+        problem = GIVEN[name](setting) if name in GIVEN else "is not given to every stage"
+        if problem:
+            return f"{name!r} {problem}"
+    return None
+
+
 def seconds(value) -> str | None:
     return None if is_number(value) and value >= 0 else f"{shown(value)} is not seconds"
 
@@ -450,7 +469,9 @@ STAGE_ENTRY = {
     "seconds": seconds,
     "images": count,
     "details": an_object,
-    "settings": scalars,  # what the report shows of each stage, without the stage
+    # what the report shows of each stage, without the stage
+    "settings": scalars,
+    "given": given,
     "command": words,
 }
 

@@ -1,6 +1,8 @@
 """report.html: what a chapter run did, on one self-contained page,
 rendered from `ReportData` (`pyimagesearch.pipeline.reportdata` reads it
-from the files the stages wrote and their record).
+from the files the stages wrote and their record;
+`pyimagesearch.pipeline.chapter.write_report` does both). This module
+reads nothing: the page is a function of the data.
 
 Every picture is embedded as a data: URI, and the page's
 Content-Security-Policy lets the browser fetch nothing. A section whose
@@ -27,9 +29,8 @@ from pyimagesearch.pipeline.reportdata import (
     ReportData,
     Submission,
     Unreadable,
-    read_report,
 )
-from pyimagesearch.utils.files import atomic_path, displayable
+from pyimagesearch.utils.files import displayable
 
 # The book's figures (Practitioner Bundle, chapters 9 and 10): accuracy.
 BOOK = {"rank1": 0.9260, "rank1_10_crops": 0.9400, "classifier": 0.9869}
@@ -60,19 +61,6 @@ addEventListener("load", () => {
 # The page runs that one script and no other: the policy names its hash, so
 # markup that got into the page from a stage's file could run nothing.
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(CHECK_IMAGES.encode()).digest()).decode()
-
-
-def write_report(paths, settings, stages: dict) -> None:
-    """Write `paths.report` (atomically) from the run's outputs."""
-    page = render_report(paths, settings, stages)
-    with atomic_path(paths.report) as partial, open(partial, "w", encoding="utf-8") as f:
-        f.write(page)
-
-
-def render_report(paths, settings, stages: dict) -> str:
-    """The report page of the outputs under `paths` of the stages recorded
-    in `stages`, run with `settings`, as a string."""
-    return render(read_report(paths, settings, stages))
 
 
 def render(data: ReportData) -> str:
@@ -457,6 +445,21 @@ def used_list(settings: dict) -> Html:
     return Html("<br>".join(f"{escape(k)} {escape(v)}" for k, v in settings.items()))
 
 
+def given_list(given: dict[str, list[tuple]]) -> Html:
+    """The settings every stage is given, each once where the stages ran
+    with one value; where they ran with several, each value with the
+    stages that ran with it."""
+    lines = []
+    for name, values in given.items():
+        if len(values) == 1:
+            lines.append(f"{escape(name)} {escape(values[0][0])}")
+        elif values:
+            each = ", ".join(f"{escape(value)} ({escape(', '.join(stages))})"
+                             for value, stages in values)  # fmt: skip
+            lines.append(f"{escape(name)}, which the stages ran with different values: {each}")
+    return Html("<br>".join(lines) or "not recorded")
+
+
 def used_settings(entry: dict | None) -> Html:
     """The settings a stage's record says it used."""
     if entry is None:
@@ -493,7 +496,7 @@ def reproduce_section(data: ReportData) -> str:
     if "step_images" in training:  # not in the records of earlier versions
         ran += (f"; {training['step_images']} images a step at learning rate "
                 f"{training['learning_rate']:.6g}")  # fmt: skip
-    options = [["every stage", used_list(data.everyStage)]]
+    options = [["every stage", given_list(data.everyStage)]]
     options += [[name, used_settings(data.stages.get(name))] for name in STAGES]
     return (
         "<h2>To reproduce</h2>"

@@ -5,9 +5,9 @@ deep-learning backend.
 
 A part whose files cannot be read (an OSError or a ValueError: absent
 where required, a link, a record that fails its check) is an `Unreadable`
-saying why; a part whose stage has not finished since it last started
-reads as absent (`CurrentOutputs`), so that no figure of an older run is
-shown as this run's.
+saying why; a file that no stage finished since it last started lists
+among what it wrote reads as absent (`CurrentOutputs`), so that no figure
+of an older run is shown as this run's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from pyimagesearch.pipeline import records
-from pyimagesearch.pipeline.chapterstages import STAGE_CLASSES, fingerprint
+from pyimagesearch.pipeline.chapterstages import EVERY_STAGE, STAGES, fingerprint
 from pyimagesearch.utils.files import unprintable
 
 PHOTOS_SHOWN = 8
@@ -29,8 +29,6 @@ THUMBNAIL = 112
 # The modules whose versions decide a run's numbers: each is shown under the
 # distribution that installed it (tensorflow-cpu, opencv-python-headless, ...).
 VERSIONED = ("keras", "tensorflow", "jax", "numpy", "h5py", "cv2", "sklearn")
-# The settings every stage is given, shown once.
-EVERY_STAGE = ("train", "test", "outputDir", "workers")
 
 
 class Unreadable(NamedTuple):
@@ -68,8 +66,9 @@ class ReportData:
     `submission`: which model made the submission (`Submission`) or None;
     `photos`: a `PhotoGroup`, or a line saying what is not run yet, for
     AlexNet and then the classifier; `stages`: the stage record, checked;
-    `everyStage`: the settings every stage is given; `versions`: [package,
-    version] of this environment. A part that cannot be read is an
+    `everyStage`: the settings every stage is given, as the stages' records
+    say (`given_settings`); `versions`: [package, version] of this
+    environment. A part that cannot be read is an
     `Unreadable`."""
 
     train: str
@@ -82,7 +81,7 @@ class ReportData:
     submission: Submission | None | Unreadable
     photos: list[PhotoGroup | str] | Unreadable
     stages: dict
-    everyStage: dict
+    everyStage: dict[str, list[tuple]]
     versions: list[list[str]]
 
 
@@ -107,7 +106,7 @@ def read_report(paths, settings, stages: dict) -> ReportData:
         submission=readable("the submission", read_submission, paths, stages),
         photos=readable("the photos", read_photos, paths, settings.train, names),
         stages=stages,
-        everyStage={name: getattr(settings, name) for name in EVERY_STAGE},
+        everyStage=given_settings(stages),
         versions=package_versions(),
     )
 
@@ -122,17 +121,38 @@ def readable(what: str, read, *args):
         return Unreadable(what, " ".join(str(error).split())[:300] or type(error).__name__)
 
 
+def given_settings(stages: dict) -> dict[str, list[tuple]]:
+    """{name: [(value, [stage, ...]), ...]} for each setting of
+    `EVERY_STAGE`: the values the stages' records say they were given, each
+    with the stages given it, in the stages' order; a record of an earlier
+    version, which does not say, counts for none."""
+    found = {name: [] for name in EVERY_STAGE}
+    for stage in STAGES:
+        for name, value in (stages.get(stage) or {}).get("given", {}).items():
+            ran = next((names for (v, names) in found[name] if v == value), None)
+            if ran is None:
+                found[name].append((value, [stage]))
+            else:
+                ran.append(stage)
+    return found
+
+
 class CurrentOutputs:
-    """`paths` as seen by the report: the path of an output whose stage has
-    not finished since it last started (never run, running, failed, or
-    undone by an earlier stage that ran again) reads as absent (None)."""
+    """`paths` as seen by the report, from the stage record alone: a file
+    reads as absent (None) unless a stage that finished since it last
+    started lists it among the outputs it wrote; so nothing is shown of a
+    stage never run, running, failed, or undone by an earlier stage that
+    ran again. `outputDir`, the run's own folder, is as given."""
 
     def __init__(self, paths, stages: dict) -> None:
         self._paths = paths
-        self._stale = set()
-        for cls in STAGE_CLASSES:
-            if (stages.get(cls.name) or {}).get("finished") is None:
-                self._stale.update(cls(None, paths).outputs())
+        self.outputDir = paths.outputDir
+        self._written = {
+            path
+            for entry in stages.values()
+            if entry.get("finished") is not None
+            for path in entry.get("outputs", {})
+        }
 
     def __getattr__(self, name):
         value = getattr(self._paths, name)
@@ -141,7 +161,7 @@ class CurrentOutputs:
         return self._current(value) if isinstance(value, str) else value
 
     def _current(self, path: str) -> str | None:
-        return None if path in self._stale else path
+        return path if path in self._written else None
 
 
 def when_there(path, read):

@@ -242,6 +242,24 @@ def test_a_rerun_with_nothing_changed_skips_every_stage_and_writes_nothing(
     assert seconds < 30  # a generous bound: the stages take minutes
 
 
+def test_a_rerun_with_other_workers_runs_nothing_and_the_page_shows_the_recorded_ones(
+    ran, sample, tmp_path, capsys
+):
+    """Decoding threads are no option: a rerun with another --workers skips
+    every stage, and its page showed the new value as the one they ran with."""
+    out = copy_run(ran, tmp_path / "out")
+    stages = json.loads((out / "stages.json").read_text())
+    assert all(entry["given"] == {"train": str(sample["train"]), "test": str(sample["test"]),
+                                  "outputDir": str(out), "workers": 2}
+               for entry in stages.values())  # fmt: skip
+    os.remove(out / "report.html")
+    (code, log, err) = call_main(chapter, chapter_args(sample, out, "--workers", 3), capsys)
+    assert code == 0 and stage_lines(log) == dict.fromkeys(STAGES, "skipped"), err
+    page = (out / "report.html").read_text()
+    every = re.search(r">every stage</td><td>(.*?)</td>", page).group(1)
+    assert every.endswith("<br>workers 2"), every
+
+
 def test_from_a_stage_and_a_changed_option_rerun_only_what_depends_on_them(ran, sample, capsys):
     (code, out, err) = call_main(chapter, chapter_args(sample, ran, "--from", "classifier"), capsys)
     assert code == 0, err
@@ -480,8 +498,9 @@ def test_planted_links_and_files_in_the_output_folder_are_refused_not_followed(
     """As root beside another user's files: a link at a folder the run makes
     is refused before anything is written through it; the report reads no
     output through a link and shows no stage file's text as markup."""
+    from pyimagesearch.pipeline.chapter import render_report
     from pyimagesearch.pipeline.chapterstages import ChapterPaths, ChapterSettings
-    from pyimagesearch.pipeline.report import SCRIPT_HASH, render_report
+    from pyimagesearch.pipeline.report import SCRIPT_HASH
 
     victim = tmp_path / "victim"
     victim.mkdir()
@@ -526,8 +545,8 @@ def test_a_full_disk_shows_the_stage_error_not_the_report_error(ran, sample, tmp
     too: the one line is the features' error, and the report's is a warning."""
     import errno
 
+    from pyimagesearch.pipeline import chapter as runner
     from pyimagesearch.pipeline import chapterstages as library
-    from pyimagesearch.pipeline import report
 
     out = copy_run(ran, tmp_path / "out")
 
@@ -538,7 +557,7 @@ def test_a_full_disk_shows_the_stage_error_not_the_report_error(ran, sample, tmp
         raise OSError(errno.ENOSPC, "No space left on device", "report.html")
 
     monkeypatch.setattr(library.FeaturesStage, "run", full)
-    monkeypatch.setattr(report, "write_report", report_full)
+    monkeypatch.setattr(runner, "write_report", report_full)
     (code, log, err) = call_main(chapter, chapter_args(sample, out, "--from", "features"), capsys)
     assert code == 2 and "features.hdf5" in err and "report.html" not in err, err
     assert "[WARNING] the report could not be written either" in log

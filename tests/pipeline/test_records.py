@@ -46,3 +46,10 @@ def test_an_earlier_versions_crops_stage_is_read_as_crop_accuracy(tmp_path):
     settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
     stage = CropAccuracyStage(settings, ChapterPaths(tmp_path))
     assert stage.signature()["options"] == {"cropPath": "auto", "distribute": "auto"}
+
+
+def test_the_record_checks_each_setting_every_stage_is_given():
+    from pyimagesearch.pipeline.chapterstages import EVERY_STAGE
+    from pyimagesearch.pipeline.records import GIVEN
+
+    assert set(GIVEN) == set(EVERY_STAGE)

@@ -3,6 +3,7 @@ stages wrote, the page shows those figures, and nothing of a stage that
 has not finished since it last started."""
 
 import base64
+import html
 import json
 import os
 import re
@@ -10,13 +11,30 @@ import re
 import pytest
 
 from conftest import CROPS
-from pyimagesearch.pipeline.chapterstages import STAGES, ChapterPaths, ChapterSettings
-from pyimagesearch.pipeline.report import render_report
+from pyimagesearch.pipeline.chapter import render_report
+from pyimagesearch.pipeline.chapterstages import (
+    STAGE_CLASSES,
+    STAGES,
+    ChapterPaths,
+    ChapterSettings,
+    fingerprint,
+)
 
 
 def finished(seconds, images, **details):
     return {"signature": {}, "finished": "2026-12-07T10:00:00", "outputs": {},
             "seconds": seconds, "images": images, "details": details}  # fmt: skip
+
+
+def with_outputs(paths, stages):
+    """`stages` with each finished entry that lists no outputs listing its
+    stage's, as the chapter records them (the report shows no other file)."""
+    settings = ChapterSettings(train="train.zip", outputDir=paths.outputDir)
+    for cls in STAGE_CLASSES:
+        entry = stages.get(cls.name)
+        if entry is not None and entry.get("finished") and not entry.get("outputs"):
+            entry["outputs"] = {path: fingerprint(path) for path in cls(settings, paths).outputs()}
+    return stages
 
 
 def test_the_page_shows_the_finished_stages_figures_and_nothing_stale(tmp_path):
@@ -27,12 +45,12 @@ def test_the_page_shows_the_finished_stages_figures_and_nothing_stale(tmp_path):
     # the classifier's figures are there, but its stage started again and failed
     with open(paths.classifierRecord, "w") as f:
         json.dump({"score": 0.5, "log_loss": 0.9999, "test_rows": 16}, f)
-    stages = {
+    stages = with_outputs(paths, {
         "train": finished(12.5, 400, devices="the CPU, one device",
                           cache="memory -- it fits", step_images=32, learning_rate=0.001),
         "crop_accuracy": finished(2.0, 16),
         "classifier": {"signature": {}, "finished": None, "failed": "the disk is full"},
-    }  # fmt: skip
+    })  # fmt: skip
     page = render_report(paths, settings, stages)
     figures = json.loads(
         re.search(r'<script type="application/json" id="figures">(.*?)</script>', page).group(1)
@@ -108,7 +126,9 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
     with open(paths.classifierPredictions, "w") as f:
         json.dump({"rows": [7], "image_names": ["dog.5.jpg"], "labels": [1],
                    "probabilities": [[0.7, 0.3]]}, f)  # fmt: skip
-    stages = {name: finished(1.0, 2) for name in ("build", "crop_accuracy", "classifier")}
+    stages = with_outputs(
+        paths, {name: finished(1.0, 2) for name in ("build", "crop_accuracy", "classifier")}
+    )
     for names, shown in ((["cat.1.jpg", "dog.2.jpg"], True), (["cat.1.jpg", "dog.9.jpg"], False)):
         with open(paths.cropPredictions, "w") as f:
             json.dump({**rows, "image_names": names}, f)
@@ -128,7 +148,6 @@ def scored_run(tmp_path):
     both written, the classifier's by `score_classifier`."""
     paths = ChapterPaths(tmp_path)
     settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
-    stages = {name: finished(1.0, 2) for name in ("crop_accuracy", "classifier")}
     with open(paths.cropAccuracy, "w") as f:
         json.dump(CROPS, f)
     names = [f"cat.{k}.jpg" for k in range(16)]
@@ -136,6 +155,9 @@ def scored_run(tmp_path):
     with open(paths.cropPredictions, "w") as f:
         json.dump({"image_names": names, "labels": [0] * 16, "probabilities": rows,
                    "probabilities_10_crops": rows}, f)  # fmt: skip
+    stages = with_outputs(
+        paths, {name: finished(1.0, 2) for name in ("crop_accuracy", "classifier")}
+    )
     return paths, settings, stages, names
 
 
@@ -176,11 +198,11 @@ def a_run(tmp_path, valAccuracy=(0.5, 0.75)):
     with open(paths.history, "w") as f:
         json.dump({"loss": [0.7, 0.5], "val_loss": [0.69, None], "accuracy": [0.5, 0.75],
                    "val_accuracy": list(valAccuracy)}, f)  # fmt: skip
-    stages = {
+    stages = with_outputs(paths, {
         "train": finished(1.0, 8, devices="the CPU, one device"),
         "features": {**finished(1.0, 8), "settings": {"backbone": "resnet50", "featureSize": 288},
                      "command": ["dogs-vs-cats-chapter", "--train", "my photos.zip"]},
-    }  # fmt: skip
+    })  # fmt: skip
     return paths, settings, stages
 
 
@@ -196,7 +218,7 @@ def test_rendering_needs_no_backend_and_leaves_matplotlib_alone(tmp_path):
 import json, sys
 import matplotlib
 from pyimagesearch.pipeline.chapterstages import ChapterPaths, ChapterSettings
-from pyimagesearch.pipeline.report import render_report
+from pyimagesearch.pipeline.chapter import render_report
 sys.path[:0] = [{os.path.dirname(__file__)!r}, {os.path.dirname(os.path.dirname(__file__))!r}]
 from test_report import a_run
 page = render_report(*a_run(__import__("pathlib").Path({str(tmp_path / "again")!r})))
@@ -223,6 +245,48 @@ def test_the_page_shows_the_recorded_command_and_settings_not_this_process(tmp_p
     # a stage without recorded settings: an earlier version's, or not run
     assert ">train</td><td>not recorded (an earlier version)</td>" in used
     assert ">crop_accuracy</td><td>not run</td>" in used
+
+
+def test_the_settings_every_stage_is_given_are_the_recorded_ones(tmp_path):
+    """A rerun with another --workers runs nothing again, yet the page
+    showed the new value as the one the stages ran with: it shows what
+    each stage's record says it was given, and says where they differ."""
+    (paths, settings, stages) = a_run(tmp_path)
+    settings = ChapterSettings(train=settings.train, outputDir=settings.outputDir, workers=7)
+    given = {"train": "/photos/train.zip", "test": None, "outputDir": str(tmp_path)}
+    stages["train"]["given"] = {**given, "workers": 4}
+    stages["features"]["given"] = {**given, "workers": 2}
+    recorded = f"train /photos/train.zip<br>test None<br>outputDir {html.escape(str(tmp_path))}"
+    assert every_stage(render_report(paths, settings, stages)) == (
+        recorded + "<br>workers, which the stages ran with different values: 4 (train), "
+        "2 (features)"
+    )
+    stages["features"]["given"]["workers"] = 4
+    assert every_stage(render_report(paths, settings, stages)) == recorded + "<br>workers 4"
+
+
+def every_stage(page):
+    """The cell of the settings every stage is given."""
+    return re.search(r">every stage</td><td>(.*?)</td>", page).group(1)
+
+
+def test_the_page_is_read_from_the_record_without_any_stage(tmp_path, monkeypatch):
+    """The page made every stage (with no settings) to ask which files it
+    writes: one whose outputs read a setting would have broken it. The
+    files shown are those the record lists."""
+    from pyimagesearch.pipeline import chapterstages
+
+    (paths, settings, stages, _) = scored_run(tmp_path)
+
+    def made(*args):
+        raise AssertionError("the report made a stage")
+
+    monkeypatch.setattr(chapterstages.Stage, "__init__", made)
+    page = render_report(paths, settings, stages)
+    assert "81.25%" in results(page) and "cannot be shown" not in page
+    # a file the finished stage's record does not list is not shown as its
+    del stages["crop_accuracy"]["outputs"][paths.cropAccuracy]
+    assert "81.25%" not in results(render_report(paths, settings, stages))
 
 
 def test_a_bug_in_the_renderer_is_a_traceback_not_a_line_on_the_page(tmp_path, monkeypatch):
@@ -320,6 +384,7 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
         f.write(b"k" * 2500)
     stages["finetune"] = finished(3.0, 40)
     stages["submission"] = submitted(paths, chosen)
+    with_outputs(paths, stages)
     return paths, settings, stages, {"finetuned": accuracy, "finetuned_log_loss": logLoss}
 
 
@@ -431,8 +496,6 @@ def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
       "ImageNet&#x27;s weights", "classifier", "the logistic regression")],
 )  # fmt: skip
 def test_a_skipped_fine_tuning_is_one_line_not_a_row(tmp_path, skipped, predictor, made):
-    import html
-
     (paths, settings, stages, names) = scored_run(tmp_path)
     with open(paths.finetuneRecord, "w") as f:
         json.dump({"submit_with": "classifier", "skipped": html.unescape(skipped)}, f)
@@ -440,6 +503,7 @@ def test_a_skipped_fine_tuning_is_one_line_not_a_row(tmp_path, skipped, predicto
         f.write(b"k" * 3_400_000)
     stages["finetune"] = finished(0.1, 0)
     stages["submission"] = submitted(paths, predictor)
+    with_outputs(paths, stages)
     page = render_report(paths, settings, stages)
     assert f"<p>Fine-tuning: skipped ({skipped}).</p>" in results(page)
     assert "CNN fine-tuned" not in page and "fine-tuning curves" not in page

@@ -211,7 +211,9 @@ TABLE = {
         "build": {"signature": {}, "finished": "2026-12-07T10:00:00", "outputs": {},
                   "seconds": 1.5, "images": 60, "details": {},
                   "settings": {"size": 256, "seed": 42, "flip": False, "layer": None},
-                  "command": ["dogs-vs-cats-chapter", "--train", "train.zip"]},
+                  "command": ["dogs-vs-cats-chapter", "--train", "train.zip"],
+                  "given": {"train": "/photos/train.zip", "test": None, "outputDir": "/out",
+                            "workers": 4}},
     }, {
         "not an object": (None, [1, 2], "is not a chapter's stage record (not an object)"),
         "no stage": ("nothing", {"signature": {}}, "('nothing' is not a stage)"),
@@ -226,6 +228,9 @@ TABLE = {
         "images true": ("build.images", True, "'build' has 'images' = 'True'"),
         "a setting a list": ("build.settings.size", [256], "'build' has 'settings'"),
         "command a string": ("build.command", "chapter.py", "'build' has 'command'"),
+        "given a setting of one stage": ("build.given.size", 256, "'build' has 'given'"),
+        "given no workers": ("build.given.workers", 0, "'build' has 'given'"),
+        "given a path a number": ("build.given.train", 1, "'build' has 'given'"),
         "an unknown predictor": ("submission", {"signature": {}, "details": {
             "predicted_by": "a guess"}}, "'submission' has details.predicted_by = 'a guess'"),
     }),
