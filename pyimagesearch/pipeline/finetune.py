@@ -259,7 +259,9 @@ def train_top(model, train, val, options: FineTuneOptions, seed: int, log) -> di
     with `options`, each epoch scored on `val` = (activations, labels) by
     log loss; `model` ends with the weights of the best epoch (0: as it
     started). Returns {"best_epoch", "history": [validation log loss of
-    each epoch, from 0]}."""
+    each epoch, from 0], "train_history": [the mean training loss of each
+    epoch, from 1: the targets' cross-entropy (smoothed by
+    `labelSmoothing`) on the cached views, dropout on]}."""
     import keras
 
     (activations, labels) = train
@@ -281,11 +283,15 @@ def train_top(model, train, val, options: FineTuneOptions, seed: int, log) -> di
     rng = np.random.default_rng(seed)
     log(f"[INFO] finetune: epoch 0 (the logistic regression's head), validation log loss "
         f"{history[0]:.4f}")  # fmt: skip
+    trainHistory = []
     for epoch in range(1, options.epochs + 1):
         order = rng.permutation(len(flat))
+        (total, seen) = (0.0, 0)
         for start in range(0, len(order), options.batchSize):
             rows = order[start : start + options.batchSize]
-            model.train_on_batch(flat[rows].astype("float32"), targets[rows])
+            loss = model.train_on_batch(flat[rows].astype("float32"), targets[rows])
+            (total, seen) = (total + float(loss) * len(rows), seen + len(rows))
+        trainHistory.append(total / seen)
         history.append(val_loss())
         log(f"[INFO] finetune: epoch {epoch}, validation log loss {history[-1]:.4f}")
         if history[-1] < history[best]:
@@ -293,7 +299,7 @@ def train_top(model, train, val, options: FineTuneOptions, seed: int, log) -> di
         elif epoch - best >= options.patience:
             break
     model.set_weights(bestWeights)
-    return {"best_epoch": best, "history": history}
+    return {"best_epoch": best, "history": history, "train_history": trainHistory}
 
 
 def refit_classifier(classifierPath, featuresPath, trainNames):

@@ -293,6 +293,7 @@ FINETUNE_FIGURES = {
     "temperature": positive_number,
     "best_epoch": count,
     "history": losses,
+    "train_history": losses,
     "submission_clip": clip_record,
     "test_rows": count,
     "held_out": text,
@@ -329,6 +330,10 @@ def read_finetune_record(path: str | os.PathLike) -> dict:
     if "history" in record and record.get("best_epoch", 0) >= len(record["history"]):
         refuse(path, f"'best_epoch' {record['best_epoch']} is not an epoch of its "
                f"{len(record['history'])} in 'history'", FINETUNE_FIX)  # fmt: skip
+    trained = len(record.get("history", [])) - 1  # epoch 0 trained nothing
+    if "train_history" in record and len(record["train_history"]) != trained:
+        refuse(path, f"'train_history' holds {len(record['train_history'])} epoch(s), not the "
+               f"{trained} its 'history' trained", FINETUNE_FIX)  # fmt: skip
     if "best_epoch" in record and "val_log_loss_uncalibrated" in record:
         chosen = finetune_choice(record["best_epoch"], record["val_log_loss_uncalibrated"],
                                  record["classifier_val_log_loss"])  # fmt: skip

@@ -324,15 +324,17 @@ def finetune_curves(finetune: dict | None | Unreadable) -> str:
                  f"photos: {finetune['val_log_loss']:.4f}")  # fmt: skip
     from pyimagesearch.utils.plots import epoch_figure
 
+    curves = {"validation log loss": history}
+    if "train_history" in finetune:  # from epoch 1: epoch 0 trained nothing
+        curves["training loss"] = [None, *finetune["train_history"]]
+        text += "; the training loss is each epoch&#x27;s mean on the cached views, dropout on."
+    else:
+        text += ". Its training loss is not recorded."
     figure = epoch_figure(
-        {"validation log loss": history}, 0, "log loss",
+        curves, 0, "log loss",
         {"logistic regression, validation": finetune["classifier_val_log_loss"]}, best,
     )  # fmt: skip
-    return (
-        text
-        + ". Its training loss is not recorded.</p>"
-        + image_tag(png(figure), "fine-tuning curves")
-    )
+    return text + "</p>" + image_tag(png(figure), "fine-tuning curves")
 
 
 def png(figure) -> bytes:

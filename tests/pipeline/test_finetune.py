@@ -60,6 +60,9 @@ def test_held_out_by_name_and_every_figure_recomputed_from_the_saved_predictions
     (out, splits) = fitted
     (report, saved, _) = run_fine_tune(sample, out, splits)
     assert report == json.loads((out / "finetune.json").read_text())
+    # one training loss for each epoch trained (epoch 0 trained nothing)
+    assert len(report["train_history"]) == len(report["history"]) - 1 == 1
+    assert np.isfinite(report["train_history"][0]) and report["train_history"][0] > 0
     # each split's cache holds its photos only: no test photo is fitted on
     for split, views in (("train", 4), ("val", 2), ("test", 2)):
         with h5py.File(out / "cache" / f"{split}.hdf5", "r") as db:

@@ -348,13 +348,15 @@ def test_names_show_what_they_are():
     assert escape("<b>\u2066x\u2069</b>") == "&lt;b&gt;\\u2066x\\u2069&lt;/b&gt;"
 
 
-def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), bestEpoch=1):
+def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), bestEpoch=1,
+                   trainHistory=None):  # fmt: skip
     """(paths, settings, stages, figures) of a run that fine-tuned on the
     16 photos the crop_accuracy stage scored (named in another order) and made the
     submission with the model the validation split chose (the logistic
     regression's validation log loss `classifierValLoss`); `figures`: the
     fine-tuned model's accuracy and log loss, recomputed here from the
-    probabilities it saved."""
+    probabilities it saved. Without `trainHistory`, its record is one of an
+    earlier version, which kept no training loss."""
     import numpy as np
 
     (paths, settings, stages, names) = scored_run(tmp_path)
@@ -379,13 +381,40 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
                    "best_epoch": bestEpoch, "history": list(history),
                    "submission_clip": {"clip": None}, "test_rows": 16,
                    "held_out": "the build's test split", "cut_layer": "block_15_add",
-                   "label_names": ["cat", "dog"]}, f)  # fmt: skip
+                   "label_names": ["cat", "dog"],
+                   **({"train_history": list(trainHistory)} if trainHistory else {}),
+                   }, f)  # fmt: skip
     with open(paths.deployModel, "wb") as f:
         f.write(b"k" * 2500)
     stages["finetune"] = finished(3.0, 40)
     stages["submission"] = submitted(paths, chosen)
     with_outputs(paths, stages)
     return paths, settings, stages, {"finetuned": accuracy, "finetuned_log_loss": logLoss}
+
+
+def test_the_fine_tunings_curves_draw_its_training_loss_where_recorded(tmp_path):
+    """The training loss of each epoch, from 1, is drawn beside the
+    validation log loss (a curve more than the record without it)."""
+    import cv2
+    import numpy as np
+
+    def curve(page):
+        found = re.search(r'<img alt="fine-tuning curves" src="data:image/png;base64,([^"]+)"',
+                          page)  # fmt: skip
+        image = cv2.imdecode(np.frombuffer(base64.b64decode(found.group(1)), np.uint8), 1)
+        return int((np.abs(image.astype(int) - (14, 127, 255)).sum(axis=2) < 30).sum())
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    (paths, settings, stages, _) = fine_tuned_run(tmp_path / "old", 0.26)
+    without = render_report(paths, settings, stages)
+    (paths, settings, stages, _) = fine_tuned_run(tmp_path / "new", 0.26,
+                                                  trainHistory=(0.5, 0.4))  # fmt: skip
+    page = render_report(paths, settings, stages)
+    assert "the training loss is each epoch&#x27;s mean on the cached views, dropout on." in page
+    assert "Its training loss is not recorded" not in page
+    # matplotlib's second colour draws the second curve: the training loss
+    assert curve(without) == 0 < curve(page)
 
 
 def submitted(paths, predictor):

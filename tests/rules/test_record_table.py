@@ -164,7 +164,7 @@ TABLE = {
         "classifier_val_log_loss": 0.35, "submission_clip": CLIP, "test_rows": 4,
         "held_out": "the build's test split", "cut_layer": "block_15_add",
         "label_names": ["cat", "dog"], "val_log_loss_uncalibrated": 0.33, "best_epoch": 2,
-        "history": [0.36, 0.34, 0.33], "temperature": 1.2,
+        "history": [0.36, 0.34, 0.33], "train_history": [0.5, 0.4], "temperature": 1.2,
     }, {
         "submitter missing": ("submit_with", GONE, "it has no 'submit_with'"),
         "submitter unknown": ("submit_with", "alexnet", "'submit_with' is not one of finetuned"),
@@ -175,6 +175,9 @@ TABLE = {
         "kept epoch beyond the history": ("history", [0.36, 0.33], "'best_epoch' 2 is not an "
                                           "epoch of its 2 in 'history'"),
         "history empty": ("history", [], "'history': [] is not a list of log losses"),
+        "training losses of other epochs": ("train_history", [0.5], "'train_history' holds 1 "
+                                            "epoch(s), not the 2 its 'history' trained"),
+        "training loss negative": ("train_history.1", -0.4, "is not a list of log losses"),
         "history of text": ("history.1", "x", "is not a list of log losses"),
         "temperature 0": ("temperature", 0, "'temperature': 0 is not a positive number"),
         "score no whole number": ("score", 0.7, "'score' 0.7 is no whole number of its 4 test"),
