@@ -61,7 +61,9 @@ class ArgumentParser(argparse.ArgumentParser):
         names = (argument, snake, argument.removesuffix("Path"))
         for action in self._actions:
             if action.dest in names and action.option_strings:
-                return action.option_strings[-1]
+                # the long form; --flip rather than --no-flip
+                longs = [each for each in action.option_strings if each.startswith("--")]
+                return (longs or action.option_strings)[0]
         return None
 
 
