@@ -11,11 +11,10 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 from dogs_vs_cats.cli import (  # noqa: E402
     PHOTOS,
     ArgumentParser,
+    add_chapter_options,
     add_decoding_options,
-    positive_int,
     print_skipped,
     progress,
-    random_seed,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
@@ -39,23 +38,8 @@ def make_parser():
         default=config.DATASET_MEAN,
         help="the JSON file for the training split's R, G, B means",
     )
-    parser.add_argument(
-        "--val-size",
-        type=positive_int,
-        default=config.NUM_VAL_IMAGES,
-        help="photos in the validation split",
-    )
-    parser.add_argument(
-        "--test-size",
-        type=positive_int,
-        default=config.NUM_TEST_IMAGES,
-        help="photos in the test split",
-    )
-    parser.add_argument(
-        "--size", type=positive_int, default=config.IMAGE_SIZE, help="stored photos are size x size"
-    )
+    add_chapter_options(parser, ("size", "valSize", "testSize", "seed"))
     add_decoding_options(parser)
-    parser.add_argument("--seed", type=random_seed, default=config.SEED, help="seed of the split")
     parser.add_argument("--force", action="store_true", help="replace existing outputs")
     return parser
 
@@ -68,7 +52,7 @@ def build(args):
         args.images,
         args.output_dir,
         args.mean,
-        {"test": args.test_size, "val": args.val_size},
+        {"test": args.testSize, "val": args.valSize},
         size=args.size,
         workers=args.workers,
         seed=args.seed,

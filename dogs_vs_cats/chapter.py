@@ -22,18 +22,14 @@ from dogs_vs_cats.cli import (  # noqa: E402
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 from pyimagesearch.pipeline.chapterstages import STAGES, ChapterSettings  # noqa: E402
 
-# the flags not named after their setting
-FLAGS = {"learningRate": "--lr"}
-
 
 def make_parser():
     """A flag for every field of `ChapterSettings`, as it declares it, and
     --from."""
     parser = ArgumentParser(description=__doc__)
     add_settings(
-        parser, ChapterSettings, flags=FLAGS,
-        defaults={"outputDir": os.path.join(config.OUTPUT_PATH, "chapter")},
-    )  # fmt: skip
+        parser, ChapterSettings, defaults={"outputDir": os.path.join(config.OUTPUT_PATH, "chapter")}
+    )
     parser.add_argument("--from", dest="from_stage", choices=STAGES, help="rerun from this stage")
     return parser
 

@@ -28,11 +28,21 @@ from pyimagesearch.utils.files import MAX_JSON_BYTES, MAX_MODEL_BYTES, check_inp
 USER_ERRORS = (OSError, ValueError)
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help ends with its default, unless it says what the
+    default is in words ("(default: the network's own size)")."""
+
+    def _get_help_string(self, action):
+        if "(default: " in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with `--debug` and one-line errors."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
         self.add_argument(
             "--debug",
@@ -51,7 +61,9 @@ class ArgumentParser(argparse.ArgumentParser):
         names = (argument, snake, argument.removesuffix("Path"))
         for action in self._actions:
             if action.dest in names and action.option_strings:
-                return action.option_strings[-1]
+                # the long form; --flip rather than --no-flip
+                longs = [each for each in action.option_strings if each.startswith("--")]
+                return (longs or action.option_strings)[0]
         return None
 
 
@@ -140,34 +152,30 @@ def json_record(what):
 MEAN_JSON = json_record("the mean JSON written by build_dogs_vs_cats.py")
 
 
-def add_distribute_option(parser, work):
-    """--distribute: where `work` ("split each batch", ...) runs."""
-    from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
-
-    parser.add_argument(
-        "--distribute", choices=DISTRIBUTE_MODES, default="auto", help=distribute_help(work)
-    )
-
-
 # The argparse type of each kind of value a setting names (`setting`'s
 # `kind`), and of the others by their Python type (text stays text).
 KINDS = {"photos": PHOTOS, "backbone": BACKBONE, "weights": WEIGHTS, "seed": random_seed}
 TYPES = {int: positive_int, float: positive_float}
+# The book's flags that are not --kebab-case of their setting's name.
+FLAGS = {"learningRate": "--lr"}
 
 
-def add_settings(parser, settings, names=None, flags=None, defaults=None):
+def add_settings(parser, settings, names=None, defaults=None, unset=None):
     """A flag for each field of the dataclass `settings` declared with
     `pyimagesearch.pipeline.chapterstages.setting` (those in `names`, or
     every one), in the order declared: `--kebab-case` of the field's name
-    unless `flags` names another, its declared help, choices and default
-    (or `defaults`'), required without one. The parsed value's `dest` is
-    the field's name."""
-    (flags, defaults) = (flags or {}, defaults or {})
+    unless `FLAGS` names another, its declared help, choices and default
+    (or `defaults`'), required without one; a default of None is helped by
+    what leaving the flag out means (`unset`'s words, or the declaration's).
+    A switch is off unless given; one whose default is None (decided
+    elsewhere) is given as --flag or --no-flag. The parsed value's `dest`
+    is the field's name. `parser` may be an argument group."""
+    (defaults, unset) = (defaults or {}, unset or {})
     hints = typing.get_type_hints(settings)
     for field in dataclasses.fields(settings):
         if names is not None and field.name not in names:
             continue
-        flag = flags.get(field.name) or "--" + "".join(
+        flag = FLAGS.get(field.name) or "--" + "".join(
             f"-{c.lower()}" if c.isupper() else c for c in field.name
         )
         default = defaults.get(field.name, field.default)
@@ -177,9 +185,13 @@ def add_settings(parser, settings, names=None, flags=None, defaults=None):
             options.update(required=True)
         else:
             options.update(default=default)
+        meaning = unset.get(field.name, declared["unset"])
+        if default is None and meaning:
+            options.update(help=f"{declared['about']} (default: {meaning})")
         kind = value_type(hints[field.name])
-        if kind is bool:  # a switch, off unless given
-            options.update(action="store_true")
+        if kind is bool:
+            switch = argparse.BooleanOptionalAction if default is None else "store_true"
+            options.update(action=switch)
         else:
             options.update(metavar=flag[2:].upper().replace("-", "_"))
             if declared["choices"]:
@@ -196,48 +208,54 @@ def value_type(hint):
     return kind
 
 
-def add_classifier_options(parser, classifierHelp, backbone):
+def add_chapter_options(parser, names, **options):
+    """The flags of the `ChapterSettings` fields `names`, as `add_settings`
+    makes them with `options`."""
+    from pyimagesearch.pipeline.chapterstages import ChapterSettings
+
+    add_settings(parser, ChapterSettings, names=names, **options)
+
+
+# How the features of a classifier were made, as its file records them:
+# the flags of predict.py and fuse_model.py may repeat it, not contradict it.
+RECORDED = "as the classifier's file records"
+
+
+def add_classifier_options(parser, classifierHelp):
     """--classifier (a logistic regression's JSON, helped as `classifierHelp`)
-    and how its features were made: --backbone (default `backbone`),
+    and, in a group of their own, how its features are made: --backbone,
     --weights, --layer, --feature-size, --flip; predict.py's and
     fuse_model.py's."""
-    parser.add_argument(
+    group = parser.add_argument_group(
+        "with --classifier",
+        "how the classifier's features are made: --feature-size and --flip default to what "
+        "its file records; --backbone must name the network it records",
+    )
+    group.add_argument(
         "--classifier",
         type=json_record("a classifier JSON written by train_model.py"),
         default=None,
         help=classifierHelp,
     )
-    parser.add_argument(
-        "--backbone",
-        type=BACKBONE,
-        default=backbone,
-        help="with --classifier: the network the features came from",
-    )
-    parser.add_argument(
-        "--weights", type=WEIGHTS, default="imagenet", help="with --classifier: its weights"
-    )
-    parser.add_argument("--layer", default=None, help="with --classifier: the layer tapped")
-    parser.add_argument(
-        "--feature-size",
-        type=positive_int,
-        default=None,
-        help="with --classifier: the size the photos were resized to for the features "
-        "(default: the one the classifier's file records)",
-    )
-    parser.add_argument(
-        "--flip",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --classifier: average each photo's features with its mirror's "
-        "(default: as the classifier's file records)",
-    )
+    # the flip as recorded unless given, so it can be given either way
+    add_chapter_options(
+        group, ("backbone", "weights", "layer", "featureSize", "flip"),
+        defaults={"flip": None},
+        unset={"featureSize": RECORDED, "flip": RECORDED},
+    )  # fmt: skip
+
+
+def add_alexnet_options(parser, names):
+    """In a group of their own, the flags of the `ChapterSettings` fields
+    `names` that apply without --classifier, to the AlexNet's 10 crops;
+    predict.py's and fuse_model.py's."""
+    group = parser.add_argument_group("without --classifier", "the AlexNet's 10 crops")
+    add_chapter_options(group, names)
 
 
 def add_decoding_options(parser):
     """--max-pixels and --workers, for the scripts that decode photos."""
-    from pyimagesearch.pipeline.chapterstages import ChapterSettings
-
-    add_settings(parser, ChapterSettings, names=("maxPixels", "workers"))
+    add_chapter_options(parser, ("maxPixels", "workers"))
 
 
 def explain(error, parser):

@@ -12,13 +12,12 @@ from dogs_vs_cats.cli import (  # noqa: E402
     MEAN_JSON,
     MODEL,
     ArgumentParser,
-    add_distribute_option,
+    add_chapter_options,
     positive_int,
     progress,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
 
 def make_parser():
@@ -36,15 +35,7 @@ def make_parser():
         default=64,
         help="test images per device per step (10 crops each)",
     )
-    parser.add_argument(
-        "--crop-path",
-        choices=CROP_PATHS,
-        default="auto",
-        help="cut the 10 crops inside the compiled model (graph) or with CropPreprocessor "
-        "on CPU threads (cpu); auto: graph when an accelerator is visible, else cpu, the "
-        "faster on each",
-    )
-    add_distribute_option(parser, "split each batch")
+    add_chapter_options(parser, ("cropPath", "distribute"))
     parser.add_argument("--output", default=None, help="also write both figures to this JSON file")
     parser.add_argument(
         "--predictions",
@@ -66,7 +57,7 @@ def evaluate(args):
         args.mean,
         args.model,
         args.batch_size,
-        args.crop_path,
+        args.cropPath,
         distribute=args.distribute,
         progress=lambda total: progress(total, "Evaluating"),
         outputPath=args.output,

@@ -8,20 +8,25 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dogs_vs_cats.cli import (  # noqa: E402
-    BACKBONE,
     MEAN_JSON,
     PHOTOS,
-    WEIGHTS,
     ArgumentParser,
+    add_chapter_options,
     add_decoding_options,
-    add_distribute_option,
     positive_int,
     print_skipped,
     progress,
-    random_seed,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
+from pyimagesearch import bookdefaults as book  # noqa: E402
+
+# The book's size for the features, not the chapter's (9/7 of it)
+NATIVE_SIZE = (
+    f"the network's own size, {book.FEATURE_SIZE} for most, as in the book; the chapter's "
+    f"{book.enlarged_feature_size(book.FEATURE_SIZE)} lowers MobileNetV2's log loss: "
+    "docs/measured.md"
+)
 
 
 def make_parser():
@@ -50,37 +55,10 @@ def make_parser():
         default=config.FEATURE_BUFFER_SIZE,
         help="rows buffered before a write",
     )
-    parser.add_argument(
-        "--backbone",
-        type=BACKBONE,
-        default=config.BACKBONE,
-        help="a keras.applications CNN (resnet50, mobilenet_v2, efficientnet_b0, "
-        "...) or a saved .keras model such as the trained AlexNet",
-    )
-    parser.add_argument(
-        "--weights",
-        type=WEIGHTS,
-        default="imagenet",
-        help="for a keras.applications CNN: imagenet, a local weights file "
-        "(without the top), or none",
-    )
-    parser.add_argument(
-        "--layer",
-        default=None,
-        help="for a .keras model: the layer to tap (default: the penultimate)",
-    )
-    parser.add_argument(
-        "--feature-size",
-        type=positive_int,
-        default=None,
-        help="for a keras.applications CNN: resize the photos to this size (default: the "
-        "network's own, 224 for most; 288 lowers MobileNetV2's log loss: docs/measured.md)",
-    )
-    parser.add_argument(
-        "--flip",
-        action="store_true",
-        help="average each photo's features with its left-right mirror's (twice the work)",
-    )
+    add_chapter_options(
+        parser, ("backbone", "weights", "layer", "featureSize", "flip"),
+        unset={"featureSize": NATIVE_SIZE},
+    )  # fmt: skip
     parser.add_argument(
         "--mean",
         type=MEAN_JSON,
@@ -88,8 +66,7 @@ def make_parser():
         help="for a .keras model: the mean JSON it was trained with",
     )
     add_decoding_options(parser)
-    add_distribute_option(parser, "split each batch")
-    parser.add_argument("--seed", type=random_seed, default=config.SEED, help="seed of the shuffle")
+    add_chapter_options(parser, ("distribute", "seed"))
     parser.add_argument("--force", action="store_true", help="replace an existing --output")
     return parser
 
@@ -104,7 +81,7 @@ def extract(args):
         args.weights,
         args.layer,
         args.mean,
-        args.feature_size,
+        args.featureSize,
         args.flip,
         overwrite=args.force,
         distribute=args.distribute,

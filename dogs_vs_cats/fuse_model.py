@@ -15,8 +15,8 @@ from dogs_vs_cats.cli import (  # noqa: E402
     MEAN_JSON,
     MODEL,
     ArgumentParser,
+    add_alexnet_options,
     add_classifier_options,
-    positive_int,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
@@ -28,7 +28,6 @@ def make_parser():
     add_classifier_options(
         parser,
         "the logistic regression (from train_model.py) on features from --backbone",
-        config.BACKBONE,
     )
     parser.add_argument(
         "--model",
@@ -42,12 +41,7 @@ def make_parser():
         default=config.DATASET_MEAN,
         help="the mean JSON the AlexNet was trained with (also for a .keras --backbone)",
     )
-    parser.add_argument(
-        "--size",
-        type=positive_int,
-        default=config.IMAGE_SIZE,
-        help="without --classifier: photos are first resized to size x size, as by the build",
-    )
+    add_alexnet_options(parser, ("size",))
     parser.add_argument(
         "--clip",
         type=float,

@@ -8,7 +8,7 @@ import sys
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dogs_vs_cats.cli import ArgumentParser, positive_int, random_seed, run  # noqa: E402
+from dogs_vs_cats.cli import ArgumentParser, add_chapter_options, positive_int, run  # noqa: E402
 
 
 def make_parser():
@@ -20,9 +20,7 @@ def make_parser():
     parser.add_argument(
         "--test-images", type=positive_int, default=100, help="unlabelled pictures in test1/"
     )
-    parser.add_argument(
-        "--seed", type=random_seed, default=42, help="the same seed, the same pictures"
-    )
+    add_chapter_options(parser, ("seed",))
     parser.add_argument("--force", action="store_true", help="replace an existing folder")
     return parser
 

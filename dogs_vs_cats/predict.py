@@ -15,6 +15,7 @@ from dogs_vs_cats.cli import (  # noqa: E402
     MODEL,
     PHOTOS,
     ArgumentParser,
+    add_alexnet_options,
     add_classifier_options,
     add_decoding_options,
     positive_int,
@@ -23,7 +24,6 @@ from dogs_vs_cats.cli import (  # noqa: E402
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
-from pyimagesearch.pipeline.evaluation import CROP_PATHS  # noqa: E402
 
 
 def make_parser():
@@ -46,26 +46,12 @@ def make_parser():
         "--mean", type=MEAN_JSON, default=config.DATASET_MEAN, help="mean JSON file"
     )
     parser.add_argument("--output", default=config.SUBMISSION_PATH, help="the CSV to write")
-    parser.add_argument(
-        "--size",
-        type=positive_int,
-        default=config.IMAGE_SIZE,
-        help="photos are first resized to size x size, as by the build",
-    )
-    parser.add_argument(
-        "--crop-path",
-        choices=CROP_PATHS,
-        default="auto",
-        help="without --classifier: cut the 10 crops inside the compiled model (graph) or "
-        "with CropPreprocessor on CPU threads (cpu); auto: graph when an accelerator is "
-        "visible, else cpu",
-    )
     add_classifier_options(
         parser,
         "use this logistic regression (from train_model.py) on features from --backbone "
         "instead of the AlexNet's 10 crops",
-        config.BACKBONE,
     )
+    add_alexnet_options(parser, ("size", "cropPath"))
     parser.add_argument(
         "--batch-size", type=positive_int, default=64, help="photos per forward pass"
     )
@@ -99,7 +85,7 @@ def predict(args):
         predictor = deploy.model_predictor(args.model)
     else:
         predictor = submission.alexnet_predictor(
-            args.model, args.mean, args.size, cropPath=args.crop_path
+            args.model, args.mean, args.size, cropPath=args.cropPath
         )
     print(f"[INFO] predicting the photos of {args.images}...")
     summary = submission.write_submission(
@@ -141,7 +127,7 @@ def features_as_fitted(args):
                 f"on ({record['backbone']}): give --backbone {record['backbone']}"
             )  # fmt: skip
     chosen = []
-    for flag, given, recorded in (("feature_size", args.feature_size, record["input_size"]),
+    for flag, given, recorded in (("featureSize", args.featureSize, record["input_size"]),
                                   ("flip", args.flip, record["flip"])):  # fmt: skip
         if given is not None and recorded is not None and given != recorded:
             raise ArgumentError(

@@ -13,16 +13,13 @@ from dogs_vs_cats.cli import (  # noqa: E402
     HDF5_FILE,
     MEAN_JSON,
     ArgumentParser,
-    add_distribute_option,
+    add_chapter_options,
     positive_float,
     positive_int,
-    random_seed,
     run,
 )
 from dogs_vs_cats.config import dogs_vs_cats_config as config  # noqa: E402
 from pyimagesearch.nn.parallel.processes import DEFAULT_TIMEOUT  # noqa: E402
-from pyimagesearch.pipeline.cache import CACHE_MODES  # noqa: E402
-from pyimagesearch.utils.parallel import DEFAULT_WORKERS  # noqa: E402
 
 # set, they make a process join a multi-process run without the flags
 PROCESS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS")
@@ -45,54 +42,13 @@ def make_parser():
         help="folder for the plot, the history JSON and the checkpoints",
     )
     parser.add_argument("--model", default=config.MODEL_PATH, help="the trained .keras model")
-    parser.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=config.EPOCHS,
-        help="total epochs (a resumed run counts the epochs already done)",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=config.BATCH_SIZE,
-        help="images per device per step",
-    )
-    parser.add_argument(
-        "--lr",
-        type=positive_float,
-        help=f"Adam's learning rate, used as given; unset: {config.LEARNING_RATE} x the "
-        "square root of the device count",
-    )
-    parser.add_argument(
-        "--input-size",
-        type=positive_int,
-        default=config.INPUT_SIZE,
-        help="AlexNet's input is input-size x input-size (at least 57)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=random_seed,
-        default=config.SEED,
-        help="seeds the weights, patches, augmentation and batch order",
-    )
+    add_chapter_options(
+        parser, ("epochs", "inputSize", "batchSize", "learningRate", "cache", "distribute",
+                 "mixedPrecision", "seed", "workers"),
+    )  # fmt: skip
     parser.add_argument(
         "--resume", action="store_true", help="continue from the newest checkpoint in --output-dir"
     )
-    parser.add_argument(
-        "--workers",
-        type=positive_int,
-        default=DEFAULT_WORKERS,
-        help="threads that prepare batches",
-    )
-    parser.add_argument(
-        "--cache",
-        choices=CACHE_MODES,
-        default="auto",
-        help="where the training split is held: streamed from HDF5 (none), "
-        "in RAM (memory), on the accelerator (device), or the best that "
-        "fits (auto)",
-    )
-    add_distribute_option(parser, "split each step's batch, in every process,")
     parser.add_argument(
         "--coordinator",
         metavar="HOST:PORT",
@@ -111,11 +67,6 @@ def make_parser():
     parser.add_argument(
         "--process-id", type=int, help="this process's number, from 0 (0 writes the outputs)"
     )
-    parser.add_argument(
-        "--mixed-precision",
-        action="store_true",
-        help="compute in float16 on a GPU (mixed_float16 policy)",
-    )
     return parser
 
 
@@ -133,15 +84,15 @@ def train(args):
         args.output_dir,
         args.model,
         epochs=args.epochs,
-        batchSize=args.batch_size,
-        learningRate=args.lr or config.LEARNING_RATE,
-        scaleLearningRate=args.lr is None,
-        inputSize=args.input_size,
+        batchSize=args.batchSize,
+        learningRate=args.learningRate or config.LEARNING_RATE,
+        scaleLearningRate=args.learningRate is None,
+        inputSize=args.inputSize,
         reg=config.L2_REG,
         seed=args.seed,
         resume=args.resume,
         workers=args.workers,
-        mixedPrecision=args.mixed_precision,
+        mixedPrecision=args.mixedPrecision,
         cache=args.cache,
         distribute=args.distribute,
         verbose=1 if sys.stdout.isatty() else 2,

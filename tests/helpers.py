@@ -28,6 +28,13 @@ from pyimagesearch.pipeline import chapterstages, submission
 from pyimagesearch.pipeline.classifier import FORMAT
 from pyimagesearch.utils.checks import LARGEST_SIZE
 
+# The scripts with a command line (a `make_parser`), by module name.
+SCRIPT_NAMES = sorted(
+    name[:-3]
+    for name in os.listdir(SCRIPTS)
+    if name.endswith(".py") and "def make_parser" in open(os.path.join(SCRIPTS, name)).read()
+)
+
 
 def snapshot(folder):
     """{relative path: bytes} of every regular file under `folder` (the

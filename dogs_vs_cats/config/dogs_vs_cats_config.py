@@ -1,5 +1,7 @@
 """The book's configuration for Kaggle Dogs vs Cats, plus the numbers its
-scripts hard-coded. Every script flag defaults to a value here.
+scripts hard-coded. Every script flag defaults to a value here, or, for an
+option the chapter shares, to its declaration in `ChapterSettings`
+(pyimagesearch/pipeline/chapterstages.py: the book's numbers too).
 
 Paths are under BASE_PATH: the folder named by the environment variable
 DOGS_VS_CATS_ROOT when it is set; else, in a clone of the project, its
@@ -53,13 +55,7 @@ CLASSIFIER_PATH = os.path.join(OUTPUT_PATH, "dogs_vs_cats_logistic_regression.js
 SUBMISSION_PATH = os.path.join(OUTPUT_PATH, "submission.csv")
 
 # numbers from the book's scripts (pyimagesearch/bookdefaults.py)
-SEED = book.SEED
-IMAGE_SIZE = book.IMAGE_SIZE
-INPUT_SIZE = book.INPUT_SIZE
-BATCH_SIZE = book.BATCH_SIZE
-EPOCHS = book.EPOCHS
 LEARNING_RATE = book.LEARNING_RATE
 L2_REG = book.L2_REG
 FEATURE_BATCH_SIZE = 16
 FEATURE_BUFFER_SIZE = 1000
-BACKBONE = book.BACKBONE

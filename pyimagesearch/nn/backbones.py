@@ -6,6 +6,7 @@ import sys
 import keras
 import numpy as np
 
+from pyimagesearch import bookdefaults as book
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
 from pyimagesearch.nn.parallel.replicas import predict_batch
@@ -13,7 +14,7 @@ from pyimagesearch.preprocessing.simplepreprocessor import SimplePreprocessor
 from pyimagesearch.utils.checks import check_image_size, image_size_problem
 from pyimagesearch.utils.files import MAX_MODEL_BYTES, check_input
 
-# Input sizes of the networks that are not trained at 224 x 224.
+# Input sizes of the networks that are not trained at book.FEATURE_SIZE (224).
 INPUT_SIZES = {
     "inceptionv3": 299,
     "xception": 299,
@@ -107,7 +108,7 @@ class FeatureExtractor:
 
 def native_size(backbone):
     """The input size a `keras.applications` network was trained at."""
-    return INPUT_SIZES.get(network_key(backbone), 224)
+    return INPUT_SIZES.get(network_key(backbone), book.FEATURE_SIZE)
 
 
 def application_extractor(backbone, weights="imagenet", featureSize=None, flip=False):

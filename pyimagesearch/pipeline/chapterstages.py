@@ -36,12 +36,14 @@ PREDICTED_BY = {"classifier": "logistic regression", "finetuned": "fine-tuned",
                 "alexnet": "AlexNet, 10 crops"}  # fmt: skip
 
 
-def setting(default=dataclasses.MISSING, about=None, choices=None, kind=None, **field):
+def setting(default=dataclasses.MISSING, about=None, choices=None, kind=None, unset=None,
+            **field):  # fmt: skip
     """A field of `ChapterSettings` with what a command line offering it
     needs: `about` it (its help), the `choices` it takes, or the `kind` of
-    value it names ("photos", "backbone", "weights", "seed"); otherwise its
-    type says (an int >= 1, a number > 0, text, a switch)."""
-    metadata = {"about": about, "choices": choices, "kind": kind}
+    value it names ("photos", "backbone", "weights", "seed"), otherwise its
+    type says (an int >= 1, a number > 0, text, a switch); and, for a
+    default of None, what leaving it `unset` means."""
+    metadata = {"about": about, "choices": choices, "kind": kind, "unset": unset}
     return dataclasses.field(default=default, metadata=metadata, **field)
 
 
@@ -50,42 +52,68 @@ class ChapterSettings:
     """What a chapter run is given: the photos, the output folder and every
     stage's main options, with the book's defaults. Each field is declared
     once, with its help: `dogs_vs_cats/chapter.py` makes its command line
-    from these declarations."""
+    from these declarations, and the book's scripts their flags for the
+    same options (`dogs_vs_cats.cli.add_settings`)."""
 
     train: str = setting(about="Kaggle's train.zip, or its folder", kind="photos")
     outputDir: str = setting(about="every output, the record of what ran and report.html")
-    # no submission without
     test: str | None = setting(
-        None, "Kaggle's test1.zip, or its folder: for the submission", kind="photos"
+        None, "Kaggle's test1.zip, or its folder: for the submission", kind="photos",
+        unset="no submission",
+    )  # fmt: skip
+    size: int = setting(
+        book.IMAGE_SIZE, "photos are resized to size x size, as the build stores them"
     )
-    size: int = setting(book.IMAGE_SIZE, "photos are stored size x size")
     valSize: int = setting(book.VAL_IMAGES, "photos held out for validation")
     testSize: int = setting(book.TEST_IMAGES, "photos held out for the rank-1 test")
-    epochs: int = setting(book.EPOCHS, "AlexNet's epochs")
-    inputSize: int = setting(book.INPUT_SIZE, "AlexNet's input is input-size x input-size")
+    epochs: int = setting(
+        book.EPOCHS, "AlexNet's epochs in all (a resumed run counts those already done)"
+    )
+    inputSize: int = setting(
+        book.INPUT_SIZE, "AlexNet's input is input-size x input-size (at least 57)"
+    )
     batchSize: int = setting(book.BATCH_SIZE, "AlexNet's images per device per step")
-    # None: train_alexnet's, times sqrt(devices)
-    learningRate: float | None = setting(None, "Adam's rate (default 1e-3 x sqrt(devices))")
+    learningRate: float | None = setting(
+        None, "Adam's learning rate, used as given",
+        unset=f"{book.LEARNING_RATE:g} x the square root of the devices",
+    )  # fmt: skip
     cache: str = setting(
-        "auto", "where training holds its split (see train_alexnet.py)", choices=CACHE_MODES
+        "auto",
+        "where AlexNet's training split is held: streamed from HDF5 (none), in RAM (memory), "
+        "on the accelerator (device), or the best that fits (auto)",
+        choices=CACHE_MODES,
     )
     distribute: str = setting("auto", distribute_help("split each batch"), choices=DISTRIBUTE_MODES)
-    mixedPrecision: bool = setting(False, "train in float16 on a GPU")
-    cropPath: str = setting("auto", "where the 10 crops are cut", choices=CROP_PATHS)
+    mixedPrecision: bool = setting(False, "train in float16 on a GPU (the mixed_float16 policy)")
+    cropPath: str = setting(
+        "auto",
+        "where the 10 crops are cut: inside the compiled model (graph) or with "
+        "CropPreprocessor on CPU threads (cpu); auto: graph when an accelerator is visible, "
+        "else cpu, the faster on each",
+        choices=CROP_PATHS,
+    )
     backbone: str = setting(
         book.BACKBONE,
-        "the features' CNN: a keras.applications name, a .keras file, or alexnet (the "
-        "AlexNet trained here)",
+        "the features' CNN: a keras.applications name (resnet50, mobilenet_v2, "
+        "efficientnet_b0, ...) or a .keras model such as the trained AlexNet (the chapter's: "
+        "alexnet)",
         kind="backbone",
     )
     weights: str = setting(
-        "imagenet", "the backbone's weights: imagenet, a local file, or none", kind="weights"
+        "imagenet",
+        "for a keras.applications backbone: imagenet, a local weights file (without the top), "
+        "or none",
+        kind="weights",
     )
-    layer: str | None = setting(None, "the backbone's layer to tap")  # a model file's
+    layer: str | None = setting(
+        None, "for a .keras backbone: the layer to tap", unset="the input of its last Dense layer"
+    )
     featureSize: int | None = setting(
         None,
-        "for a keras.applications backbone: the photos' size for the features (default: 9/7 "
-        "of the network's own, 288 for 224)",
+        "for a keras.applications backbone: the photos' size for the features",
+        unset=f"9/7 of the network's own size, {book.enlarged_feature_size(book.FEATURE_SIZE)} "
+        f"for {book.FEATURE_SIZE}, measured better than the book's {book.FEATURE_SIZE}: "
+        "docs/measured.md",
     )
     flip: bool = setting(
         False,
@@ -103,13 +131,19 @@ class ChapterSettings:
         choices=FINE_TUNE_MODES,
     )
     seed: int = setting(
-        book.SEED, "seeds the split, AlexNet's training and the features' order", kind="seed"
+        book.SEED,
+        "seeds every random choice the command makes (the sample's photos, the split, "
+        "AlexNet's weights, patches, augmentation and batch order, the features' order): "
+        "the same seed, the same choices",
+        kind="seed",
     )
     maxPixels: int = setting(
         MAX_PIXELS,
         "photos whose header declares more pixels are skipped as too large, undecoded",
     )
-    workers: int = setting(DEFAULT_WORKERS, "decoding threads")
+    workers: int = setting(
+        DEFAULT_WORKERS, "threads that decode the photos, or prepare AlexNet's batches"
+    )
 
 
 # The settings every stage is given, whether or not they shape what it
@@ -560,16 +594,15 @@ def backbone_path(settings: ChapterSettings, paths: ChapterPaths) -> str:
 
 def feature_size(settings: ChapterSettings) -> int | None:
     """The photos' size for the features: `featureSize`, or for a
-    keras.applications network 9/7 of its own size, to a multiple of 32
-    (224 -> 288: MobileNetV2's held-out log loss on Kaggle's photos 0.037 ->
-    0.027, see docs/measured.md); None for a model file (its input's)."""
+    keras.applications network the chapter's enlargement of its own size
+    (`book.enlarged_feature_size`); None for a model file (its input's)."""
     if backbone_is_model_file(settings):
         return None
     if settings.featureSize is not None:
         return settings.featureSize
     from pyimagesearch.nn.backbones import native_size
 
-    return 32 * round(native_size(settings.backbone) * 9 / 7 / 32)
+    return book.enlarged_feature_size(native_size(settings.backbone))
 
 
 def backbone_is_model_file(settings: ChapterSettings) -> bool:

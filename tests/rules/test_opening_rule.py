@@ -5,15 +5,14 @@ bounded size by kind -- and refused in one line naming it otherwise.
 Table-driven over every script's path flags and every library function
 that opens an input, so that a new flag or opener inherits the test."""
 
-import glob
 import importlib
 import os
 
 import pytest
 
-from conftest import ROOT, SCRIPTS, call_main
+from conftest import ROOT, call_main
 from dogs_vs_cats.cli import InputPath
-from helpers import finishes
+from helpers import SCRIPT_NAMES, finishes
 from pyimagesearch.io.imagefiles import list_image_files
 from pyimagesearch.utils.files import MAX_JSON_BYTES, MAX_MODEL_BYTES
 
@@ -78,13 +77,6 @@ MAX_BYTES = {"photos": None, "hdf5": None, "json": MAX_JSON_BYTES, "model": MAX_
 # What a file of each kind is named (a backbone is a file only as .keras).
 SUFFIXES = {"photos": ".zip", "hdf5": ".hdf5", "json": ".json", "model": ".keras",
             "backbone": ".keras", "weights": ".h5"}  # fmt: skip
-
-
-SCRIPT_NAMES = sorted(
-    os.path.basename(path)[:-3]
-    for path in glob.glob(os.path.join(SCRIPTS, "*.py"))
-    if "def make_parser" in open(path).read()
-)
 
 
 REQUIRED = {"chapter": ["--train", ROOT]}  # a folder passes as photos

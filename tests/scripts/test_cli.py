@@ -3,6 +3,8 @@ few progress lines and no TensorFlow banners, numbers out of range naming
 their flag, a command-line mistake in one line, a library bug and --debug
 keeping the traceback, SIGTERM handled as Ctrl-C."""
 
+import dataclasses
+import importlib
 import os
 import signal
 import subprocess
@@ -12,7 +14,8 @@ import pytest
 
 from conftest import SCRIPTS, build_args, call_main, run_script, train_args
 from dogs_vs_cats import train_alexnet
-from helpers import leftovers, one_line_error, run_killed_at
+from helpers import SCRIPT_NAMES, leftovers, one_line_error, run_killed_at
+from pyimagesearch.pipeline import chapterstages
 
 # ---- signals --------------------------------------------------------------------
 
@@ -139,3 +142,54 @@ def test_logs_get_a_few_progress_lines_and_no_tensorflow_banners(built, trained,
     assert all(line.startswith("Evaluating: ") for line in result.stderr.splitlines()), (
         result.stderr
     )
+
+
+# ---- options declared once ------------------------------------------------------
+
+# Flags of the scripts named as a ChapterSettings option's flag that are
+# another thing, with their own help: what each is instead.
+OTHER_MEANINGS = {
+    ("build_dogs_vs_cats", "--output-dir"): "the folder of the HDF5 splits",
+    ("crop_accuracy", "--test"): "the test split's HDF5 file, not Kaggle's test photos",
+    ("crop_accuracy", "--batch-size"): "test photos per step, 10 crops each",
+    ("extract_features", "--batch-size"): "photos per forward pass of the backbone",
+    ("make_sample", "--output-dir"): "the sample's folder",
+    ("predict", "--batch-size"): "photos per forward pass",
+    ("train_alexnet", "--train"): "the training split's HDF5 file, not Kaggle's photos",
+    ("train_alexnet", "--output-dir"): "the folder of the plot, history and checkpoints",
+}
+
+
+def chapter_options():
+    """{flag: (the declared help, the chapter parser's action)} of every
+    ChapterSettings option, its flag as `add_settings` makes it."""
+    from dogs_vs_cats import chapter
+
+    about = {f.name: f.metadata["about"] for f in dataclasses.fields(chapterstages.ChapterSettings)}
+    actions = chapter.make_parser()._actions
+    return {a.option_strings[0]: (about[a.dest], a) for a in actions if a.dest in about}
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_a_flag_naming_a_chapter_option_is_made_from_its_declaration(name):
+    """Each option is declared once (`ChapterSettings`): a script's flag of
+    the same name takes the declaration's help, type, choices and dest, so
+    that a copy written by hand fails here. Only what its default means
+    may be the script's own."""
+    options = chapter_options()
+    parser = importlib.import_module(f"dogs_vs_cats.{name}").make_parser()
+    for action in parser._actions:
+        flag = next((f for f in action.option_strings if f in options), None)
+        if flag is None or (name, flag) in OTHER_MEANINGS:
+            continue
+        (about, declared) = options[flag]
+        assert action.dest == declared.dest, (name, flag)
+        assert action.help == about or action.help.startswith(f"{about} (default: "), (name, flag)
+        assert (action.type, action.choices) == (declared.type, declared.choices), (name, flag)
+
+
+def test_the_other_meanings_are_flags_named_as_chapter_options():
+    options = chapter_options()
+    for name, flag in OTHER_MEANINGS:
+        parser = importlib.import_module(f"dogs_vs_cats.{name}").make_parser()
+        assert flag in options and flag in parser._option_string_actions, (name, flag)

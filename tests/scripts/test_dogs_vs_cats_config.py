@@ -14,4 +14,4 @@ def test_config_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypat
     importlib.reload(config)
     assert os.path.isabs(config.TRAIN_HDF5) and config.TRAIN_HDF5.startswith(config.BASE_PATH)
     assert config.MODEL_PATH.endswith(".keras") and config.NUM_VAL_IMAGES == 2500
-    assert build_dogs_vs_cats.make_parser().parse_args([]).val_size == config.NUM_VAL_IMAGES
+    assert build_dogs_vs_cats.make_parser().parse_args([]).valSize == config.NUM_VAL_IMAGES

@@ -7,10 +7,11 @@ import re
 
 import h5py
 import numpy as np
+import pytest
 
 from conftest import STORED_SIZE, assert_held_out_by_name, call_main
 from dogs_vs_cats import extract_features, predict, train_model
-from helpers import kaggle_bundle
+from helpers import kaggle_bundle, one_line_error, predict_with, tiny_classifier
 
 
 def test_features_logistic_regression_and_submission(sample, built, trained, tmp_path, capsys):
@@ -110,3 +111,17 @@ def test_predict_lists_what_the_submission_dropped(sample, tmp_path, capsys):
     assert (tmp_path / "s.csv").read_text().splitlines()[0] == "id,label"
     assert "[WARNING] wrote 0.5 for 1 id(s) of sampleSubmission.csv:\n    id 999:" in out
     assert "[WARNING] left out 11 test photo(s):\n    test1.zip/test1/1.jpg: its id is" in out
+
+
+@pytest.mark.parametrize(
+    "given,words", [(["--feature-size", "224"], "--feature-size: 224 contradicts"),
+                    (["--flip"], "--flip: True contradicts")],
+)  # fmt: skip
+def test_a_flag_contradicting_the_classifier_is_named_as_given(sample, tmp_path, capsys, given,
+                                                                words):  # fmt: skip
+    """The classifier's file records 96 pixels and no mirrors: a flag saying
+    otherwise is refused in one line naming it (--flip, not --no-flip)."""
+    argv = predict_with(sample, tmp_path, tiny_classifier(tmp_path / "lr.json"), *given)
+    (code, _, err) = call_main(predict, argv, capsys)
+    one_line_error(code, err, words, "fitted on features with")
+    assert not (tmp_path / "s.csv").exists()
