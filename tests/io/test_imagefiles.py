@@ -1,7 +1,8 @@
 """The photo sources (`io/imagefiles`): a folder, a .zip and Kaggle's bundle,
 each listing its photos and reading one; a bundle inflated once for its
-threads; a member that is no image, a FIFO where a photo was listed or named
-as the photos, and a train.zip holding only a zip."""
+threads; a FIFO where a photo was listed or named as the photos, and a
+train.zip holding only a zip. How a photo's bytes are read is tested in
+test_photobytes.py."""
 
 import gc
 import os
@@ -11,13 +12,12 @@ import zipfile
 
 import pytest
 
-from helpers import finishes, jpeg, read_sizes, zip_bytes
+from helpers import finishes, jpeg, zip_bytes
 from pyimagesearch.io import kagglebundle
 from pyimagesearch.io.imagedecoder import load_images
 from pyimagesearch.io.imagefile import ImageFile
 from pyimagesearch.io.imagefiles import list_image_files, photo_source
 from pyimagesearch.io.kagglebundle import KaggleBundle
-from pyimagesearch.io.photobytes import HEAD_BYTES
 from pyimagesearch.io.photofolder import PhotoFolder
 from pyimagesearch.io.photozip import PhotoZip
 
@@ -93,18 +93,6 @@ def test_a_fifo_where_a_photo_was_listed_is_refused_without_blocking(tmp_path):
     assert not reader.is_alive(), "reading a FIFO blocked"
     assert found["photo"] is None
     assert [reason for _, _, reason in found["loaded"]] == ["not a regular file"]
-
-
-def test_a_member_that_is_no_image_is_refused_after_its_first_bytes(tmp_path, monkeypatch):
-    path = tmp_path / "train.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("cat.1.jpg", bytes(64 * 2**20))  # 64 MB of zeros, 64 KB deflated
-        archive.writestr("dog.7.jpg", jpeg())
-    sizes = read_sizes(monkeypatch)
-    files = [ImageFile(str(path), name, in_zip=True) for name in ("cat.1.jpg", "dog.7.jpg")]
-    loaded = list(load_images(files))
-    assert loaded[0][2].startswith("not a readable image") and loaded[1][1] is not None
-    assert sizes[0] <= HEAD_BYTES and sum(sizes) < 2 * 2**20  # the zeros: 4 KB read
 
 
 def test_a_train_zip_holding_only_a_zip_is_named_as_such_by_the_build(tmp_path):

@@ -1,8 +1,9 @@
 """`pipeline.classifier`: the logistic regression is saved as JSON, never a
 pickle, and its file and the features file are untrusted input -- checked
 whole, in one place, before any network runs; non-finite or one-class
-features, classes that are not their names, a backbone other than the
-classifier's, and outputs replaced only when asked."""
+features, classes that are not their names, and a backbone other than the
+classifier's. train_model.py's outputs are tested in
+tests/scripts/test_train_model.py."""
 
 import json
 
@@ -103,48 +104,6 @@ def test_absurdly_nested_or_nan_classifier_json_is_one_line(sample, tmp_path, ca
         one_line_error(code, err, name)
 
 
-# ---- every output: --force, a lock, and never one of the run's inputs ------------
-
-
-def write_separable_features(path):
-    from pyimagesearch.io import HDF5DatasetWriter
-
-    labels = np.arange(40) % 2
-    features = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
-    features[:, 0] += 4 * labels
-    with HDF5DatasetWriter((40, 3), str(path), dataKey="features") as writer:
-        writer.add(features, labels)
-        writer.storeClassLabels(["cat", "dog"])
-        # a network none of these rows trained: the book's split of rows holds
-        writer.db.attrs["backbone_kind"] = "keras.applications"
-
-
-def test_the_classifier_and_its_report_replace_nothing_unasked(tmp_path, capsys):
-    """train_model.py once replaced a .keras model given as --record, and
-    an existing classifier, without --force."""
-    features = tmp_path / "f.hdf5"
-    write_separable_features(features)
-    precious = tmp_path / "alexnet.keras"
-    precious.write_bytes(b"a model")
-    base = ["--db", features, "--jobs", 1]
-    cases = [
-        (["--classifier", tmp_path / "c.json", "--record", precious], precious, "already exists"),
-        (["--classifier", tmp_path / "c.json", "--record", tmp_path / "c.json"],
-         "--record", "another output of this run"),
-        (["--classifier", tmp_path / "c.json", "--record", features], "--record",
-         "an input of this run"),
-    ]  # fmt: skip
-    for extra, named, words in cases:
-        (code, _, err) = call_main(train_model, base + extra, capsys)
-        one_line_error(code, err, named, words)
-    assert precious.read_bytes() == b"a model" and not (tmp_path / "c.json").exists()
-    argv = base + ["--classifier", tmp_path / "c.json", "--record", tmp_path / "r.json"]
-    assert call_main(train_model, argv, capsys)[0] == 0
-    (code, _, err) = call_main(train_model, argv, capsys)
-    one_line_error(code, err, tmp_path / "c.json", "already exists: pass --force")
-    assert call_main(train_model, argv + ["--force"], capsys)[0] == 0
-
-
 def test_features_that_are_not_finite_are_an_error(tmp_path, capsys):
     features = np.random.default_rng(0).normal(size=(20, 4)).astype("float32")
     features[3, 1] = np.nan
@@ -196,18 +155,6 @@ def test_a_classifier_whose_classes_are_not_its_names_is_refused(sample, tmp_pat
     (code, _, err) = call_main(predict, argv, capsys)
     one_line_error(code, err, classifier, "must be indexes into 'label_names'")
     assert not (tmp_path / "s.csv").exists()
-
-
-def test_train_model_refuses_a_pickle_path(tmp_path, capsys):
-    from dogs_vs_cats import train_model
-
-    code, _, err = call_main(
-        train_model,
-        ["--db", tmp_path / "f.hdf5", "--model", tmp_path / "dogs_vs_cats.pickle"],
-        capsys,
-    )
-    assert code == 2 and "--classifier: " in err and "JSON, not pickle" in err
-    assert not (tmp_path / "dogs_vs_cats.pickle").exists()
 
 
 @pytest.mark.parametrize("case", CLASSIFIER_CORRUPTIONS)

@@ -1,60 +1,17 @@
-"""The deployable model: its resize is OpenCV's, pixel for pixel; its
-preprocessing is the feature extractor's; fuse_model.py makes one file of
-what extract_features.py + train_model.py (or train_alexnet.py) wrote, and
-predict.py on it writes what predict.py on the parts writes. The chapter's
-model.keras is tested in test_chapter.py."""
+"""The deployable model: fuse_model.py makes one file of what
+extract_features.py + train_model.py (or train_alexnet.py) wrote, and
+predict.py on it writes what predict.py on the parts writes; the file
+exports a SavedModel. Its layers are tested beside their modules
+(test_photoresize.py, test_deploylayers.py), fuse_model.py's flags in
+test_fuse_model.py, and the chapter's model.keras in test_chapter.py."""
 
 import csv
 import json
-import os
 
-import cv2
 import numpy as np
 import pytest
 
 from conftest import STORED_SIZE, call_main
-
-# (height, width) of a photo -> (size, aspectAware): every path OpenCV's
-# INTER_AREA takes on uint8 photos
-RESIZES = [
-    ((128, 128), (64, False)),  # 2 x 2 blocks: rounded half up
-    ((192, 256), (64, False)),  # 3 x 4 blocks
-    ((477, 248), (200, False)),  # shrinking by fractions
-    ((90, 70), (64, False)),
-    ((40, 50), (64, False)),  # enlarging: fixed-point interpolation
-    ((136, 392), (288, False)),  # one axis shrinks, the other grows
-    ((300, 160), (72, True)),  # the book's resize: shorter side, centre crop
-    ((160, 300), (72, True)),
-    ((50, 120), (72, True)),
-    ((256, 256), (256, True)),
-]
-
-
-@pytest.mark.parametrize("shape,resize", RESIZES)
-def test_photo_resize_is_opencvs_pixel_for_pixel(shape, resize):
-    from pyimagesearch.preprocessing import AspectAwarePreprocessor, SimplePreprocessor
-    from pyimagesearch.preprocessing.photoresize import PhotoResize
-
-    (size, aspectAware) = resize
-    rng = np.random.default_rng(sum(shape))
-    photo = cv2.GaussianBlur(rng.integers(0, 256, (*shape, 3)).astype(np.uint8), (5, 5), 0)
-    book = (AspectAwarePreprocessor if aspectAware else SimplePreprocessor)(size, size)
-    expected = book.preprocess(photo).astype(np.float32)
-    resized = np.asarray(PhotoResize(size, size, aspectAware)(photo[None]))[0]
-    assert resized.shape == expected.shape
-    np.testing.assert_array_equal(resized, expected)
-
-
-@pytest.mark.parametrize("network", ["mobilenet_v2", "vgg16"])
-def test_application_preprocessing_is_the_extractors(network):
-    """The "tf" mode (scaled to [-1, 1]) and the "caffe" one (BGR, ImageNet mean)."""
-    from pyimagesearch.nn.backbones import application_extractor
-    from pyimagesearch.nn.deploylayers import ApplicationPreprocessing
-
-    extractor = application_extractor(network, "none", 32)
-    photos = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
-    layer = ApplicationPreprocessing(extractor.name)
-    np.testing.assert_array_equal(np.asarray(layer(photos)), extractor.preprocess(photos))
 
 
 def read_csv(path):
@@ -129,29 +86,6 @@ def test_a_fused_alexnet_predicts_what_its_ten_crops_predict(
     (code, _, err) = call_main(predict, argv, capsys)
     assert code == 0, err
     assert_same_probabilities(tmp_path / "fused.csv", tmp_path / "parts.csv")
-
-
-@pytest.mark.parametrize(
-    "argv,message",
-    [
-        (["--output", "{tmp}/model.h5"], "saves models only to paths ending in .keras"),
-        (["--output", "{tmp}/taken.keras"], "taken.keras"),
-        (["--output", "{model}"], "--output: "),
-        (["--output", "{tmp}/m.keras", "--clip", "0.5"], "--clip: 0.5 is not from 0 to under"),
-    ],
-)
-def test_fuse_model_refuses_bad_input_in_one_line(argv, message, trained, built, tmp_path, capsys):
-    from dogs_vs_cats import fuse_model
-
-    (tmp_path / "taken.keras").write_text("someone's")
-    fill = {"tmp": tmp_path, "model": trained["model"]}
-    argv = [a.format(**fill) for a in argv]
-    argv += ["--model", str(trained["model"]), "--mean", str(built["mean"])]
-    before = sorted(n for n in os.listdir(tmp_path) if not n.endswith(".lock"))
-    (code, _, err) = call_main(fuse_model, argv, capsys)
-    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
-    assert sorted(n for n in os.listdir(tmp_path) if not n.endswith(".lock")) == before
-    assert (tmp_path / "taken.keras").read_text() == "someone's"
 
 
 def test_a_deployable_model_exports_a_savedmodel_that_serves_photos_of_any_size(

@@ -1,5 +1,8 @@
-"""chapter.py's command line: every setting has one flag defaulting to the
-setting's default, and bad input is one line."""
+"""dogs_vs_cats/chapter.py's command line (the dogs-vs-cats-chapter
+command): every setting has one flag defaulting to the setting's default,
+and bad input is one line. Named after its dotted module, dogs_vs_cats.chapter,
+since test basenames are unique and test_chapter.py is the library's
+pipeline/chapter.py's."""
 
 import dataclasses
 import json
