@@ -587,3 +587,30 @@ def test_kaggles_bundle_given_as_train_gives_the_test_photos_too(tmp_path):
     with pytest.raises(ArgumentError, match="holds 2 archives named train.zip") as error:
         test_of(tmp_path / "twice.zip")
     assert error.value.argument == "train"
+
+
+def test_settings_the_chapter_accepts_keep_its_stage_record_readable(tmp_path):
+    """Audit (issue 35): `given` is checked when stages.json is read back
+    (`records.threads`: 1 or more), but not when a run starts: workers=0,
+    which the library's decoders take as one thread, passes `check_settings`,
+    is recorded at the first stage's start, and the record is then refused
+    (by the report written after that stage, and by every later run: "remove
+    it to start anew"). Either the run refuses it up front, naming the
+    setting, or the record it writes reads back."""
+    from pyimagesearch.errors import ArgumentError
+    from pyimagesearch.pipeline.chapter import StageRecords, check_settings
+    from pyimagesearch.pipeline.chapterstages import BuildStage, ChapterPaths, ChapterSettings
+
+    (tmp_path / "photos").mkdir()
+    settings = ChapterSettings(train=str(tmp_path / "photos"), outputDir=str(tmp_path / "out"),
+                               workers=0)  # fmt: skip
+    try:
+        check_settings(settings)
+    except ArgumentError as error:
+        assert error.argument == "workers"
+        return
+    paths = ChapterPaths(settings.outputDir)
+    os.makedirs(paths.outputDir)
+    stage = BuildStage(settings, paths)
+    StageRecords(paths.record).start(stage, stage.signature(), [], None)
+    assert "build" in StageRecords(paths.record).stages
