@@ -13,7 +13,7 @@ loss), the fine-tuning (`pyimagesearch.pipeline.finetune`, its defaults),
 then once more for each lever: one option changed (see LEVERS), trained
 from the same cached activations where its cut and views are the
 defaults'. Every fine-tuned model is also averaged with the logistic
-regression, the weight chosen on the validation photos. Writes
+regression, with equal weights. Writes
 docs/finetune_benchmark.md (machine, date, command) and prints it."""
 
 import argparse
@@ -44,9 +44,6 @@ LEVERS = {
     "views": ("trainViews", int),
     "cut": (None, str),
 }
-# The fine-tuned model's weights tried when averaging it with the logistic
-# regression (0: the logistic regression alone).
-MIX_WEIGHTS = [w / 10 for w in range(11)]
 
 
 def lever(text: str) -> tuple[str, str | float | int]:
@@ -62,32 +59,26 @@ def lever(text: str) -> tuple[str, str | float | int]:
         raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a {LEVERS[name][1].__name__}")
 
 
-def mixed_with_classifier(predictions: dict, classifier: dict) -> dict:
-    """The fine-tuned model's probabilities averaged with the logistic
-    regression's, w * fine-tuned + (1 - w) * LR: w (of MIX_WEIGHTS) chosen
-    by validation log loss against the LR refitted on train only, then
-    scored on the test photos against the chapter's LR (train +
-    validation), matched by name. Returns {"weight", "val_log_loss",
-    "log_loss", "score"}."""
+def averaged_with_classifier(predictions: dict, classifier: dict) -> dict:
+    """The test photos' probabilities of the fine-tuned model and of the
+    chapter's logistic regression (train + validation), matched by name,
+    averaged with equal weights: no weight is chosen on the validation
+    photos, whose temperature already favours the fine-tuned model there.
+    Returns {"log_loss", "score"}."""
     import numpy as np
 
     from pyimagesearch.pipeline.evaluation import held_out_log_loss
 
-    val = predictions["validation"]
-    (tuned, refit) = (np.array(val["probabilities"]), np.array(val["classifier_probabilities"]))
-    losses = [held_out_log_loss(val["labels"], w * tuned + (1 - w) * refit) for w in MIX_WEIGHTS]
-    weight = MIX_WEIGHTS[int(np.argmin(losses))]
     test = predictions["test"]
     chapter = classifier["predictions"]
     rowOf = {name: row for row, name in enumerate(chapter["image_names"])}
     rows = [rowOf[name] for name in test["image_names"]]
-    lr = np.array(chapter["probabilities"])[rows]
-    if not np.array_equal(np.array(chapter["labels"])[rows], test["labels"]):
+    labels = np.array(test["labels"])
+    if not np.array_equal(np.array(chapter["labels"])[rows], labels):
         raise SystemExit("the two models' test photos are labelled differently")
-    mixed = weight * np.array(test["probabilities"]) + (1 - weight) * lr
-    return {"weight": weight, "val_log_loss": min(losses),
-            "log_loss": held_out_log_loss(test["labels"], mixed),
-            "score": float(np.mean(mixed.argmax(axis=1) == np.array(test["labels"])))}  # fmt: skip
+    averaged = (np.array(test["probabilities"]) + np.array(chapter["probabilities"])[rows]) / 2
+    return {"log_loss": held_out_log_loss(labels, averaged),
+            "score": float(np.mean(averaged.argmax(axis=1) == labels))}  # fmt: skip
 
 
 def measure(photos, count, weights, folder, levers=()):
@@ -154,7 +145,7 @@ def measure(photos, count, weights, folder, levers=()):
             raise SystemExit(f"{count} photos: the two models were scored on different photos")
         return {"photos": count, "splits": {k: len(v) for k, v in splits.items()},
                 "lever": f"{name}={value}" if name else "defaults", "classifier": classifier,
-                "finetune": report, "mixed": mixed_with_classifier(predictions, classifier),
+                "finetune": report, "averaged": averaged_with_classifier(predictions, classifier),
                 "seconds": {**timings, "finetune": time.perf_counter() - began}}  # fmt: skip
 
     return [tune(None, None)] + [tune(name, value) for (name, value) in levers]
@@ -186,12 +177,12 @@ def page(rows, command):
         "",
         "| photos | train/val/test | lever | LR test log loss | LR accuracy "
         "| fine-tuned test log loss | fine-tuned accuracy | val: fine-tuned vs LR | best epoch "
-        "| temperature | submits | averaged with LR: weight, test log loss, accuracy "
+        "| temperature | submits | averaged with LR: test log loss, accuracy "
         "| seconds (build / features / LR / fine-tuning) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        (c, f, m, s) = (row["classifier"], row["finetune"], row["mixed"], row["seconds"])
+        (c, f, a, s) = (row["classifier"], row["finetune"], row["averaged"], row["seconds"])
         split = "/".join(str(row["splits"][k]) for k in ("train", "val", "test"))
         lines.append(
             f"| {row['photos']} | {split} | {row['lever']} "
@@ -199,7 +190,7 @@ def page(rows, command):
             f"| {f['log_loss']:.4f} | {f['score']:.2%} "
             f"| {f['val_log_loss']:.4f} vs {f['classifier_val_log_loss']:.4f} "
             f"| {f['best_epoch']} | {f['temperature']:.3f} | {f['submit_with']} "
-            f"| {m['weight']:.1f}, {m['log_loss']:.4f}, {m['score']:.2%} "
+            f"| {a['log_loss']:.4f}, {a['score']:.2%} "
             f"| {s['build']:.0f} / {s['features']:.0f} / {s['classifier']:.0f} "
             f"/ {s['finetune']:.0f} |"
         )
@@ -212,9 +203,10 @@ def page(rows, command):
         f"of them (rate: learningRate, decay: weightDecay, smoothing: labelSmoothing, views: "
         f"trainViews, cut: the layer cut at) and trains from the same cached activations "
         f"where its cut and views are the defaults' (its seconds are then training alone). "
-        f"'Averaged with LR': weight x fine-tuned + (1 - weight) x LR, the weight (0 to 1 by "
-        f"0.1) chosen on the validation photos against the LR refitted on train, scored on "
-        f"the test photos against the chapter's LR. Held-out figures: "
+        f"'Averaged with LR': the mean of the fine-tuned model's and the chapter's LR's "
+        f"probabilities on the test photos (equal weights: a weight chosen on the validation "
+        f"photos would favour the fine-tuned model, whose temperature was fitted on them). "
+        f"Held-out figures: "
         f"{rows[0]['classifier']['held_out']} for every model.",
         "",
         "Validation log loss by epoch, which chooses the epoch (0: the logistic regression's "
