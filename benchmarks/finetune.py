@@ -1,17 +1,20 @@
 """Fine-tuning against the logistic regression it starts from, on real
 photos: MobileNetV2 (the local ImageNet weights) at the chapter's feature
-size, held-out log loss on the build's test split, at several sizes.
+size, held-out log loss on the build's test split, at several sizes, with
+each lever beside the defaults.
 
     .venv/bin/python -m benchmarks.finetune [PHOTOS] [--sizes 1000 2002]
-        [--lever-rate 1e-4]
+        [--levers rate=1e-4 smoothing=0.1 views=2 cut=block_14_add ...]
 
 For each size, the first N/2 photos of each class (by name) are built into splits
 (20% test, 10% validation), then the chapter's own functions run: features,
 the logistic regression (fitted on train + validation, C by 3-fold log
-loss), the fine-tuning (`pyimagesearch.pipeline.finetune`, its defaults).
-With --lever-rate, the largest size is fine-tuned a second time from the
-same cached activations at that learning rate, beside the default.
-Writes docs/finetune_benchmark.md (machine, date, command) and prints it."""
+loss), the fine-tuning (`pyimagesearch.pipeline.finetune`, its defaults),
+then once more for each lever: one option changed (see LEVERS), trained
+from the same cached activations where its cut and views are the
+defaults'. Every fine-tuned model is also averaged with the logistic
+regression, with equal weights. Writes
+docs/finetune_benchmark.md (machine, date, command) and prints it."""
 
 import argparse
 import datetime
@@ -30,11 +33,58 @@ PHOTOS = os.path.join(SHARED, "kaggle_sample", "train")
 WEIGHTS = os.path.join(SHARED, "weights", "mobilenet_v2_1.0_224_imagenet_no_top.weights.h5")
 PAGE = os.path.join(ROOT, "docs", "finetune_benchmark.md")
 SIZE = 288  # the chapter's feature size for MobileNetV2
+# A lever on the command line, name=value: the `FineTuneOptions` field it
+# sets (None: the layer the network is cut at) and the value's type.
+LEVERS = {
+    "rate": ("learningRate", float),
+    "decay": ("weightDecay", float),
+    "dropout": ("dropout", float),
+    "smoothing": ("labelSmoothing", float),
+    "epochs": ("epochs", int),
+    "views": ("trainViews", int),
+    "cut": (None, str),
+}
 
 
-def measure(photos, count, weights, folder, leverRate=None):
-    """The figures of one size: the first `count` photos of `photos`; with
-    `leverRate`, also those of a fine-tuning at that learning rate."""
+def lever(text: str) -> tuple[str, str | float | int]:
+    """("name", value) of a --levers item "name=value"."""
+    (name, _, value) = text.partition("=")
+    if name not in LEVERS or not value:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a lever is name=value, the name one of {', '.join(LEVERS)}"
+        )
+    try:
+        return name, LEVERS[name][1](value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a {LEVERS[name][1].__name__}")
+
+
+def averaged_with_classifier(predictions: dict, classifier: dict) -> dict:
+    """The test photos' probabilities of the fine-tuned model and of the
+    chapter's logistic regression (train + validation), matched by name,
+    averaged with equal weights: no weight is chosen on the validation
+    photos, whose temperature already favours the fine-tuned model there.
+    Returns {"log_loss", "score"}."""
+    import numpy as np
+
+    from pyimagesearch.pipeline.evaluation import held_out_log_loss
+
+    test = predictions["test"]
+    chapter = classifier["predictions"]
+    rowOf = {name: row for row, name in enumerate(chapter["image_names"])}
+    rows = [rowOf[name] for name in test["image_names"]]
+    labels = np.array(test["labels"])
+    if not np.array_equal(np.array(chapter["labels"])[rows], labels):
+        raise SystemExit("the two models' test photos are labelled differently")
+    averaged = (np.array(test["probabilities"]) + np.array(chapter["probabilities"])[rows]) / 2
+    return {"log_loss": held_out_log_loss(labels, averaged),
+            "score": float(np.mean(averaged.argmax(axis=1) == labels))}  # fmt: skip
+
+
+def measure(photos, count, weights, folder, levers=()):
+    """The rows of one size, the first `count` photos of `photos`: the
+    defaults', then one for each of `levers` [(name, value)]."""
+    import dataclasses
     import json
 
     from pyimagesearch.io.splitrecord import read_build_record
@@ -69,31 +119,36 @@ def measure(photos, count, weights, folder, leverRate=None):
     )  # fmt: skip
     timings["classifier"] = time.perf_counter() - began
 
-    def tune(options, name):
+    def tune(name, value):
+        options = FineTuneOptions()
+        cut = CUT_LAYERS["mobilenetv2"]
+        if name == "cut":
+            cut = value
+        elif name is not None:
+            options = dataclasses.replace(options, **{LEVERS[name][0]: value})
         began = time.perf_counter()
+        run = f"{name}-{value}" if name else "defaults"
         record = fine_tune(
             subset, features, os.path.join(folder, "lr.json"), splits,
-            application_extractor("mobilenetv2", weights, SIZE), CUT_LAYERS["mobilenetv2"],
-            os.path.join(folder, "cache"), os.path.join(folder, f"{name}.keras"),
-            os.path.join(folder, f"{name}.json"), os.path.join(folder, f"{name}_predictions.json"),
-            options, resume=True, log=print,
+            application_extractor("mobilenetv2", weights, SIZE), cut,
+            # one cache for each cut and number of views: the levers that
+            # change neither train from the defaults' cached activations
+            os.path.join(folder, f"cache-{cut}-{options.trainViews}"),
+            os.path.join(folder, f"{run}.keras"), os.path.join(folder, f"{run}.json"),
+            os.path.join(folder, f"{run}_predictions.json"), options, resume=True, log=print,
         )  # fmt: skip
-        with open(os.path.join(folder, f"{name}_predictions.json")) as f:
-            tested = json.load(f)["test"]["image_names"]
+        with open(os.path.join(folder, f"{run}_predictions.json")) as f:
+            predictions = json.load(f)
         # Both models scored on the same photos, which are the build's test split.
         scored = sorted(classifier["predictions"]["image_names"])
-        if not sorted(tested) == scored == sorted(splits["test"]):
+        if not sorted(predictions["test"]["image_names"]) == scored == sorted(splits["test"]):
             raise SystemExit(f"{count} photos: the two models were scored on different photos")
-        return record, time.perf_counter() - began
+        return {"photos": count, "splits": {k: len(v) for k, v in splits.items()},
+                "lever": f"{name}={value}" if name else "defaults", "classifier": classifier,
+                "finetune": record, "averaged": averaged_with_classifier(predictions, classifier),
+                "seconds": {**timings, "finetune": time.perf_counter() - began}}  # fmt: skip
 
-    (record, timings["finetune"]) = tune(FineTuneOptions(), "finetune")
-    row = {"photos": count, "splits": {k: len(v) for k, v in splits.items()},
-           "classifier": classifier, "finetune": record, "seconds": timings}  # fmt: skip
-    rows = [row]
-    if leverRate is not None:
-        (lever, seconds) = tune(FineTuneOptions(learningRate=leverRate), "lever")
-        rows.append({**row, "finetune": lever, "seconds": {**timings, "finetune": seconds}})
-    return rows
+    return [tune(None, None)] + [tune(name, value) for (name, value) in levers]
 
 
 def cpu_name():
@@ -120,32 +175,39 @@ def page(rows, command):
         "'Validation' compares the fine-tuned model with the logistic regression refitted "
         "on train only (the chapter's choice of what submits).",
         "",
-        "| photos | train/val/test | learning rate | LR test log loss | LR accuracy "
+        "| photos | train/val/test | lever | LR test log loss | LR accuracy "
         "| fine-tuned test log loss | fine-tuned accuracy | val: fine-tuned vs LR | best epoch "
-        "| temperature | submits | seconds (build / features / LR / fine-tuning) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| temperature | submits | averaged with LR: test log loss, accuracy "
+        "| seconds (build / features / LR / fine-tuning) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        (c, f, s) = (row["classifier"], row["finetune"], row["seconds"])
+        (c, f, a, s) = (row["classifier"], row["finetune"], row["averaged"], row["seconds"])
         split = "/".join(str(row["splits"][k]) for k in ("train", "val", "test"))
         lines.append(
-            f"| {row['photos']} | {split} | {f['options']['learningRate']:g} "
+            f"| {row['photos']} | {split} | {row['lever']} "
             f"| {c['log_loss']:.4f} | {c['score']:.2%} "
             f"| {f['log_loss']:.4f} | {f['score']:.2%} "
             f"| {f['val_log_loss']:.4f} vs {f['classifier_val_log_loss']:.4f} "
             f"| {f['best_epoch']} | {f['temperature']:.3f} | {f['submit_with']} "
+            f"| {a['log_loss']:.4f}, {a['score']:.2%} "
             f"| {s['build']:.0f} / {s['features']:.0f} / {s['classifier']:.0f} "
             f"/ {s['finetune']:.0f} |"
         )
     first = rows[0]["finetune"]
     lines += [
         "",
-        f"Fine-tuning options (the defaults; a second row at a size differs only in its "
-        f"learning rate, trained from the same cached activations, so its seconds are "
-        f"training alone): {first['options']}; cut at {first['cut_layer']}, "
+        f"The defaults: {first['options']}; cut at {first['cut_layer']}, "
         f"{first['train_views']} views per training photo cached, "
-        f"{first['cache_bytes_per_photo']:,} bytes per photo (float16). Held-out figures: "
-        f"{rows[0]['classifier']['held_out']} for both models.",
+        f"{first['cache_bytes_per_photo']:,} bytes per photo (float16). A lever changes one "
+        f"of them (rate: learningRate, decay: weightDecay, smoothing: labelSmoothing, views: "
+        f"trainViews, cut: the layer cut at) and trains from the same cached activations "
+        f"where its cut and views are the defaults' (its seconds are then training alone). "
+        f"'Averaged with LR': the mean of the fine-tuned model's and the chapter's LR's "
+        f"probabilities on the test photos (equal weights: a weight chosen on the validation "
+        f"photos would favour the fine-tuned model, whose temperature was fitted on them). "
+        f"Held-out figures: "
+        f"{rows[0]['classifier']['held_out']} for every model.",
         "",
         "Validation log loss by epoch, which chooses the epoch (0: the logistic regression's "
         "head, refitted on train, before training; on the cached views, the photo and its "
@@ -155,8 +217,7 @@ def page(rows, command):
     ]
     for row in rows:
         history = ", ".join(f"{v:.4f}" for v in row["finetune"]["history"])
-        rate = row["finetune"]["options"]["learningRate"]
-        lines.append(f"- {row['photos']} photos, learning rate {rate:g}: {history}")
+        lines.append(f"- {row['photos']} photos, {row['lever']}: {history}")
     return "\n".join(lines) + "\n"
 
 
@@ -165,14 +226,13 @@ def main(argv=None):
     parser.add_argument("photos", nargs="?", default=PHOTOS)
     parser.add_argument("--weights", default=WEIGHTS)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2002])
-    parser.add_argument("--lever-rate", type=float, help="also at this learning rate, "
-                        "at the largest size")  # fmt: skip
+    parser.add_argument("--levers", type=lever, nargs="*", default=[],
+                        help=f"name=value, at every size; names: {', '.join(LEVERS)}")  # fmt: skip
     args = parser.parse_args(argv)
     rows = []
     for count in sorted(args.sizes):
-        lever = args.lever_rate if count == max(args.sizes) else None
         with tempfile.TemporaryDirectory() as folder:
-            rows += measure(args.photos, count, args.weights, folder, lever)
+            rows += measure(args.photos, count, args.weights, folder, args.levers)
         print(page(rows, "(so far)"), flush=True)
     text = page(rows, "python -m benchmarks.finetune " + " ".join(argv or sys.argv[1:]))
     with open(PAGE, "w") as f:
