@@ -232,8 +232,30 @@ def check_own_folders(paths: ChapterPaths) -> None:
 WEIGHTS_FILE = "a weights file of the backbone without its top (or imagenet, or none)"
 
 
+def check_counts(settings: ChapterSettings) -> None:
+    """Raise `ArgumentError` for a whole-number setting (sizes, counts,
+    threads, the seed aside) that is not a whole number of 1 or more, or a
+    learning rate that is not above 0: the command line refuses them as it
+    parses, a library caller here, before any stage records them."""
+    import typing
+
+    hints = typing.get_type_hints(ChapterSettings)
+    for field in dataclasses.fields(ChapterSettings):
+        value = getattr(settings, field.name)
+        kind = [t for t in typing.get_args(hints[field.name]) or [hints[field.name]]
+                if t is not type(None)][0]  # fmt: skip
+        if value is None or kind not in (int, float) or field.metadata["kind"] == "seed":
+            continue
+        wrong = isinstance(value, bool) or not isinstance(value, (int, float))
+        if kind is int and (wrong or not isinstance(value, int) or value < 1):
+            raise ArgumentError(field.name, f"{value!r} is not a whole number of 1 or more")
+        if kind is float and (wrong or not value > 0):
+            raise ArgumentError(field.name, f"{value!r} is not a number above 0")
+
+
 def check_settings(settings: ChapterSettings) -> None:
     """Raise `ArgumentError` for settings no stage could run with."""
+    check_counts(settings)
     if settings.submitWith not in SUBMITTERS:
         raise ArgumentError(
             "submitWith", f"{settings.submitWith!r} is not one of {', '.join(SUBMITTERS)}"

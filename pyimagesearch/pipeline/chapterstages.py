@@ -132,9 +132,9 @@ class ChapterSettings:
     )
     seed: int = setting(
         book.SEED,
-        "seeds every random choice the command makes (the sample's photos, the split, "
-        "AlexNet's weights, patches, augmentation and batch order, the features' order): "
-        "the same seed, the same choices",
+        "seeds the random choices the command makes, whichever of these it makes: the "
+        "sample's photos, the split, AlexNet's weights, patches, augmentation and batch "
+        "order, the features' order; the same seed, the same choices",
         kind="seed",
     )
     maxPixels: int = setting(

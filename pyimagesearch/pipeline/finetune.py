@@ -68,6 +68,20 @@ class FineTuneOptions:
     batchSize: int = 32
     trainViews: int = TRAIN_VIEWS
 
+    def __post_init__(self):
+        allowed = {
+            "learningRate": (lambda v: v > 0, "a number above 0"),
+            "weightDecay": (lambda v: v >= 0, "a number of 0 or more"),
+            "dropout": (lambda v: 0 <= v < 1, "a number from 0 up to 1 (excluded)"),
+            "labelSmoothing": (lambda v: 0 <= v < 1, "a number from 0 up to 1 (excluded)"),
+        }
+        for name in ("epochs", "patience", "batchSize", "trainViews"):
+            allowed[name] = (lambda v: isinstance(v, int) and v >= 1, "a whole number of 1 or more")
+        for name, (holds, what) in allowed.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not holds(value):
+                raise ValueError(f"FineTuneOptions {name}={value!r}: it must be {what}")
+
 
 def cut_layer(backbone: str) -> str | None:
     """The layer `backbone` (a keras.applications name) is cut at, or None

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, STAGES
+from pyimagesearch.pipeline.chapterstages import EVERY_STAGE, PREDICTED_BY, STAGES
 from pyimagesearch.utils.files import read_json
 
 # A probability row sums to 1 within this: float32 softmax outputs, each
@@ -441,8 +441,9 @@ def threads(value) -> str | None:
     return None if is_count(value) and value >= 1 else f"{shown(value)} is not 1 or more threads"
 
 
-# the settings every stage is given (`EVERY_STAGE`), as a stage records them
-GIVEN = {"train": text, "test": optional(text), "outputDir": text, "workers": threads}
+# the check of each setting every stage is given, as a stage records it
+GIVEN_CHECKS = {"train": text, "test": optional(text), "outputDir": text, "workers": threads}
+GIVEN = {name: GIVEN_CHECKS[name] for name in EVERY_STAGE}
 
 
 def given(value) -> str | None:
@@ -502,8 +503,9 @@ def stage_record_problem(stages) -> str | None:
         if not isinstance(entry, dict) or "signature" not in entry:
             return f"{name!r} is not an object with a signature"
         for field, value in entry.items():
-            if field not in STAGE_ENTRY or STAGE_ENTRY[field](value):
-                return f"{name!r} has {field!r} = {str(value)[:40]!r}"
+            problem = STAGE_ENTRY[field](value) if field in STAGE_ENTRY else "is not a field"
+            if problem:
+                return f"{name!r} has {field!r}: {problem}"
     details = (stages.get("train") or {}).get("details") or {}
     for field, check in TRAIN_DETAILS.items():
         if field in details and check(details[field]):

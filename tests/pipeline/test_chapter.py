@@ -589,28 +589,20 @@ def test_kaggles_bundle_given_as_train_gives_the_test_photos_too(tmp_path):
     assert error.value.argument == "train"
 
 
-def test_settings_the_chapter_accepts_keep_its_stage_record_readable(tmp_path):
-    """Audit (issue 35): `given` is checked when stages.json is read back
-    (`records.threads`: 1 or more), but not when a run starts: workers=0,
-    which the library's decoders take as one thread, passes `check_settings`,
-    is recorded at the first stage's start, and the record is then refused
-    (by the report written after that stage, and by every later run: "remove
-    it to start anew"). Either the run refuses it up front, naming the
-    setting, or the record it writes reads back."""
+@pytest.mark.parametrize("name, value", [("workers", 0), ("epochs", -1), ("size", 2.5),
+                                         ("batchSize", True), ("valSize", "9"),
+                                         ("learningRate", 0.0)])  # fmt: skip
+def test_a_library_callers_counts_are_checked_before_any_stage(tmp_path, name, value):
+    """The command line refuses these as it parses; a library caller's went
+    through (workers=0 was recorded at the first stage's start, and every
+    later read of stages.json refused the record)."""
     from pyimagesearch.errors import ArgumentError
-    from pyimagesearch.pipeline.chapter import StageRecords, check_settings
-    from pyimagesearch.pipeline.chapterstages import BuildStage, ChapterPaths, ChapterSettings
+    from pyimagesearch.pipeline.chapter import check_settings
+    from pyimagesearch.pipeline.chapterstages import ChapterSettings
 
-    (tmp_path / "photos").mkdir()
     settings = ChapterSettings(train=str(tmp_path / "photos"), outputDir=str(tmp_path / "out"),
-                               workers=0)  # fmt: skip
-    try:
+                               **{name: value})  # fmt: skip
+    with pytest.raises(ArgumentError) as raised:
         check_settings(settings)
-    except ArgumentError as error:
-        assert error.argument == "workers"
-        return
-    paths = ChapterPaths(settings.outputDir)
-    os.makedirs(paths.outputDir)
-    stage = BuildStage(settings, paths)
-    StageRecords(paths.record).start(stage, stage.signature(), [], None)
-    assert "build" in StageRecords(paths.record).stages
+    assert raised.value.argument == name and repr(value) in str(raised.value)
+    assert not os.path.exists(tmp_path / "out")

@@ -193,3 +193,16 @@ def test_a_record_that_is_not_the_stage_is_refused(record, problem, tmp_path):
         finetune.read_choice(path, ["dog", "cat"])
     path.write_text(json.dumps({"submit_with": "classifier", "skipped": "--fine-tune off"}))
     assert finetune.read_choice(path) is None
+
+
+@pytest.mark.parametrize("name, value", [("epochs", 0), ("patience", 1.5), ("batchSize", True),
+                                         ("trainViews", -2), ("learningRate", 0),
+                                         ("weightDecay", -1e-4), ("dropout", 1.0),
+                                         ("labelSmoothing", "0.1")])  # fmt: skip
+def test_fine_tuning_options_are_checked_when_made(name, value):
+    """epochs=0 trained nothing and wrote a record its own reader refused
+    (an empty training history); each option is checked up front, saying
+    what it received and what it allows."""
+    with pytest.raises(ValueError, match=f"FineTuneOptions {name}={value!r}: it must be"):
+        finetune.FineTuneOptions(**{name: value})
+    assert finetune.FineTuneOptions().epochs >= 1
