@@ -58,5 +58,5 @@ def test_train_model_refuses_a_pickle_path(tmp_path, capsys):
         ["--db", tmp_path / "f.hdf5", "--model", tmp_path / "dogs_vs_cats.pickle"],
         capsys,
     )
-    assert code == 2 and "--classifier: " in err and "JSON, not pickle" in err
+    assert code == 2 and "--model: " in err and "JSON, not pickle" in err  # the book's flag
     assert not (tmp_path / "dogs_vs_cats.pickle").exists()
