@@ -137,21 +137,30 @@ def given_settings(stages: dict) -> dict[str, list[tuple]]:
     return found
 
 
+class ChangedOutput(str):
+    """The path of an output that is not the file its stage wrote (its
+    fingerprint differs from the one recorded): `when_there` refuses it."""
+
+    stage: str
+
+
 class CurrentOutputs:
     """`paths` as seen by the report, from the stage record alone: a file
     reads as absent (None) unless a stage that finished since it last
-    started lists it among the outputs it wrote; so nothing is shown of a
+    started lists it among the outputs it wrote, so nothing is shown of a
     stage never run, running, failed, or undone by an earlier stage that
-    ran again. `outputDir`, the run's own folder, is as given."""
+    ran again; one that has changed since is a `ChangedOutput`, so that no
+    figure of another run is shown as this one's. `outputDir`, the run's
+    own folder, is as given."""
 
     def __init__(self, paths, stages: dict) -> None:
         self._paths = paths
         self.outputDir = paths.outputDir
         self._written = {
-            path
-            for entry in stages.values()
+            path: (stage, written)
+            for stage, entry in stages.items()
             if entry.get("finished") is not None
-            for path in entry.get("outputs", {})
+            for path, written in entry.get("outputs", {}).items()
         }
 
     def __getattr__(self, name):
@@ -161,14 +170,26 @@ class CurrentOutputs:
         return self._current(value) if isinstance(value, str) else value
 
     def _current(self, path: str) -> str | None:
-        return path if path in self._written else None
+        if path not in self._written:
+            return None
+        (stage, written) = self._written[path]
+        if written == fingerprint(path):
+            return path
+        changed = ChangedOutput(path)
+        changed.stage = stage
+        return changed
 
 
 def when_there(path, read):
-    """`read(path)`, or None when there is no current file at `path`."""
+    """`read(path)`, or None when there is no current file at `path`;
+    ValueError for a file changed since its stage wrote it."""
     if path is None or not os.path.lexists(path):
         return None
-    return read(own_file(path))
+    checked = own_file(path)
+    if isinstance(path, ChangedOutput):
+        raise ValueError(f"{path} has changed since the {path.stage} stage wrote it: run "
+                         f"that stage again (--from {path.stage})")  # fmt: skip
+    return read(checked)
 
 
 def own_file(path: str) -> str:

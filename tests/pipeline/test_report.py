@@ -27,13 +27,16 @@ def finished(seconds, images, **details):
 
 
 def with_outputs(paths, stages):
-    """`stages` with each finished entry that lists no outputs listing its
-    stage's, as the chapter records them (the report shows no other file)."""
+    """`stages` as if each finished stage had just written its files: an
+    entry that lists no outputs lists its stage's, and each output listed
+    has its file's fingerprint now, as the chapter records them (the report
+    shows no other file, and no file changed since)."""
     settings = ChapterSettings(train="train.zip", outputDir=paths.outputDir)
     for cls in STAGE_CLASSES:
         entry = stages.get(cls.name)
-        if entry is not None and entry.get("finished") and not entry.get("outputs"):
-            entry["outputs"] = {path: fingerprint(path) for path in cls(settings, paths).outputs()}
+        if entry is not None and entry.get("finished"):
+            listed = entry.get("outputs") or cls(settings, paths).outputs()
+            entry["outputs"] = {path: fingerprint(path) for path in listed}
     return stages
 
 
@@ -132,7 +135,7 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
     for names, shown in ((["cat.1.jpg", "dog.2.jpg"], True), (["cat.1.jpg", "dog.9.jpg"], False)):
         with open(paths.cropPredictions, "w") as f:
             json.dump({**rows, "image_names": names}, f)
-        page = render_report(paths, settings, stages)
+        page = render_report(paths, settings, with_outputs(paths, stages))
         assert ("AlexNet (10 crops) on the test split" in page) == shown
         assert ("the photos cannot be shown: " in page) != shown
         assert ("crop_predictions.json names other photos than" in page) != shown
@@ -177,7 +180,7 @@ def test_the_same_photos_is_said_only_when_the_figures_scored_the_same_photos(tm
     (paths, settings, stages, names) = scored_run(tmp_path)
     for scored, same in ((names[::-1], True), (names[:10], False), (names[:15] + ["x"], False)):
         score_classifier(paths, scored)
-        page = render_report(paths, settings, stages)
+        page = render_report(paths, settings, with_outputs(paths, stages))
         said = "Every figure is measured on the same 16 photos of the build's test split"
         assert (said in page) == same
         if not same:
@@ -314,7 +317,7 @@ def test_figures_on_a_model_from_elsewhere_are_not_said_held_out_from_every_stag
     (paths, settings, stages, names) = scored_run(tmp_path)
     foreign = "the build's test split; the features' model x.keras is a file this run did not"
     score_classifier(paths, names, foreign)
-    page = render_report(paths, settings, stages)
+    page = render_report(paths, settings, with_outputs(paths, stages))
     assert "held out from every stage that trained" not in page
     assert "x.keras is a file this run did not" in page and "the same photos." in page
 
@@ -480,7 +483,7 @@ def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
     saved["test"]["image_names"][0] = "dog.77.jpg"
     with open(paths.finetunePredictions, "w") as f:
         json.dump(saved, f)
-    page = render_report(paths, settings, stages)
+    page = render_report(paths, settings, with_outputs(paths, stages))
     assert "Every figure is measured on the same" not in page
     assert (
         "the fine-tuned model's on 16 photos (the build&#x27;s test split); not the same "
@@ -491,7 +494,7 @@ def test_fine_tuning_on_other_photos_is_not_said_to_share_them(tmp_path):
         del saved["test"][part][0]
     with open(paths.finetunePredictions, "w") as f:
         json.dump(saved, f)
-    page = render_report(paths, settings, stages)
+    page = render_report(paths, settings, with_outputs(paths, stages))
     assert (
         f"the figures cannot be shown: {paths.finetunePredictions} scores 15 test photos; "
         f"{paths.finetuneRecord} counts 16: fine-tune again" in page
@@ -527,3 +530,22 @@ def test_before_fine_tuning_and_the_submission_ran_the_page_says_so(tmp_path):
     page = render_report(*a_run(tmp_path))
     assert '<p class="missing">Fine-tuning: not run yet.</p>' in results(page)
     assert '<p class="missing">The submission: not run yet.</p>' in results(page)
+
+
+def test_a_file_changed_since_its_stage_wrote_it_is_not_shown_as_this_runs(tmp_path):
+    """Figures copied in from another run after the stage finished are
+    refused, naming the stage to run again, not shown as this run's."""
+    paths = ChapterPaths(tmp_path)
+    settings = ChapterSettings(train=str(tmp_path / "train.zip"), outputDir=str(tmp_path))
+    with open(paths.cropAccuracy, "w") as f:
+        json.dump(CROPS, f)
+    stages = with_outputs(paths, {"crop_accuracy": finished(1.0, 16)})
+    assert f"{CROPS['rank1']:.2%}" in render_report(paths, settings, stages)
+    with open(paths.cropAccuracy, "w") as f:
+        json.dump({**CROPS, "rank1": 0.5}, f)
+    page = render_report(paths, settings, stages)
+    assert f"{CROPS['rank1']:.2%}" not in page and "50.00%" not in page
+    assert (
+        "crop_accuracy.json has changed since the crop_accuracy stage wrote it: run that "
+        "stage again (--from crop_accuracy)" in page
+    )
