@@ -20,6 +20,7 @@ from pyimagesearch.errors import (
     is_missing_backend,
 )
 from pyimagesearch.io.ziparchives import ARCHIVE
+from pyimagesearch.utils.checks import count_problem
 from pyimagesearch.utils.files import MAX_JSON_BYTES, MAX_MODEL_BYTES, check_input, displayable
 
 # Exceptions that mean the input or the command line is wrong. The library
@@ -154,7 +155,25 @@ MEAN_JSON = json_record("the mean JSON written by build_dogs_vs_cats.py")
 
 # The argparse type of each kind of value a setting names (`setting`'s
 # `kind`), and of the others by their Python type (text stays text).
-KINDS = {"photos": PHOTOS, "backbone": BACKBONE, "weights": WEIGHTS, "seed": random_seed}
+def counted(unit):
+    """argparse type: a whole number of `unit` within its bound
+    (`pyimagesearch.utils.checks.MOST`)."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = text
+        problem = count_problem(value, unit)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return parse
+
+
+KINDS = {"photos": PHOTOS, "backbone": BACKBONE, "weights": WEIGHTS, "seed": random_seed,
+         "threads": counted("threads"), "pixels": counted("pixels")}  # fmt: skip
 TYPES = {int: positive_int, float: positive_float}
 # The book's flags that are not --kebab-case of their setting's name.
 FLAGS = {"learningRate": "--lr"}

@@ -33,7 +33,7 @@ from pyimagesearch.pipeline.chapterstages import (
     fingerprint,
 )
 from pyimagesearch.pipeline.records import read_stage_record
-from pyimagesearch.utils.checks import check_image_size
+from pyimagesearch.utils.checks import MOST, check_image_size, count_problem
 from pyimagesearch.utils.files import MAX_MODEL_BYTES, atomic_path, check_input, write_json
 from pyimagesearch.utils.locks import output_lock
 
@@ -234,9 +234,10 @@ WEIGHTS_FILE = "a weights file of the backbone without its top (or imagenet, or 
 
 def check_counts(settings: ChapterSettings) -> None:
     """Raise `ArgumentError` for a whole-number setting (sizes, counts,
-    threads, the seed aside) that is not a whole number of 1 or more, or a
-    learning rate that is not above 0: the command line refuses them as it
-    parses, a library caller here, before any stage records them."""
+    threads, the seed aside) that is not a whole number of 1 or more (nor
+    within its bound, for the threads and pixels of `utils.checks.MOST`),
+    or a learning rate that is not above 0: the command line refuses them
+    as it parses, a library caller here, before any stage records them."""
     import typing
 
     hints = typing.get_type_hints(ChapterSettings)
@@ -244,7 +245,10 @@ def check_counts(settings: ChapterSettings) -> None:
         value = getattr(settings, field.name)
         kind = [t for t in typing.get_args(hints[field.name]) or [hints[field.name]]
                 if t is not type(None)][0]  # fmt: skip
-        if value is None or kind not in (int, float) or field.metadata["kind"] == "seed":
+        unit = field.metadata["kind"]
+        if unit in MOST and count_problem(value, unit):
+            raise ArgumentError(field.name, count_problem(value, unit))
+        if value is None or kind not in (int, float) or unit == "seed":
             continue
         wrong = isinstance(value, bool) or not isinstance(value, (int, float))
         if kind is int and (wrong or not isinstance(value, int) or value < 1):

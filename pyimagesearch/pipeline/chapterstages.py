@@ -40,7 +40,8 @@ def setting(default=dataclasses.MISSING, about=None, choices=None, kind=None, un
             **field):  # fmt: skip
     """A field of `ChapterSettings` with what a command line offering it
     needs: `about` it (its help), the `choices` it takes, or the `kind` of
-    value it names ("photos", "backbone", "weights", "seed"), otherwise its
+    value it names ("photos", "backbone", "weights", "seed", or a count
+    bounded by `utils.checks.MOST`: "threads", "pixels"), otherwise its
     type says (an int >= 1, a number > 0, text, a switch); and, for a
     default of None, what leaving it `unset` means."""
     metadata = {"about": about, "choices": choices, "kind": kind, "unset": unset}
@@ -140,9 +141,12 @@ class ChapterSettings:
     maxPixels: int = setting(
         MAX_PIXELS,
         "photos whose header declares more pixels are skipped as too large, undecoded",
+        kind="pixels",
     )
     workers: int = setting(
-        DEFAULT_WORKERS, "threads that decode the photos, or prepare AlexNet's batches"
+        DEFAULT_WORKERS,
+        "threads that decode the photos, or prepare AlexNet's batches",
+        kind="threads",
     )
 
 

@@ -23,6 +23,7 @@ import os
 import numpy as np
 
 from pyimagesearch.pipeline.chapterstages import EVERY_STAGE, PREDICTED_BY, STAGES
+from pyimagesearch.utils.checks import count_problem
 from pyimagesearch.utils.files import read_json
 
 # A probability row sums to 1 within this: float32 softmax outputs, each
@@ -438,7 +439,7 @@ def scalars(value) -> str | None:
 
 
 def threads(value) -> str | None:
-    return None if is_count(value) and value >= 1 else f"{shown(value)} is not 1 or more threads"
+    return count_problem(value, "threads")
 
 
 # the check of each setting every stage is given, as a stage records it

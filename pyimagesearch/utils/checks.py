@@ -9,6 +9,11 @@ from pyimagesearch.errors import ArgumentError
 # features.input_size, a features file's input_size attribute). The build
 # buffers 64 rows of LARGEST_SIZE x LARGEST_SIZE x 3 bytes a split (768 MiB).
 LARGEST_SIZE = 2048
+# The most of each other count from outside, by what it counts: threads
+# (--workers: more than the largest machines' cores), and the pixels a photo
+# may declare and still be decoded (--max-pixels: OpenCV's own limit on a
+# decoded image, CV_IO_MAX_IMAGE_PIXELS).
+MOST = {"threads": 1024, "pixels": 2**30}
 
 
 def check_positive_int(name, value):
@@ -38,6 +43,16 @@ def image_size_problem(value) -> str | None:
         return f"{repr(value)[:40]} is not an integer number of pixels"
     if not 1 <= value <= LARGEST_SIZE:
         return f"{value} is not from 1 to {LARGEST_SIZE} pixels"
+    return None
+
+
+def count_problem(value, unit: str) -> str | None:
+    """Why `value` is not a whole number of `unit` (a key of MOST) from 1 to
+    its most, or None."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        return f"{repr(value)[:40]} is not a whole number of {unit}"
+    if not 1 <= value <= MOST[unit]:
+        return f"{value} is not from 1 to {MOST[unit]:,} {unit}"
     return None
 
 

@@ -234,7 +234,7 @@ TABLE = {
         "given a setting of one stage": ("build.given.size", 256,
                                          "'build' has 'given': 'size' is not given to every"),
         "given no workers": ("build.given.workers", 0,
-                             "'build' has 'given': 'workers' 0 is not 1 or more"),
+                             "'build' has 'given': 'workers' 0 is not from 1 to"),
         "given a path a number": ("build.given.train", 1,
                                   "'build' has 'given': 'train' 1 is not text"),
         "an unknown predictor": ("submission", {"signature": {}, "details": {
