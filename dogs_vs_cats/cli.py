@@ -163,7 +163,7 @@ def counted(unit):
         try:
             value = int(text)
         except ValueError:
-            value = text
+            raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
         problem = count_problem(value, unit)
         if problem:
             raise argparse.ArgumentTypeError(problem)

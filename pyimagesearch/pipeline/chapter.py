@@ -233,11 +233,13 @@ WEIGHTS_FILE = "a weights file of the backbone without its top (or imagenet, or 
 
 
 def check_counts(settings: ChapterSettings) -> None:
-    """Raise `ArgumentError` for a whole-number setting (sizes, counts,
-    threads, the seed aside) that is not a whole number of 1 or more (nor
-    within its bound, for the threads and pixels of `utils.checks.MOST`),
-    or a learning rate that is not above 0: the command line refuses them
-    as it parses, a library caller here, before any stage records them."""
+    """Raise `ArgumentError` for a number setting (the seed aside) that is
+    not a Python number of its type (the record is JSON: a NumPy scalar
+    would not be written), a whole number below 1 (or above its bound, for
+    the threads and pixels of `utils.checks.MOST`), or a rate that is not
+    finite and above 0: the command line refuses them as it parses, a
+    library caller here, before any stage records them."""
+    import math
     import typing
 
     hints = typing.get_type_hints(ChapterSettings)
@@ -246,15 +248,18 @@ def check_counts(settings: ChapterSettings) -> None:
         kind = [t for t in typing.get_args(hints[field.name]) or [hints[field.name]]
                 if t is not type(None)][0]  # fmt: skip
         unit = field.metadata["kind"]
-        if unit in MOST and count_problem(value, unit):
-            raise ArgumentError(field.name, count_problem(value, unit))
         if value is None or kind not in (int, float) or unit == "seed":
             continue
-        wrong = isinstance(value, bool) or not isinstance(value, (int, float))
-        if kind is int and (wrong or not isinstance(value, int) or value < 1):
+        allowed = (int,) if kind is int else (int, float)
+        if isinstance(value, bool) or type(value) not in allowed:
+            raise ArgumentError(field.name, f"{value!r} is a {type(value).__name__}, not a "
+                                f"Python {kind.__name__}")  # fmt: skip
+        if unit in MOST and count_problem(value, unit):
+            raise ArgumentError(field.name, count_problem(value, unit))
+        if kind is int and value < 1:
             raise ArgumentError(field.name, f"{value!r} is not a whole number of 1 or more")
-        if kind is float and (wrong or not value > 0):
-            raise ArgumentError(field.name, f"{value!r} is not a number above 0")
+        if kind is float and not 0 < value < math.inf:
+            raise ArgumentError(field.name, f"{value!r} is not a finite number above 0")
 
 
 def check_settings(settings: ChapterSettings) -> None:

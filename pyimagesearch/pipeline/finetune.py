@@ -22,6 +22,7 @@ returns class probabilities; `bottom_model` gives the frozen part, and
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -70,8 +71,8 @@ class FineTuneOptions:
 
     def __post_init__(self):
         allowed = {
-            "learningRate": (lambda v: v > 0, "a number above 0"),
-            "weightDecay": (lambda v: v >= 0, "a number of 0 or more"),
+            "learningRate": (lambda v: 0 < v < math.inf, "a finite number above 0"),
+            "weightDecay": (lambda v: 0 <= v < math.inf, "a finite number of 0 or more"),
             "dropout": (lambda v: 0 <= v < 1, "a number from 0 up to 1 (excluded)"),
             "labelSmoothing": (lambda v: 0 <= v < 1, "a number from 0 up to 1 (excluded)"),
         }

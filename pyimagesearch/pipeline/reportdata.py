@@ -94,7 +94,9 @@ def read_report(paths, settings, stages: dict) -> ReportData:
     finetune = readable("the fine-tuning", when_there, paths.finetuneRecord,
                         records.read_finetune_record)  # fmt: skip
     figures = readable("the figures", read_figures, paths, build, finetune)
-    names = figures["label_names"] if isinstance(figures, dict) else None
+    # the build's class names, so that a photo group is drawn whenever its
+    # own files are readable, whatever another stage's figures are
+    names = build["label_names"] if isinstance(build, dict) else None
     return ReportData(
         train=settings.train,
         outputDir=paths.outputDir,
@@ -182,22 +184,23 @@ class CurrentOutputs:
 
 def when_there(path, read):
     """`read(path)`, or None when there is no current file at `path`;
-    ValueError for a file changed since its stage wrote it."""
+    ValueError for a link or a file changed since its stage wrote it."""
     if path is None or not os.path.lexists(path):
         return None
-    checked = own_file(path)
-    if isinstance(path, ChangedOutput):
-        raise ValueError(f"{path} has changed since the {path.stage} stage wrote it: run "
-                         f"that stage again (--from {path.stage})")  # fmt: skip
-    return read(checked)
+    return read(own_file(path))
 
 
 def own_file(path: str) -> str:
-    """`path`, unless a symbolic link sits there: the report reads what the
+    """`path`, unless a symbolic link sits there or the file has changed
+    since its stage wrote it (a `ChangedOutput`): the report reads what the
     stages wrote, never what a link points at (a file the reader of the
     page may not be allowed to see)."""
     if os.path.islink(path):
         raise ValueError(f"{path} is a symbolic link: refusing to read it")
+    if isinstance(path, ChangedOutput):
+        # a plain rerun runs that stage again: it sees the file changed
+        raise ValueError(f"{path} has changed since the {path.stage} stage wrote it: run the "
+                         "chapter again")  # fmt: skip
     return path
 
 
@@ -311,18 +314,19 @@ def read_submission(paths, stages: dict) -> Submission | None:
     if paths.deployModel is None or not entry.get("finished"):
         return None
     model = paths.deployModel
+    unchanged = not isinstance(model, ChangedOutput)  # the file the stage wrote
     size = None
     if os.path.lexists(model):
-        info = os.lstat(own_file(model))
+        # its size, changed or not: the page says which (str: the link check alone)
+        info = os.lstat(own_file(str(model)))
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{model} is not a regular file")
         size = info.st_size
-    written = entry.get("outputs", {}).get(model)
     return Submission(
         (entry.get("details") or {}).get("predicted_by"),
         os.path.relpath(model, paths.outputDir),
         size,
-        written is not None and written == fingerprint(model),
+        unchanged,
     )
 
 

@@ -7,11 +7,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from pyimagesearch.utils.checks import MOST
+
 # The threads a job runs on unless told otherwise, in the library and the
 # scripts alike (decoding photos, preparing batches, cutting crops): one per
 # core, as the threads mostly wait on OpenCV, NumPy or HDF5 with the GIL
-# released.
-DEFAULT_WORKERS = os.cpu_count() or 1
+# released; within the bound on threads from outside (`checks.MOST`).
+DEFAULT_WORKERS = min(os.cpu_count() or 1, MOST["threads"])
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@ that lets a rerun skip what is done, the report's figures against the files
 the stages wrote, and the report in a real headless browser."""
 
 import json
+import math
 import os
 import re
 import shutil
@@ -591,7 +592,8 @@ def test_kaggles_bundle_given_as_train_gives_the_test_photos_too(tmp_path):
 
 @pytest.mark.parametrize("name, value", [("workers", 0), ("epochs", -1), ("size", 2.5),
                                          ("batchSize", True), ("valSize", "9"),
-                                         ("learningRate", 0.0)])  # fmt: skip
+                                         ("learningRate", 0.0), ("learningRate", math.inf),
+                                         ("workers", np.int64(4))])  # fmt: skip
 def test_a_library_callers_counts_are_checked_before_any_stage(tmp_path, name, value):
     """The command line refuses these as it parses; a library caller's went
     through (workers=0 was recorded at the first stage's start, and every

@@ -4,6 +4,7 @@ where validation favours it, and skipped (and recorded so) for backbones it
 cannot cut."""
 
 import json
+import math
 import os
 
 import h5py
@@ -198,7 +199,8 @@ def test_a_record_that_is_not_the_stage_is_refused(record, problem, tmp_path):
 @pytest.mark.parametrize("name, value", [("epochs", 0), ("patience", 1.5), ("batchSize", True),
                                          ("trainViews", -2), ("learningRate", 0),
                                          ("weightDecay", -1e-4), ("dropout", 1.0),
-                                         ("labelSmoothing", "0.1")])  # fmt: skip
+                                         ("labelSmoothing", "0.1"), ("learningRate", math.inf),
+                                         ("weightDecay", math.inf)])  # fmt: skip
 def test_fine_tuning_options_are_checked_when_made(name, value):
     """epochs=0 trained nothing and wrote a record its own reader refused
     (an empty training history); each option is checked up front, saying

@@ -546,6 +546,6 @@ def test_a_file_changed_since_its_stage_wrote_it_is_not_shown_as_this_runs(tmp_p
     page = render_report(paths, settings, stages)
     assert f"{CROPS['rank1']:.2%}" not in page and "50.00%" not in page
     assert (
-        "crop_accuracy.json has changed since the crop_accuracy stage wrote it: run that "
-        "stage again (--from crop_accuracy)" in page
+        "crop_accuracy.json has changed since the crop_accuracy stage wrote it: run the "
+        "chapter again" in page
     )
