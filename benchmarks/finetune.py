@@ -27,10 +27,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(ROOT, "..", "shared", "data")
-PHOTOS = os.path.join(SHARED, "kaggle_sample", "train")
-WEIGHTS = os.path.join(SHARED, "weights", "mobilenet_v2_1.0_224_imagenet_no_top.weights.h5")
+from benchmarks.transfer_logloss import PHOTOS, ROOT, WEIGHTS  # noqa: E402  (the same photos)
+
 PAGE = os.path.join(ROOT, "docs", "finetune_benchmark.md")
 SIZE = 288  # the chapter's feature size for MobileNetV2
 # A lever on the command line, name=value: the `FineTuneOptions` field it
