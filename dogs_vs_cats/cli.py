@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import threading
-import typing
 
 from pyimagesearch.errors import (
     ArgumentError,
@@ -189,8 +188,10 @@ def add_settings(parser, settings, names=None, defaults=None, unset=None):
     A switch is off unless given; one whose default is None (decided
     elsewhere) is given as --flag or --no-flag. The parsed value's `dest`
     is the field's name. `parser` may be an argument group."""
+    from pyimagesearch.pipeline.chapterstages import value_types
+
     (defaults, unset) = (defaults or {}, unset or {})
-    hints = typing.get_type_hints(settings)
+    kinds = value_types(settings)
     for field in dataclasses.fields(settings):
         if names is not None and field.name not in names:
             continue
@@ -207,7 +208,7 @@ def add_settings(parser, settings, names=None, defaults=None, unset=None):
         meaning = unset.get(field.name, declared["unset"])
         if default is None and meaning:
             options.update(help=f"{declared['about']} (default: {meaning})")
-        kind = value_type(hints[field.name])
+        kind = kinds[field.name]
         if kind is bool:
             switch = argparse.BooleanOptionalAction if default is None else "store_true"
             options.update(action=switch)
@@ -218,13 +219,6 @@ def add_settings(parser, settings, names=None, defaults=None, unset=None):
             else:
                 options.update(type=KINDS.get(declared["kind"], TYPES.get(kind)))
         parser.add_argument(flag, **options)
-
-
-def value_type(hint):
-    """The type of the values a field of type `hint` holds: int for `int`
-    and for `int | None`."""
-    (kind,) = [each for each in typing.get_args(hint) or (hint,) if each is not type(None)]
-    return kind
 
 
 def add_chapter_options(parser, names, **options):

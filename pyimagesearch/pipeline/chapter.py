@@ -31,6 +31,7 @@ from pyimagesearch.pipeline.chapterstages import (
     Stage,
     fine_tune_skipped,
     fingerprint,
+    value_types,
 )
 from pyimagesearch.pipeline.records import read_stage_record
 from pyimagesearch.utils.checks import MOST, check_image_size, count_problem
@@ -240,13 +241,10 @@ def check_counts(settings: ChapterSettings) -> None:
     finite and above 0: the command line refuses them as it parses, a
     library caller here, before any stage records them."""
     import math
-    import typing
 
-    hints = typing.get_type_hints(ChapterSettings)
+    kinds = value_types(ChapterSettings)
     for field in dataclasses.fields(ChapterSettings):
-        value = getattr(settings, field.name)
-        kind = [t for t in typing.get_args(hints[field.name]) or [hints[field.name]]
-                if t is not type(None)][0]  # fmt: skip
+        (value, kind) = (getattr(settings, field.name), kinds[field.name])
         unit = field.metadata["kind"]
         if value is None or kind not in (int, float) or unit == "seed":
             continue
@@ -254,8 +252,9 @@ def check_counts(settings: ChapterSettings) -> None:
         if isinstance(value, bool) or type(value) not in allowed:
             raise ArgumentError(field.name, f"{value!r} is a {type(value).__name__}, not a "
                                 f"Python {kind.__name__}")  # fmt: skip
-        if unit in MOST and count_problem(value, unit):
-            raise ArgumentError(field.name, count_problem(value, unit))
+        problem = count_problem(value, unit) if unit in MOST else None
+        if problem:
+            raise ArgumentError(field.name, problem)
         if kind is int and value < 1:
             raise ArgumentError(field.name, f"{value!r} is not a whole number of 1 or more")
         if kind is float and not 0 < value < math.inf:

@@ -12,6 +12,7 @@ import dataclasses
 import glob
 import hashlib
 import os
+import typing
 
 from pyimagesearch import bookdefaults as book
 from pyimagesearch.io.imagedecoder import MAX_PIXELS
@@ -46,6 +47,16 @@ def setting(default=dataclasses.MISSING, about=None, choices=None, kind=None, un
     default of None, what leaving it `unset` means."""
     metadata = {"about": about, "choices": choices, "kind": kind, "unset": unset}
     return dataclasses.field(default=default, metadata=metadata, **field)
+
+
+def value_types(settings) -> dict[str, type]:
+    """{field: the type of the values it holds} of the dataclass `settings`
+    (`ChapterSettings`): int for `int` and for `int | None`."""
+    hints = typing.get_type_hints(settings)
+    return {
+        name: next(each for each in typing.get_args(hint) or (hint,) if each is not type(None))
+        for name, hint in hints.items()
+    }
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from pyimagesearch.pipeline.chapterstages import EVERY_STAGE, PREDICTED_BY, STAGES
+from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, STAGES
 from pyimagesearch.utils.checks import count_problem
 from pyimagesearch.utils.files import read_json
 
@@ -442,9 +442,8 @@ def threads(value) -> str | None:
     return count_problem(value, "threads")
 
 
-# the check of each setting every stage is given, as a stage records it
-GIVEN_CHECKS = {"train": text, "test": optional(text), "outputDir": text, "workers": threads}
-GIVEN = {name: GIVEN_CHECKS[name] for name in EVERY_STAGE}
+# the check of each setting every stage is given (`EVERY_STAGE`), as a stage records it
+GIVEN = {"train": text, "test": optional(text), "outputDir": text, "workers": threads}
 
 
 def given(value) -> str | None:

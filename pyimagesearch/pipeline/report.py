@@ -72,7 +72,7 @@ def render(data: ReportData) -> str:
     sections = [
         unreadable
         + summary_section(figures)
-        + finetune_choice(data.finetune)
+        + finetune_section(data.finetune)
         + submission_maker(data.submission),
         data_section(data.build, data.mean),
         training_section(data.history) + finetune_curves(data.finetune),
@@ -196,7 +196,7 @@ def scored_photos(figures: dict) -> Html:
     return Html(("; ".join(parts) or "No figure is measured yet") + ".")
 
 
-def finetune_choice(finetune: dict | None | Unreadable) -> str:
+def finetune_section(finetune: dict | None | Unreadable) -> str:
     """Whether fine-tuning ran, and which model the validation split chose,
     with the validation log losses that chose it."""
     if isinstance(finetune, Unreadable):

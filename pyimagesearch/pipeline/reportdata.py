@@ -141,7 +141,7 @@ def given_settings(stages: dict) -> dict[str, list[tuple]]:
 
 class ChangedOutput(str):
     """The path of an output that is not the file its stage wrote (its
-    fingerprint differs from the one recorded): `when_there` refuses it."""
+    fingerprint differs from the one recorded): `own_file` refuses it."""
 
     stage: str
 
@@ -310,10 +310,9 @@ class Submission(NamedTuple):
 def read_submission(paths, stages: dict) -> Submission | None:
     """Which model made the submission and the model file, as the finished
     submission stage recorded them; None where it has not finished."""
-    entry = stages.get("submission") or {}
-    if paths.deployModel is None or not entry.get("finished"):
+    model = paths.deployModel  # None unless the finished submission stage wrote it
+    if model is None:
         return None
-    model = paths.deployModel
     unchanged = not isinstance(model, ChangedOutput)  # the file the stage wrote
     size = None
     if os.path.lexists(model):
@@ -323,7 +322,7 @@ def read_submission(paths, stages: dict) -> Submission | None:
             raise ValueError(f"{model} is not a regular file")
         size = info.st_size
     return Submission(
-        (entry.get("details") or {}).get("predicted_by"),
+        (stages["submission"].get("details") or {}).get("predicted_by"),
         os.path.relpath(model, paths.outputDir),
         size,
         unchanged,
