@@ -19,6 +19,7 @@ SCRIPTS = os.path.join(ROOT, "dogs_vs_cats")
 # Small enough for a CPU: 72 x 72 stored photos, 64 x 64 AlexNet input.
 STORED_SIZE = 72
 INPUT_SIZE = 64
+FINETUNE_SIZE = 32  # MobileNetV2, untrained: small enough for a CPU
 
 
 # run first in a child process: two logical devices, whichever the backend
@@ -177,6 +178,25 @@ def built(sample, tmp_path_factory):
     for split in ("train", "val", "test"):
         paths[split] = paths["dir"] / f"{split}.hdf5"
     return paths
+
+
+@pytest.fixture(scope="session")
+def fitted(sample, built, tmp_path_factory):
+    """The sample's MobileNetV2 features (untrained, at 32 x 32) and the
+    chapter's logistic regression on them, fitted on the build's train and
+    val photos: (their folder, the build's splits)."""
+    from pyimagesearch.io.splitrecord import read_build_record
+    from pyimagesearch.pipeline.classifier import FINE_C_VALUES, train_logistic_regression
+    from pyimagesearch.pipeline.features import extract_backbone_features
+
+    out = tmp_path_factory.mktemp("finetune")
+    extract_backbone_features(sample["train"], out / "features.hdf5", "mobilenetv2", "none",
+                              featureSize=FINETUNE_SIZE, log=lambda line: None)  # fmt: skip
+    splits = read_build_record(built["dir"] / "build_record.json")["image_names"]
+    train_logistic_regression(out / "features.hdf5", out / "classifier.json", splits=splits,
+                              scoring="neg_log_loss", Cs=FINE_C_VALUES,
+                              log=lambda line: None)  # fmt: skip
+    return out, splits
 
 
 @pytest.fixture(scope="session")

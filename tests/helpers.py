@@ -402,3 +402,22 @@ def write(path, n, shape=(6, 5, 3), classes=2, **kwargs):
         writer.add(images, labels)
         writer.storeClassLabels(["cat", "dög"][:classes] + [f"c{i}" for i in range(2, classes)])
     return images, labels
+
+
+def run_fine_tune(sample, out, splits, resume=False, options=None, **kwargs):
+    """`fine_tune` of the `fitted` fixture's files in `out` (MobileNetV2 at
+    32 x 32, cut at block_15_add), writing there too, with `options` (one
+    epoch at 1e-3 if None) and `kwargs`: (its record, the predictions it
+    saved, the lines it logged)."""
+    from pyimagesearch.nn.backbones import application_extractor
+    from pyimagesearch.pipeline import finetune
+
+    lines = []
+    report = finetune.fine_tune(
+        sample["train"], str(out / "features.hdf5"), str(out / "classifier.json"), splits,
+        application_extractor("mobilenetv2", "none", 32), "block_15_add", str(out / "cache"),
+        str(out / "finetuned.keras"), str(out / "finetune.json"), str(out / "predictions.json"),
+        options or finetune.FineTuneOptions(epochs=1, learningRate=1e-3), resume=resume,
+        log=lines.append, **kwargs,
+    )  # fmt: skip
+    return report, json.loads((out / "predictions.json").read_text()), lines

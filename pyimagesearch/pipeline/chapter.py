@@ -22,10 +22,8 @@ from typing import Any
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.pipeline.chapterstages import (
-    FINE_TUNE_MODES,
     STAGE_CLASSES,
     STAGES,
-    SUBMITTERS,
     ChapterPaths,
     ChapterSettings,
     Stage,
@@ -264,14 +262,10 @@ def check_counts(settings: ChapterSettings) -> None:
 def check_settings(settings: ChapterSettings) -> None:
     """Raise `ArgumentError` for settings no stage could run with."""
     check_counts(settings)
-    if settings.submitWith not in SUBMITTERS:
-        raise ArgumentError(
-            "submitWith", f"{settings.submitWith!r} is not one of {', '.join(SUBMITTERS)}"
-        )
-    if settings.fineTune not in FINE_TUNE_MODES:
-        raise ArgumentError(
-            "fineTune", f"{settings.fineTune!r} is not one of {', '.join(FINE_TUNE_MODES)}"
-        )
+    for field in dataclasses.fields(settings):
+        (value, choices) = (getattr(settings, field.name), field.metadata.get("choices"))
+        if choices and value not in choices:
+            raise ArgumentError(field.name, f"{value!r} is not one of {', '.join(choices)}")
     skipped = fine_tune_skipped(settings)
     if settings.fineTune == "on" and skipped is not None:
         raise ArgumentError("fineTune", f"on, but {skipped}: use auto or off")

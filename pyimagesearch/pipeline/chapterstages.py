@@ -20,7 +20,11 @@ from pyimagesearch.io.splitrecord import read_build_record
 from pyimagesearch.nn.parallel.replicas import DISTRIBUTE_MODES, distribute_help
 from pyimagesearch.pipeline.cache import CACHE_MODES
 from pyimagesearch.pipeline.evaluation import CROP_PATHS
-from pyimagesearch.utils.files import check_replaceable, displayable, write_json
+from pyimagesearch.utils.files import (
+    displayable,
+    remove_regular_file,
+    write_json,
+)
 from pyimagesearch.utils.parallel import DEFAULT_WORKERS
 
 STAGES = ("build", "train", "crop_accuracy", "features", "classifier", "finetune", "submission")
@@ -29,6 +33,10 @@ OWN_ALEXNET = "alexnet"
 # --fine-tune: "auto" fine-tunes the keras.applications networks that
 # `pyimagesearch.pipeline.finetune.CUT_LAYERS` knows where to cut.
 FINE_TUNE_MODES = ("auto", "on", "off")
+# How a fine-tuned top is trained (`pyimagesearch.pipeline.finetune`), and
+# --fine-tune-on's choices ("auto": end to end where a GPU is visible)
+FINE_TUNE_TRAININGS = ("cached", "end-to-end")
+FINE_TUNE_ON = ("auto", *FINE_TUNE_TRAININGS)
 
 
 SUBMITTERS = ("classifier", "alexnet")  # what can predict the submission
@@ -141,6 +149,13 @@ class ChapterSettings:
         "and resnet50; the submission keeps the logistic regression where validation says "
         "it is better)",
         choices=FINE_TUNE_MODES,
+    )
+    fineTuneOn: str = setting(
+        "auto",
+        "how fine-tuning trains: cached (the frozen part's activations computed once per photo "
+        "and view, for CPUs), end-to-end (the build's photos through the training feeds, "
+        "devices and augmentation, for GPUs) or auto (end-to-end where a GPU is visible)",
+        choices=FINE_TUNE_ON,
     )
     seed: int = setting(
         book.SEED,
@@ -425,11 +440,13 @@ class ClassifierStage(Stage):
 
 class FineTuneStage(Stage):
     name = "finetune"
-    settingNames = ("fineTune", "backbone", "weights", "featureSize", "seed", "maxPixels")
+    settingNames = ("fineTune", "fineTuneOn", "backbone", "weights", "featureSize", "seed",
+                    "maxPixels")  # fmt: skip
 
     def inputs(self):
         s, p = self.settings, self.paths
-        return [s.train, p.features, p.classifier, p.buildRecord, *backbone_files(s, p)]
+        return [s.train, p.features, p.classifier, p.buildRecord, p.split["train"],
+                p.split["val"], p.mean, *backbone_files(s, p)]  # fmt: skip
 
     def outputs(self):
         p = self.paths
@@ -448,14 +465,19 @@ class FineTuneStage(Stage):
                 "regression")  # fmt: skip
             return 0
         from pyimagesearch.nn.backbones import application_extractor
+        from pyimagesearch.nn.parallel.devices import describe
         from pyimagesearch.pipeline.finetune import cut_layer
 
         extractor = application_extractor(s.backbone, s.weights, feature_size(s))
+        mode = fine_tune_training(s)
+        log(f"[INFO] finetune: {mode} ({'--fine-tune-on auto: ' if s.fineTuneOn == 'auto' else ''}"
+            f"{describe()})")  # fmt: skip
         record = fine_tune(
             s.train, p.features, p.classifier, read_build_record(p.buildRecord)["image_names"],
             extractor, cut_layer(s.backbone), p.finetuneCache, p.finetuneModel, p.finetuneRecord,
-            p.finetunePredictions, seed=s.seed, workers=s.workers, maxPixels=s.maxPixels,
-            resume=resume, log=log, progress=progress,
+            p.finetunePredictions, mode=mode, build=(p.split["train"], p.split["val"], p.mean),
+            seed=s.seed, workers=s.workers, maxPixels=s.maxPixels, resume=resume, log=log,
+            progress=progress,
         )  # fmt: skip
         log(f"[INFO] finetune: validation log loss {record['val_log_loss']:.4f} (fine-tuned, "
             f"epoch {record['best_epoch']}, temperature {record['temperature']:.3f}) against "
@@ -477,14 +499,19 @@ class FineTuneStage(Stage):
         )
 
     def clear(self):
-        cached = glob.glob(os.path.join(self.paths.finetuneCache, "*.hdf5"))
+        from pyimagesearch.pipeline.endtoend import clear_run
+
+        cached = glob.glob(os.path.join(glob.escape(self.paths.finetuneCache), "*.hdf5"))
         for path in [*self.outputs(), *cached]:
             remove_regular_file(path)
+        run = os.path.join(self.paths.finetuneCache, "end_to_end")
+        if os.path.isdir(run):
+            clear_run(run)
 
 
 # What the record keeps of a fine-tuning, for the report.
-FINE_TUNE_DETAILS = ("submit_with", "val_log_loss", "classifier_val_log_loss", "best_epoch",
-                     "temperature", "cut_layer", "cache_bytes_per_photo")  # fmt: skip
+FINE_TUNE_DETAILS = ("submit_with", "mode", "val_log_loss", "classifier_val_log_loss",
+                     "best_epoch", "temperature", "cut_layer", "cache_bytes_per_photo")  # fmt: skip
 
 
 def fine_tune_skipped(settings: ChapterSettings) -> str | None:
@@ -500,6 +527,16 @@ def fine_tune_skipped(settings: ChapterSettings) -> str | None:
         return (f"no layer to cut {settings.backbone} at is known; fine-tuning is for "
                 f"{', '.join(sorted(CUT_LAYERS))}")  # fmt: skip
     return None
+
+
+def fine_tune_training(settings: ChapterSettings) -> str:
+    """How the chapter fine-tunes with `settings`: "cached" or "end-to-end"
+    (`--fine-tune-on auto`: end to end where the backend sees a GPU)."""
+    if settings.fineTuneOn != "auto":
+        return settings.fineTuneOn
+    from pyimagesearch.nn.parallel.devices import accelerators
+
+    return "end-to-end" if accelerators() else "cached"
 
 
 class SubmissionStage(Stage):
@@ -632,10 +669,3 @@ def backbone_files(settings: ChapterSettings, paths: ChapterPaths) -> list[str]:
     path = backbone_path(settings, paths)
     found = [path] if path.endswith(".keras") else []
     return found + ([settings.weights] if os.path.isfile(settings.weights) else [])
-
-
-def remove_regular_file(path: str) -> None:
-    """Remove `path` if it is a regular file; refuse anything else."""
-    check_replaceable(path)
-    if os.path.lexists(path):
-        os.remove(path)

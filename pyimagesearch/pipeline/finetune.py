@@ -14,6 +14,13 @@ the head starts from is refitted, with the classifier's own options, on the
 train split alone, so that the validation photos are new to both models
 compared on them.
 
+How the top is trained is the `mode`: "cached" (for CPUs: the part below
+the cut is run once per photo and view, its activations cached, as above)
+or "end-to-end" (for accelerators: `pipeline.endtoend`, on the pixels of
+the build's HDF5 training split through the chapter's training feeds,
+devices and augmentation). The validation and test photos are scored from
+cached activations either way, by the same code.
+
 The fine-tuned model, `top.keras`, takes the cut layer's activations and
 returns class probabilities; `bottom_model` gives the frozen part, and
 `bottom` then `top` is the whole network (see `finetuned_predictor`).
@@ -29,10 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.hdf5datasetwriter import HDF5DatasetWriter
 from pyimagesearch.io.hdf5files import open_hdf5, read_image_names, stored_dataset
 from pyimagesearch.io.imagedecoder import MAX_PIXELS, usable_batches
 from pyimagesearch.io.imagefiles import labelled_image_files
+from pyimagesearch.pipeline.chapterstages import FINE_TUNE_TRAININGS
 from pyimagesearch.pipeline.classifier import read_classifier, read_feature_source, read_features
 from pyimagesearch.pipeline.evaluation import best_clip, held_out_log_loss
 from pyimagesearch.pipeline.records import finetune_choice
@@ -241,9 +250,16 @@ def probability_model(logits, temperature: float):
 
 
 def view_logits(model, activations, batchSize=64) -> np.ndarray:
-    """(photos, views, classes) float64 logits of every cached view."""
+    """(photos, views, classes) float64 logits of every cached view.
+
+    The model is called, not `predict_on_batch`: inside a data-parallel
+    `fit` (end-to-end fine-tuning scores each epoch there), Keras would
+    split each batch among the replicas and join their outputs wrongly."""
+    from keras import ops
+
     flat = activations.reshape(-1, *activations.shape[2:])
-    out = [np.asarray(model.predict_on_batch(flat[start : start + batchSize].astype("float32")))
+    out = [ops.convert_to_numpy(model(flat[start : start + batchSize].astype("float32"),
+                                      training=False))
            for start in range(0, len(flat), batchSize)]  # fmt: skip
     return np.concatenate(out).astype(np.float64).reshape(*activations.shape[:2], -1)
 
@@ -351,6 +367,8 @@ def fine_tune(
     recordPath: str,
     predictionsPath: str,
     options: FineTuneOptions = FineTuneOptions(),
+    mode: str = "cached",
+    build: tuple | None = None,
     seed: int = 42,
     workers: int = 1,
     maxPixels: int = MAX_PIXELS,
@@ -362,11 +380,24 @@ def fine_tune(
     `FeatureExtractor`) above `layer` on the photos of `splits` (a build's
     record) found in `photos`; write the fine-tuned model to `modelPath`,
     its figures to `recordPath`, its validation and test probabilities to
-    `predictionsPath` (see the module's description). The activations are
-    cached in `cacheDir`, one file per split; with `resume`, a complete one
-    holding the split's photos is used again. Returns the record, whose
-    "submit_with" says which model predicts better on the validation
-    photos: "finetuned", or "classifier" (the logistic regression)."""
+    `predictionsPath` (see the module's description), the top trained as
+    `mode` says ("end-to-end" needs `build`: the build's HDF5 training
+    and validation splits and its mean JSON). The activations are cached
+    in `cacheDir`, one file per split, and an end-to-end run's checkpoints
+    in its folder "end_to_end"; with `resume`, a complete cache holding the
+    split's photos is used again, and an interrupted run goes on. Returns
+    the record, whose "submit_with" says which model predicts better on
+    the validation photos: "finetuned", or "classifier" (the logistic
+    regression)."""
+    if mode not in FINE_TUNE_TRAININGS:
+        raise ArgumentError("mode", f"{mode!r} is not one of {', '.join(FINE_TUNE_TRAININGS)}")
+    if mode == "end-to-end" and build is None:
+        raise ArgumentError("build", "end-to-end fine-tuning trains on the build's HDF5 splits: "
+                            "give them")  # fmt: skip
+    if mode == "end-to-end" and options.labelSmoothing:
+        raise ArgumentError("labelSmoothing", f"{options.labelSmoothing}: end-to-end fine-tuning "
+                            "trains on the targets as they are; smooth them only in the cached "
+                            "mode")  # fmt: skip
     (classifier, labelNames) = refit_classifier(classifierPath, featuresPath, splits["train"])
     (features, _, _) = read_features(featuresPath)
     featureNames = read_feature_source(featuresPath).names
@@ -374,7 +405,8 @@ def fine_tune(
     byName = {f.name: f for f in labelled}
     (bottom, top) = split_backbone(extractor.model, layer)
     data = {}
-    for split, views in (("train", options.trainViews), ("val", EVAL_VIEWS), ("test", EVAL_VIEWS)):
+    cached = (("train", options.trainViews),) if mode == "cached" else ()
+    for split, views in (*cached, ("val", EVAL_VIEWS), ("test", EVAL_VIEWS)):
         missing = [name for name in splits[split] if name not in byName]
         if missing:
             raise ValueError(f"{photos} no longer holds the photo {missing[0]!r} of the build's "
@@ -391,7 +423,7 @@ def fine_tune(
                 raise ValueError(f"{photos}: {skipped[0]['file']} of the build's {split} split "
                                  f"cannot be read now ({skipped[0]['reason']})")  # fmt: skip
         data[split] = read_activations(path, views)
-    perView = int(np.prod(data["train"][0].shape[2:])) * 2  # float16
+    perView = int(np.prod(data["val"][0].shape[2:])) * 2  # float16
 
     val = (data["val"][0], data["val"][1])
     valRows = rows_of(featureNames, data["val"][2], featuresPath)
@@ -402,7 +434,18 @@ def fine_tune(
 
     keras.utils.set_random_seed(seed)
     logits = logits_model(top, *head_weights(classifier, len(labelNames)), options.dropout)
-    training = train_top(logits, data["train"][:2], val, options, seed, log)
+    if mode == "cached":
+        training = train_top(logits, data["train"][:2], val, options, seed, log)
+        (trainViews, cacheBytes) = (options.trainViews, perView * options.trainViews)
+    else:
+        from pyimagesearch.pipeline.endtoend import train_end_to_end
+
+        training = train_end_to_end(
+            logits, extractor, layer, build, splits["train"], val, options, seed,
+            os.path.join(cacheDir, "end_to_end"), resume, workers, log,
+        )  # fmt: skip
+        # each epoch trained drew one view of every training photo
+        (trainViews, cacheBytes) = (len(training["train_history"]), 0)
     valLogits = view_logits(logits, val[0])
     temperature = fit_temperature(valLogits, val[1])
     valProbabilities = view_probabilities(valLogits, temperature)
@@ -426,14 +469,15 @@ def fine_tune(
         "temperature": temperature,
         **training,
         "submission_clip": best_clip(testLabels, testProbabilities),
-        "train_photos": len(data["train"][2]),
+        "mode": mode,
+        "train_photos": len(splits["train"]),
         "val_photos": len(data["val"][2]),
         "test_rows": len(testLabels),
         "held_out": "the build's test split",
         "cut_layer": layer,
-        "train_views": options.trainViews,
+        "train_views": trainViews,
         "eval_views": EVAL_VIEWS,
-        "cache_bytes_per_photo": perView * options.trainViews,
+        "cache_bytes_per_photo": cacheBytes,
         "options": dataclasses.asdict(options),
         "label_names": labelNames,
         "backbone": extractor.name,

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from pyimagesearch.pipeline.chapterstages import PREDICTED_BY, STAGES
+from pyimagesearch.pipeline.chapterstages import FINE_TUNE_TRAININGS, PREDICTED_BY, STAGES
 from pyimagesearch.utils.checks import count_problem
 from pyimagesearch.utils.files import read_json
 
@@ -266,6 +266,12 @@ FINETUNE_FIX = "fine-tune again (rerun the chapter with --from finetune)"
 FINETUNE_SUBMITTERS = ("finetuned", "classifier")
 
 
+def finetune_mode(value) -> str | None:
+    if value in FINE_TUNE_TRAININGS:
+        return None
+    return f"{shown(value)} is not one of {', '.join(FINE_TUNE_TRAININGS)}"
+
+
 def finetune_choice(bestEpoch: int, valLoss: float, classifierValLoss: float) -> str:
     """Which model submits: the fine-tuned one where an epoch of training
     was kept (epoch 0 is the logistic regression's head) and its
@@ -299,6 +305,7 @@ FINETUNE_FIGURES = {
     "test_rows": count,
     "held_out": text,
     "cut_layer": text,
+    "mode": finetune_mode,
     "label_names": class_names,
 }  # fmt: skip
 
@@ -350,6 +357,27 @@ FINETUNE_ROWS = {
     "probabilities": probabilities,
     "classifier_probabilities": probabilities,
 }
+
+
+def read_end_to_end_state(path: str | os.PathLike) -> dict:
+    """validation.json (an end-to-end fine-tuning's validation log loss of
+    each epoch, from 0, its mean training loss of each epoch trained, and
+    the best epoch: `pipeline.endtoend`), checked: one training loss per
+    epoch trained, the best epoch the lowest of the history."""
+    record = check_fields(
+        read_json(path, "end-to-end fine-tuning's validation state", followLinks=False),
+        {"history": losses, "train_history": lambda v: None if v == [] else losses(v),
+         "best_epoch": count},
+        ("history", "train_history", "best_epoch"), path, FINETUNE_FIX,
+    )  # fmt: skip
+    (history, trained) = (record["history"], len(record["history"]) - 1)
+    if len(record["train_history"]) != trained:
+        refuse(path, f"'train_history' holds {len(record['train_history'])} epoch(s), not the "
+               f"{trained} its 'history' trained", FINETUNE_FIX)  # fmt: skip
+    if record["best_epoch"] != int(np.argmin(history)):
+        refuse(path, f"'best_epoch' {record['best_epoch']} is not the epoch of its lowest "
+               "validation log loss", FINETUNE_FIX)  # fmt: skip
+    return record
 
 
 def read_finetune_predictions(path: str | os.PathLike) -> dict:

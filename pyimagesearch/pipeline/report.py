@@ -213,17 +213,26 @@ def finetune_section(finetune: dict | None | Unreadable) -> str:
         f"{finetune['classifier_val_log_loss']:.4f}, the fine-tuned model {ours:.4f} "
         f"({'before' if before else 'after'} its temperature)"
     )
+    how = escape(TRAINED_ON.get(finetune.get("mode"), ""))
     if finetune["submit_with"] == "finetuned":
         return (
-            "<p>The validation split chose the fine-tuned model over the logistic regression "
-            f"({escape(compared)}).</p>"
+            f"<p>{how}The validation split chose the fine-tuned model over the logistic "
+            f"regression ({escape(compared)}).</p>"
         )
     if finetune.get("best_epoch") == 0:
         compared += "; no epoch of training lowered it: its head stayed the logistic regression's"
     return (
-        "<p>The logistic regression&#x27;s predictions are kept: the validation split says "
-        f"fine-tuning does not help ({escape(compared)}).</p>"
+        f"<p>{how}The logistic regression&#x27;s predictions are kept: the validation split "
+        f"says fine-tuning does not help ({escape(compared)}).</p>"
     )
+
+
+# How the fine-tuned top was trained, by its record's "mode".
+TRAINED_ON = {
+    "cached": "The network's top was fine-tuned on the cached activations of the layer below. ",
+    "end-to-end": "The network's top was fine-tuned end to end, on the build's photos through "
+    "the training feeds, devices and augmentation. ",
+}
 
 
 # Who predicted the submission, by what its stage records.

@@ -82,6 +82,8 @@ class TrainConfig:
             (`scaled_learning_rate`); False uses learningRate as given.
         inputSize: AlexNet's input is inputSize x inputSize (>= 57).
         reg: AlexNet's L2 weight decay.
+        weightDecay: the optimizer's decoupled weight decay (Adam then
+            is AdamW); 0: none, as the book trains.
         seed: seeds the weights, the patches, the augmentation and the
             batch order.
         resume: continue from the newest checkpoint in `outputDir` (with
@@ -94,9 +96,11 @@ class TrainConfig:
             all of it; one process only) or "auto".
         augmentation: Keras layers run before the network while training
             (default: `ImageAugmenter` with the book's parameters).
-        buildNetwork: (inputSize, classes) -> the network to train, called
-            where its variables belong (on every device of the run);
-            default: AlexNet with L2 `reg`.
+        buildNetwork: (inputSize, classes) -> the network to train (its
+            outputs probabilities), called where its variables belong (on
+            every device of the run); default: AlexNet with L2 `reg`.
+        callbacks: more Keras callbacks, each epoch's run before its
+            checkpoint is written.
         distribute: "none", "data-parallel" or "auto"
             (`pyimagesearch.nn.parallel.replicas.choose_replicas`). With
             several processes (`join_processes` first), each reads its own
@@ -116,6 +120,7 @@ class TrainConfig:
     scaleLearningRate: bool = True
     inputSize: int = book.INPUT_SIZE
     reg: float = book.L2_REG
+    weightDecay: float = 0.0
     seed: int = book.SEED
     resume: bool = False
     workers: int = DEFAULT_WORKERS
@@ -123,12 +128,13 @@ class TrainConfig:
     cache: str = "auto"
     augmentation: list[keras.Layer] | None = None
     buildNetwork: Callable[[int, int], keras.Model] | None = None
+    callbacks: tuple[keras.callbacks.Callback, ...] = ()
     distribute: str = "auto"
     verbose: int = 2
     log: Callable[[str], Any] = print
 
     def __post_init__(self):
-        if self.inputSize < SMALLEST_INPUT:
+        if self.buildNetwork is None and self.inputSize < SMALLEST_INPUT:
             raise ArgumentError(
                 "inputSize",
                 f"{self.inputSize} is too small for AlexNet: use {SMALLEST_INPUT} or more",
@@ -248,7 +254,8 @@ def compiled_model(config, feed, outputs, checkpoint, done, devices):
     if augmentation is None:
         augmentation = [default_augmentation(config.seed)]
     model = feed.training_model(network, augmentation)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learningRate))
+    optimizer = keras.optimizers.Adam(learningRate, weight_decay=config.weightDecay or None)
+    model.compile(optimizer=optimizer)
     return model
 
 
@@ -265,6 +272,7 @@ def fit(config, model, feed, outputs, done, processCount):
         *fitArguments.pop("callbacks"),
         keras.callbacks.TerminateOnNaN(),
         EpochSeeds(config.seed),
+        *config.callbacks,
         *([StopTogether()] if processCount > 1 else []),
         *outputs.callbacks(done),
     ]

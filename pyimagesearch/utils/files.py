@@ -65,6 +65,13 @@ def new_partial(path: str | os.PathLike) -> str:
     return os.path.join(private, name)
 
 
+def remove_regular_file(path: str | os.PathLike) -> None:
+    """Remove `path` if it is a regular file; refuse anything else."""
+    check_replaceable(path)
+    if os.path.lexists(path):
+        os.remove(path)
+
+
 def discard_partial(partial: str | os.PathLike) -> None:
     """Remove a partial file and its private folder, whatever is left of them."""
     shutil.rmtree(os.path.dirname(partial), ignore_errors=True)

@@ -46,3 +46,66 @@ def test_the_submission_stage_records_logs_and_reports_what_it_dropped(
     assert "11 test photos left out (their ids are not in sampleSubmission.csv)" in page
     assert "2 ids of sampleSubmission.csv without a photo, written as 0.5" in page
     assert "0 unreadable test photos" in page
+
+
+def test_the_fine_tuning_stage_trains_end_to_end_where_a_gpu_is_seen(sample, tmp_path,
+                                                                      monkeypatch):  # fmt: skip
+    """--fine-tune-on auto: cached activations on a CPU, end to end where
+    the backend sees a GPU, on the build's HDF5 splits and mean; the mode
+    given is used as it is, and is recorded."""
+    import pytest
+
+    from pyimagesearch.nn import backbones
+    from pyimagesearch.nn.parallel import devices
+    from pyimagesearch.pipeline import finetune
+
+    given = []
+
+    def fine_tune(*args, **kwargs):
+        given.append(kwargs)
+        return {
+            "submit_with": "classifier",
+            "mode": kwargs["mode"],
+            "val_log_loss": 0.1,
+            "classifier_val_log_loss": 0.1,
+            "best_epoch": 0,
+            "temperature": 1.0,
+            "test_rows": 1,
+            "held_out": "the build's test split",
+            "score": 1.0,
+            "log_loss": 0.1,
+            "train_photos": 1,
+            "train_views": 1,
+            "val_photos": 1,
+            "eval_views": 2,
+            "cut_layer": "block_15_add",
+            "cache_bytes_per_photo": 0,
+        }
+
+    monkeypatch.setattr(finetune, "fine_tune", fine_tune)
+    monkeypatch.setattr(backbones, "application_extractor", lambda *a, **k: None)
+    monkeypatch.setattr(chapterstages, "read_build_record", lambda path: {"image_names": {}})
+    paths = chapterstages.ChapterPaths(tmp_path)
+    for fineTuneOn, gpus, mode in (("auto", [], "cached"), ("auto", ["/gpu:0"], "end-to-end"),
+                                   ("cached", ["/gpu:0"], "cached"),
+                                   ("end-to-end", [], "end-to-end")):  # fmt: skip
+        monkeypatch.setattr(devices, "accelerators", lambda gpus=gpus: gpus)
+        settings = chapterstages.ChapterSettings(
+            train=sample["train"], outputDir=str(tmp_path), backbone="mobilenetv2",
+            fineTune="on", fineTuneOn=fineTuneOn,
+        )  # fmt: skip
+        stage = chapterstages.FineTuneStage(settings, paths)
+        log = []
+        stage.run(log.append, None, False)
+        assert given[-1]["mode"] == stage.details["mode"] == mode
+        assert given[-1]["build"] == (paths.split["train"], paths.split["val"], paths.mean)
+        assert f"[INFO] finetune: {mode} (" in log[0]
+        for path in given[-1]["build"]:
+            assert path in stage.inputs()
+    from pyimagesearch.errors import ArgumentError
+    from pyimagesearch.pipeline.chapter import check_settings
+
+    wrong = chapterstages.ChapterSettings(train=sample["train"], outputDir=str(tmp_path),
+                                          fineTuneOn="gpu")  # fmt: skip
+    with pytest.raises(ArgumentError, match="'gpu' is not one of auto, cached, end-to-end"):
+        check_settings(wrong)

@@ -11,48 +11,16 @@ import h5py
 import numpy as np
 import pytest
 
+from helpers import run_fine_tune
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.pipeline import finetune
 from pyimagesearch.pipeline.chapter import check_settings
 from pyimagesearch.pipeline.chapterstages import ChapterSettings, fine_tune_skipped
 
-SIZE = 32  # MobileNetV2, untrained: small enough for a CPU
-
 
 def log_loss(labels, probabilities):
     picked = np.asarray(probabilities)[np.arange(len(labels)), labels]
     return -np.mean(np.log(np.clip(picked, np.finfo(float).eps, None)))
-
-
-@pytest.fixture(scope="module")
-def fitted(sample, built, tmp_path_factory):
-    """The sample's MobileNetV2 features and the chapter's logistic
-    regression on them, fitted on the build's train and val photos."""
-    from pyimagesearch.io.splitrecord import read_build_record
-    from pyimagesearch.pipeline.classifier import FINE_C_VALUES, train_logistic_regression
-    from pyimagesearch.pipeline.features import extract_backbone_features
-
-    out = tmp_path_factory.mktemp("finetune")
-    extract_backbone_features(sample["train"], out / "features.hdf5", "mobilenetv2", "none",
-                              featureSize=SIZE, log=lambda line: None)  # fmt: skip
-    splits = read_build_record(built["dir"] / "build_record.json")["image_names"]
-    train_logistic_regression(out / "features.hdf5", out / "classifier.json", splits=splits,
-                              scoring="neg_log_loss", Cs=FINE_C_VALUES,
-                              log=lambda line: None)  # fmt: skip
-    return out, splits
-
-
-def run_fine_tune(sample, out, splits, resume=False):
-    from pyimagesearch.nn.backbones import application_extractor
-
-    lines = []
-    report = finetune.fine_tune(
-        sample["train"], str(out / "features.hdf5"), str(out / "classifier.json"), splits,
-        application_extractor("mobilenetv2", "none", SIZE), "block_15_add", str(out / "cache"),
-        str(out / "finetuned.keras"), str(out / "finetune.json"), str(out / "predictions.json"),
-        finetune.FineTuneOptions(epochs=1, learningRate=1e-3), resume=resume, log=lines.append,
-    )  # fmt: skip
-    return report, json.loads((out / "predictions.json").read_text()), lines
 
 
 def test_held_out_by_name_and_every_figure_recomputed_from_the_saved_predictions(

@@ -332,14 +332,15 @@ def test_names_show_what_they_are():
 
 
 def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), bestEpoch=1,
-                   trainHistory=None):  # fmt: skip
+                   trainHistory=None, mode=None):  # fmt: skip
     """(paths, settings, stages, figures) of a run that fine-tuned on the
     16 photos the crop_accuracy stage scored (named in another order) and made the
     submission with the model the validation split chose (the logistic
     regression's validation log loss `classifierValLoss`); `figures`: the
     fine-tuned model's accuracy and log loss, recomputed here from the
     probabilities it saved. Without `trainHistory`, its record is one of an
-    earlier version, which kept no training loss."""
+    earlier version, which kept no training loss; without `mode`, one that
+    did not say how it trained."""
     import numpy as np
 
     (paths, settings, stages, names) = scored_run(tmp_path)
@@ -366,6 +367,7 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
                    "held_out": "the build's test split", "cut_layer": "block_15_add",
                    "label_names": ["cat", "dog"],
                    **({"train_history": list(trainHistory)} if trainHistory else {}),
+                   **({"mode": mode} if mode else {}),
                    }, f)  # fmt: skip
     with open(paths.deployModel, "wb") as f:
         f.write(b"k" * 2500)
@@ -373,6 +375,18 @@ def fine_tuned_run(tmp_path, classifierValLoss, history=(0.30, 0.25, 0.27), best
     stages["submission"] = submitted(paths, chosen)
     with_outputs(paths, stages)
     return paths, settings, stages, {"finetuned": accuracy, "finetuned_log_loss": logLoss}
+
+
+@pytest.mark.parametrize(("mode", "words"), [
+    ("cached", "<p>The network&#x27;s top was fine-tuned on the cached activations of the "
+               "layer below. The validation split chose"),
+    ("end-to-end", "<p>The network&#x27;s top was fine-tuned end to end, on the build&#x27;s "
+                   "photos through the training feeds, devices and augmentation. The validation "
+                   "split chose"),
+])  # fmt: skip
+def test_the_page_says_how_the_top_was_fine_tuned(tmp_path, mode, words):
+    (paths, settings, stages, _) = fine_tuned_run(tmp_path, classifierValLoss=0.26, mode=mode)
+    assert words in render_report(paths, settings, stages)
 
 
 def test_the_fine_tunings_curves_draw_its_training_loss_where_recorded(tmp_path):

@@ -165,7 +165,10 @@ TABLE = {
         "held_out": "the build's test split", "cut_layer": "block_15_add",
         "label_names": ["cat", "dog"], "val_log_loss_uncalibrated": 0.33, "best_epoch": 2,
         "history": [0.36, 0.34, 0.33], "train_history": [0.5, 0.4], "temperature": 1.2,
+        "mode": "end-to-end",
     }, {
+        "trained some other way": ("mode", "gpu", "'mode': 'gpu' is not one of cached, "
+                                   "end-to-end"),
         "submitter missing": ("submit_with", GONE, "it has no 'submit_with'"),
         "submitter unknown": ("submit_with", "alexnet", "'submit_with' is not one of finetuned"),
         "submitter not the one chosen": ("classifier_val_log_loss", 0.32,
@@ -192,6 +195,21 @@ TABLE = {
         "classes twice": ("label_names", ["cat", "cat"], "is not two or more classes"),
         "classes a word": ("label_names", "ab", "'ab' is not a list of class names"),
     }),
+    "validation.json (end-to-end fine-tuning's state)": (
+        records.read_end_to_end_state, json_file("validation.json"), {
+            "history": [0.36, 0.34, 0.35], "train_history": [0.5, 0.4], "best_epoch": 1,
+        }, {
+            "history missing": ("history", GONE, "it has no 'history'"),
+            "history empty": ("history", [], "'history': [] is not a list of log losses"),
+            "history of text": ("history.1", "x", "is not a list of log losses"),
+            "training loss negative": ("train_history.1", -0.4, "is not a list of log losses"),
+            "training losses of other epochs": ("train_history", [0.5], "'train_history' holds "
+                                                "1 epoch(s), not the 2 its 'history' trained"),
+            "best not the lowest": ("best_epoch", 2, "'best_epoch' 2 is not the epoch of its "
+                                    "lowest"),
+            "best negative": ("best_epoch", -1, "'best_epoch': -1"),
+            "a list": (None, [0.3], "not an object"),
+        }),
     "finetune_predictions.json": (
         records.read_finetune_predictions, json_file("finetune_predictions.json"), {
             "test": {"image_names": ["cat.1.jpg", "dog.2.jpg", "dog.3.jpg"], "labels": [0, 1, 1],

@@ -19,7 +19,8 @@ CHAPTER_FLAGS = {
     "--train", "--test", "--output-dir", "--from", "--size", "--val-size", "--test-size",
     "--epochs", "--input-size", "--batch-size", "--lr", "--cache", "--distribute",
     "--mixed-precision", "--crop-path", "--backbone", "--weights", "--layer", "--feature-size",
-    "--flip", "--submit-with", "--fine-tune", "--seed", "--max-pixels", "--workers",
+    "--flip", "--submit-with", "--fine-tune", "--fine-tune-on", "--seed", "--max-pixels",
+    "--workers",
 }  # fmt: skip
 
 
