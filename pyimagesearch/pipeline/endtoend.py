@@ -26,11 +26,13 @@ epoch, the same early stop, kept across a resume in `runDir`.
 from __future__ import annotations
 
 import os
+import zipfile
 
 import keras
 import numpy as np
 
 from pyimagesearch.io.split import Split
+from pyimagesearch.pipeline.records import FINETUNE_FIX
 from pyimagesearch.utils.files import check_input, remove_regular_file, write_json
 
 # The patch the feed cuts from each stored photo, as a fraction of its side:
@@ -241,10 +243,16 @@ class ValidationLogLoss(keras.callbacks.Callback):
         # at most the weights, the epoch and the archive's own records
         check_input(self.bestPath, "the best epoch's weights", 2 * self.weightBytes + 2**20,
                     followLinks=False)  # fmt: skip
-        with np.load(self.bestPath) as saved:
-            if int(saved["epoch"]) != self.best:
-                raise ValueError(f"{self.bestPath} holds epoch {int(saved['epoch'])}, not the "
-                                 f"best, {self.best}: fine-tune anew")  # fmt: skip
-            self.logits.set_weights([saved[f"arr_{i}"] for i in range(len(saved.files) - 1)])
+        try:
+            with np.load(self.bestPath, allow_pickle=False) as saved:
+                (epoch, weights) = (int(saved["epoch"]), [saved[f"arr_{i}"] for i in
+                                                          range(len(saved.files) - 1)])  # fmt: skip
+            self.logits.set_weights(weights)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{self.bestPath} is not the best epoch's weights as this run wrote "
+                             f"them ({error}): {FINETUNE_FIX}") from None  # fmt: skip
+        if epoch != self.best:
+            raise ValueError(f"{self.bestPath} holds epoch {epoch}, not the best, {self.best}: "
+                             f"{FINETUNE_FIX}")  # fmt: skip
         return {"best_epoch": self.best, "history": self.history,
                 "train_history": self.trainHistory}  # fmt: skip

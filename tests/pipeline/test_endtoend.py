@@ -166,3 +166,25 @@ def test_on_two_devices_each_epoch_is_scored_as_its_network_scores(sample, built
     """
     out = json.loads(run_on_two_devices("tensorflow", script).strip().splitlines()[-1])
     assert out["recorded"] == pytest.approx(out["recomputed"], rel=1e-6)
+
+
+@pytest.mark.parametrize("content", [b"garbage", None])
+def test_an_unreadable_best_epoch_file_is_one_line_naming_it_and_the_fix(tmp_path, content):
+    """best.weights.npz that is not the archive the run wrote (garbage, or
+    an archive without the epoch) is refused in one line naming it and the
+    fix, not numpy's message about pickles or a KeyError."""
+    import keras
+
+    inputs = keras.Input((3,))
+    logits = keras.Model(inputs, keras.layers.Dense(2, name="head")(inputs))
+    val = (np.ones((4, 2, 3), "float32"), np.array([0, 1, 0, 1]))
+    monitor = endtoend.ValidationLogLoss(logits, val, 2, str(tmp_path), None, lambda line: None)
+    best = tmp_path / endtoend.BEST_FILE
+    if content is None:
+        np.savez(best, *logits.get_weights())
+    else:
+        best.write_bytes(content)
+    with pytest.raises(
+        ValueError, match=r"best\.weights\.npz .*rerun the chapter with --from finetune"
+    ):
+        monitor.result()
