@@ -25,6 +25,7 @@ epoch, the same early stop, kept across a resume in `runDir`.
 
 from __future__ import annotations
 
+import glob
 import os
 import zipfile
 
@@ -41,7 +42,12 @@ PATCH_FRACTION = 7 / 8
 
 # What `runDir` holds besides `train`'s checkpoint, history and network.
 STATE_FILE = "validation.json"  # {"history", "train_history", "best_epoch"}
-BEST_FILE = "best.weights.npz"  # `logits`'s weights of the best epoch
+# `logits`'s weights of an epoch that was the best when it ended: the files
+# of earlier bests are removed only once a checkpoint is past the newer one,
+# so that a resumed run always finds its best epoch's, even where the epoch
+# it trains again comes out otherwise (a GPU's kernels, other devices)
+BEST_FILES = "best-epoch-{:03d}.weights.npz"
+BEST_GLOB = "best-epoch-*.weights.npz"
 NETWORK_FILE = "network.keras"  # the last epoch's network, as `train` saves it
 
 
@@ -120,9 +126,9 @@ def resumed_state(runDir: str, done: int) -> dict | None:
 
 def clear_run(runDir: str) -> None:
     """Remove what a run left in `runDir`: checkpoints, state, networks."""
-    import glob
-
-    for name in ("checkpoint-epoch-*.keras", STATE_FILE, BEST_FILE, NETWORK_FILE, "alexnet.*"):
+    stale = ("checkpoint-epoch-*.keras", STATE_FILE, BEST_GLOB, NETWORK_FILE, "alexnet.*",
+             "*.part")  # fmt: skip
+    for name in stale:
         for path in glob.glob(os.path.join(glob.escape(runDir), name)):
             remove_regular_file(path)
 
@@ -185,7 +191,7 @@ class ValidationLogLoss(keras.callbacks.Callback):
         self.val = val
         self.patience = patience
         self.statePath = os.path.join(runDir, STATE_FILE)
-        self.bestPath = os.path.join(runDir, BEST_FILE)
+        self.runDir = runDir
         self.log = log
         if state is None:
             state = {"history": [self.val_loss()], "train_history": []}
@@ -216,10 +222,21 @@ class ValidationLogLoss(keras.callbacks.Callback):
             self.val[1], view_probabilities(view_logits(self.logits, self.val[0]))
         )
 
+    def best_path(self, epoch: int) -> str:
+        return os.path.join(self.runDir, BEST_FILES.format(epoch))
+
     def save_best(self, epoch: int) -> None:
-        with open(self.bestPath + ".part", "wb") as out:
+        path = self.best_path(epoch)
+        with open(path + ".part", "wb") as out:
             np.savez(out, *self.logits.get_weights(), epoch=epoch)
-        os.replace(self.bestPath + ".part", self.bestPath)
+        os.replace(path + ".part", path)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # the last epoch's checkpoint is written: no resume goes back before
+        # the best epoch, so the files of earlier bests are not needed
+        for path in glob.glob(os.path.join(glob.escape(self.runDir), BEST_GLOB)):
+            if path != self.best_path(self.best):
+                os.remove(path)
 
     def write(self) -> None:
         write_json(self.statePath, {"history": self.history, "train_history": self.trainHistory,
@@ -240,19 +257,20 @@ class ValidationLogLoss(keras.callbacks.Callback):
 
     def result(self) -> dict:
         """`train_top`'s record, `logits` set to the best epoch's weights."""
+        bestPath = self.best_path(self.best)
         # at most the weights, the epoch and the archive's own records
-        check_input(self.bestPath, "the best epoch's weights", 2 * self.weightBytes + 2**20,
+        check_input(bestPath, "the best epoch's weights", 2 * self.weightBytes + 2**20,
                     followLinks=False)  # fmt: skip
         try:
-            with np.load(self.bestPath, allow_pickle=False) as saved:
+            with np.load(bestPath, allow_pickle=False) as saved:
                 (epoch, weights) = (int(saved["epoch"]), [saved[f"arr_{i}"] for i in
                                                           range(len(saved.files) - 1)])  # fmt: skip
             self.logits.set_weights(weights)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-            raise ValueError(f"{self.bestPath} is not the best epoch's weights as this run wrote "
+            raise ValueError(f"{bestPath} is not the best epoch's weights as this run wrote "
                              f"them ({error}): {FINETUNE_FIX}") from None  # fmt: skip
         if epoch != self.best:
-            raise ValueError(f"{self.bestPath} holds epoch {epoch}, not the best, {self.best}: "
+            raise ValueError(f"{bestPath} holds epoch {epoch}, not the best, {self.best}: "
                              f"{FINETUNE_FIX}")  # fmt: skip
         return {"best_epoch": self.best, "history": self.history,
                 "train_history": self.trainHistory}  # fmt: skip

@@ -103,7 +103,12 @@ def test_trained_end_to_end_held_out_by_name_and_resumed_on_the_same_curve(
     with pytest.raises(Killed):
         end_to_end(sample, built, broken, splits)
     monkeypatch.undo()
-    assert (broken / "cache" / "end_to_end" / "checkpoint-epoch-001.keras").exists()
+    brokenRun = broken / "cache" / "end_to_end"
+    assert (brokenRun / "checkpoint-epoch-001.keras").exists()
+    # the best of the epochs the checkpoint holds keeps its weights, whatever
+    # the epoch the kill interrupted wrote
+    written = json.loads((brokenRun / endtoend.STATE_FILE).read_text())["history"]
+    assert (brokenRun / endtoend.BEST_FILES.format(int(np.argmin(written[:2])))).exists()
     (resumed, resumedSaved, lines) = end_to_end(sample, built, broken, splits, resume=True)
     assert any("resuming from" in line and "after epoch 1" in line for line in lines)
     assert not any("caching" in line for line in lines)
@@ -170,7 +175,7 @@ def test_on_two_devices_each_epoch_is_scored_as_its_network_scores(sample, built
 
 @pytest.mark.parametrize("content", [b"garbage", None])
 def test_an_unreadable_best_epoch_file_is_one_line_naming_it_and_the_fix(tmp_path, content):
-    """best.weights.npz that is not the archive the run wrote (garbage, or
+    """The best epoch's weights file that is not the archive the run wrote (garbage, or
     an archive without the epoch) is refused in one line naming it and the
     fix, not numpy's message about pickles or a KeyError."""
     import keras
@@ -179,12 +184,12 @@ def test_an_unreadable_best_epoch_file_is_one_line_naming_it_and_the_fix(tmp_pat
     logits = keras.Model(inputs, keras.layers.Dense(2, name="head")(inputs))
     val = (np.ones((4, 2, 3), "float32"), np.array([0, 1, 0, 1]))
     monitor = endtoend.ValidationLogLoss(logits, val, 2, str(tmp_path), None, lambda line: None)
-    best = tmp_path / endtoend.BEST_FILE
+    best = tmp_path / endtoend.BEST_FILES.format(0)
     if content is None:
         np.savez(best, *logits.get_weights())
     else:
         best.write_bytes(content)
     with pytest.raises(
-        ValueError, match=r"best\.weights\.npz .*rerun the chapter with --from finetune"
+        ValueError, match=r"best-epoch-000\.weights\.npz .*rerun the chapter with --from finetune"
     ):
         monitor.result()
