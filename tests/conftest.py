@@ -182,16 +182,16 @@ def built(sample, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fitted(sample, built, tmp_path_factory):
-    """The sample's MobileNetV2 features (untrained, at 32 x 32) and the
-    chapter's logistic regression on them, fitted on the build's train and
-    val photos: (their folder, the build's splits)."""
+    """The sample's MobileNetV2 features (`helpers.lively_extractor`, at
+    32 x 32) and the chapter's logistic regression on them, fitted on the
+    build's train and val photos: (their folder, the build's splits)."""
+    from helpers import lively_extractor
     from pyimagesearch.io.splitrecord import read_build_record
     from pyimagesearch.pipeline.classifier import FINE_C_VALUES, train_logistic_regression
-    from pyimagesearch.pipeline.features import extract_backbone_features
+    from pyimagesearch.pipeline.features import extract_features
 
     out = tmp_path_factory.mktemp("finetune")
-    extract_backbone_features(sample["train"], out / "features.hdf5", "mobilenetv2", "none",
-                              featureSize=FINETUNE_SIZE, log=lambda line: None)  # fmt: skip
+    extract_features(sample["train"], out / "features.hdf5", lively_extractor(FINETUNE_SIZE))
     splits = read_build_record(built["dir"] / "build_record.json")["image_names"]
     train_logistic_regression(out / "features.hdf5", out / "classifier.json", splits=splits,
                               scoring="neg_log_loss", Cs=FINE_C_VALUES,

@@ -5,6 +5,7 @@ that fills up. Fixtures live in conftest.py; these are plain functions and
 tables, imported as `from helpers import ...`."""
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -404,18 +405,52 @@ def write(path, n, shape=(6, 5, 3), classes=2, **kwargs):
     return images, labels
 
 
-def run_fine_tune(sample, out, splits, resume=False, options=None, **kwargs):
-    """`fine_tune` of the `fitted` fixture's files in `out` (MobileNetV2 at
-    32 x 32, cut at block_15_add), writing there too, with `options` (one
-    epoch at 1e-3 if None) and `kwargs`: (its record, the predictions it
-    saved, the lines it logged)."""
+@functools.cache
+def _lively_weights(size):
+    """MobileNetV2's untrained weights with each BatchNorm's statistics set
+    to those of its inputs on random photos, layer after layer: its own
+    initial statistics shrink the activations to nothing (1e-10 at
+    block_15_add, 32 x 32), and a fine-tuned top would then learn nothing
+    a test could tell apart."""
+    import keras
+
     from pyimagesearch.nn.backbones import application_extractor
+
+    extractor = application_extractor("mobilenetv2", "none", size)
+    model = extractor.model
+    photos = np.random.default_rng(0).uniform(0, 255, (8, size, size, 3)).astype("float32")
+    batch = extractor.preprocess(photos)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    probe = keras.Model(model.inputs, [layer.input for layer in norms])
+    for index, layer in enumerate(norms):
+        inputs = np.asarray(probe.predict_on_batch(batch)[index])
+        (gamma, beta, _, _) = layer.get_weights()
+        moments = (inputs.mean(axis=(0, 1, 2)), inputs.var(axis=(0, 1, 2)) + 1e-3)
+        layer.set_weights([gamma, beta, *moments])
+    return model.get_weights()
+
+
+def lively_extractor(size=32):
+    """A new MobileNetV2 extractor at `size` x `size`, untrained but with
+    activations of about unit size at every layer (`_lively_weights`)."""
+    from pyimagesearch.nn.backbones import application_extractor
+
+    extractor = application_extractor("mobilenetv2", "none", size)
+    extractor.model.set_weights(_lively_weights(size))
+    return extractor
+
+
+def run_fine_tune(sample, out, splits, resume=False, options=None, **kwargs):
+    """`fine_tune` of the `fitted` fixture's files in `out` (`lively_extractor`
+    at 32 x 32, cut at block_15_add), writing there too, with `options`
+    (one epoch at 1e-3 if None) and `kwargs`: (its record, the predictions
+    it saved, the lines it logged)."""
     from pyimagesearch.pipeline import finetune
 
     lines = []
     report = finetune.fine_tune(
         sample["train"], str(out / "features.hdf5"), str(out / "classifier.json"), splits,
-        application_extractor("mobilenetv2", "none", 32), "block_15_add", str(out / "cache"),
+        lively_extractor(32), "block_15_add", str(out / "cache"),
         str(out / "finetuned.keras"), str(out / "finetune.json"), str(out / "predictions.json"),
         options or finetune.FineTuneOptions(epochs=1, learningRate=1e-3), resume=resume,
         log=lines.append, **kwargs,

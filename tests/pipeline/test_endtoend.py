@@ -55,6 +55,8 @@ def test_trained_end_to_end_held_out_by_name_and_resumed_on_the_same_curve(
     assert any("end to end on 40 training photos, 63x63 patches of their 72x72" in line
                for line in lines)  # fmt: skip
     assert len(report["history"]) == 3 and len(report["train_history"]) == 2
+    # the top learns: the checks below compare figures that training moves
+    assert abs(report["history"][1] - report["history"][0]) > 1e-3, report["history"]
     assert report["train_views"] == 2 and report["cache_bytes_per_photo"] == 0
     run = whole / "cache" / "end_to_end"
     state = json.loads((run / endtoend.STATE_FILE).read_text())
