@@ -1,7 +1,9 @@
+import atexit
 import fcntl
 import importlib.util
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -34,18 +36,78 @@ BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="jax is not installed"))]  # fmt: skip
 
 
+# Serves run_on_two_devices and run_on_one_device: runs each script it is
+# sent (a JSON line on stdin) in a fresh namespace and answers on the stdout
+# it started with (fd 1 then goes to stderr, so that nothing else lands in
+# the answers).
+SERVE = """
+import contextlib, io, json, os, sys, traceback
+answers = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+for request in sys.stdin:
+    (out, err, ok) = (io.StringIO(), io.StringIO(), True)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            exec(compile(json.loads(request), "<script>", "exec"), {"__name__": "__main__"})
+        except BaseException:
+            traceback.print_exc()
+            ok = False
+    answers.write(json.dumps({"ok": ok, "stdout": out.getvalue(), "stderr": err.getvalue()}))
+    answers.write("\\n")
+    answers.flush()
+"""
+_servers = {}
+
+
+def _server(backend, devices):
+    """This pytest process's child for `backend` on `devices` CPU devices,
+    started at its first use."""
+    server = _servers.get((backend, devices))
+    if server is None or server.poll() is not None:
+        env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES=str(devices),
+                   PYTHONPATH=ROOT)  # fmt: skip
+        setup = ""
+        if devices == 2:
+            # two CPU devices on every machine: a GPU, where there is one, would
+            # be chosen over them (one device, or another count) and the test
+            # would not test what it says
+            env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
+            setup = TWO_DEVICES
+        server = subprocess.Popen(
+            [sys.executable, "-c", setup + SERVE], env=env, cwd=SCRIPTS, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _servers[(backend, devices)] = server
+        atexit.register(server.communicate, timeout=60)  # its stdin closed: it ends
+    return server
+
+
+def run_in_child(backend, devices, script, timeout=600):
+    """`script`'s stdout, run in a child process on `backend`: one child per
+    backend and device count runs every such script, each in a namespace of
+    its own (Keras picks its backend and TensorFlow its devices once per
+    process, and starting one costs seconds)."""
+    server = _server(backend, devices)
+    server.stdin.write(json.dumps(textwrap.dedent(script)) + "\n")
+    server.stdin.flush()
+    if not select.select([server.stdout], [], [], timeout)[0]:
+        server.kill()
+        raise AssertionError(f"no answer from the {backend} child in {timeout} s")
+    answer = server.stdout.readline()
+    assert answer, f"the {backend} child ended with exit code {server.wait()}"
+    answer = json.loads(answer)
+    assert answer["ok"], answer["stderr"][-3000:]
+    return answer["stdout"]
+
+
 def run_on_two_devices(backend, script, timeout=600):
-    # two CPU devices on every machine: a GPU, where there is one, would be
-    # chosen over them (one device, or another count) and the test would not
-    # test what it says
-    env = dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="2", PYTHONPATH=ROOT,
-               CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-c", TWO_DEVICES + textwrap.dedent(script)],
-        env=env, capture_output=True, text=True, timeout=timeout, cwd=SCRIPTS,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    """`script`'s stdout, run where `backend` sees two CPU devices."""
+    return run_in_child(backend, 2, script, timeout)
+
+
+def run_on_one_device(backend, script, timeout=600):
+    """`script`'s stdout, run where `backend` sees one device (JAX one CPU)."""
+    return run_in_child(backend, 1, script, timeout)
 
 
 def build_args(images, out, *extra):

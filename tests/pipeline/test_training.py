@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 
 import h5py
@@ -23,13 +22,11 @@ import pytest
 from conftest import (
     BACKENDS,
     INPUT_SIZE,
-    ROOT,
-    SCRIPTS,
     STORED_SIZE,
     build_args,
     call_main,
+    run_on_one_device,
     run_on_two_devices,
-    run_script,
     train_args,
 )
 from dogs_vs_cats import train_alexnet
@@ -130,9 +127,8 @@ def test_resume_takes_the_asked_learning_rate_and_prints_it(odd, tmp_path):
     assert float(np.asarray(checkpoint.optimizer.learning_rate)) == pytest.approx(1e-5)
 
 
-RESUME = HELPERS + textwrap.dedent("""
-    import shutil, sys
-    (built, out) = (json.loads(sys.argv[1]), sys.argv[2])
+# `built` and `out` come first
+RESUME = textwrap.dedent("""
     result = {}
     for cache in ("memory", "device"):
         options = dict(cache=cache, augmentation=[ImageAugmenter(**AUGMENTATION, seed=3)],
@@ -161,13 +157,8 @@ def test_two_epochs_straight_equal_one_and_a_resume(odd, tmp_path, backend):
     run replayed the first epoch's draws until every random layer was
     seeded from (seed, epoch). The same child also checks the device
     cache's validation figures of a saturated network against evaluate."""
-    result = subprocess.run(
-        [sys.executable, "-c", RESUME, json.dumps(odd), str(tmp_path)],
-        env=dict(os.environ, KERAS_BACKEND=backend, JAX_NUM_CPU_DEVICES="1", PYTHONPATH=ROOT),
-        capture_output=True, text=True, timeout=600, cwd=SCRIPTS,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    stdout = run_on_one_device(backend, HELPERS + f"built, out = {odd!r}, r'{tmp_path}'" + RESUME)
+    figures = json.loads(stdout.strip().splitlines()[-1])
     for cache in ("memory", "device"):
         assert figures[cache]["moved"] > 0 and figures[cache]["diff"] < 1e-6, cache
     # the device cache scores validation outside fit; its val_loss once came
@@ -259,7 +250,7 @@ def test_a_finished_run_whose_model_save_failed_writes_it_on_resume(
 
 
 @pytest.mark.slow
-def test_killed_training_resumes_on_the_same_curve(built, tmp_path):
+def test_killed_training_resumes_on_the_same_curve(built, tmp_path, capsys):
     out = tmp_path / "run"
     args = train_args(built, out, epochs=2)
     # killed right after the first epoch's checkpoint is written
@@ -277,8 +268,9 @@ def test_killed_training_resumes_on_the_same_curve(built, tmp_path):
     ]
     history = json.loads((out / "alexnet.json").read_text())
     assert len(history["loss"]) == 1
-    rerun = run_script("train_alexnet", *args, "--resume")
-    assert rerun.returncode == 0 and "resuming from" in rerun.stdout, rerun.stderr
+    # the rerun in this process: the kill needed a child, the resume does not
+    (code, text, err) = call_main(train_alexnet, [*args, "--resume"], capsys)
+    assert code == 0 and "resuming from" in text, err
     resumed = json.loads((out / "alexnet.json").read_text())
     assert len(resumed["loss"]) == 2 and resumed["loss"][:1] == history["loss"]
     assert (out / "alexnet.keras").exists()

@@ -1,5 +1,5 @@
-"""The library and one end-to-end chain on the JAX backend, in processes of
-their own (Keras picks its backend once per process): the same results as
+"""The library and one end-to-end chain on the JAX backend, in child
+processes on JAX (Keras picks its backend once per process): the same results as
 TensorFlow for the same inputs and the same saved model."""
 
 import json
@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import INPUT_SIZE, ROOT, SCRIPTS, STORED_SIZE, call_main
+from conftest import INPUT_SIZE, ROOT, SCRIPTS, STORED_SIZE, call_main, run_on_one_device
 
 pytest.importorskip("jax")
 
@@ -50,7 +50,7 @@ def test_the_library_layers_compute_the_same_on_jax():
         assert model.count_params() == 58327810
         print("ok")
     """)
-    assert run_on("jax", sys.executable, "-c", script).stdout.strip().endswith("ok")
+    assert run_on_one_device("jax", script).strip().endswith("ok")
 
 
 def chain(built, sample, model, out, prefix):

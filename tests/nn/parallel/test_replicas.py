@@ -5,7 +5,8 @@ first update, each replica's dropout mask, the batch-norm statistics, other
 networks, a one-row last batch and a resume.
 
 Keras picks its backend and TensorFlow its devices once per process, so
-every multi-device run is a process of its own."""
+every multi-device run is in a child process that sees two devices (one
+child per backend runs them all, each in a namespace of its own)."""
 
 import json
 
