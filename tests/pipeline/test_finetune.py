@@ -56,8 +56,8 @@ def test_held_out_by_name_and_every_figure_recomputed_from_the_saved_predictions
     theirs = log_loss(valLabels, val["classifier_probabilities"])
     assert report["classifier_val_log_loss"] == pytest.approx(theirs, rel=1e-9)
     # chosen before the temperature fitted on these photos, where an epoch was kept
-    better = (report["best_epoch"] > 0
-              and report["val_log_loss_uncalibrated"] < report["classifier_val_log_loss"])  # fmt: skip
+    uncalibrated = report["val_log_loss_uncalibrated"]
+    better = report["best_epoch"] > 0 and uncalibrated < report["classifier_val_log_loss"]
     assert report["submit_with"] == ("finetuned" if better else "classifier")
     # the saved model gives the saved probabilities from the cached activations
     from pyimagesearch.nn.modelfiles import load_model
