@@ -4,7 +4,7 @@ size, held-out log loss on the build's test split, at several sizes, with
 each lever beside the defaults.
 
     .venv/bin/python -m benchmarks.finetune [PHOTOS] [--sizes 1000 2002]
-        [--levers rate=1e-4 smoothing=0.1 views=2 cut=block_14_add ...]
+        [--levers rate=1e-4 smoothing=0.1 views=2 cut=block_14_add mode=end-to-end ...]
 
 For each size, the first N/2 photos of each class (by name) are built into splits
 (20% test, 10% validation), then the chapter's own functions run: features,
@@ -28,11 +28,22 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks.transfer_logloss import PHOTOS, ROOT, WEIGHTS  # noqa: E402  (the same photos)
+from pyimagesearch.pipeline.chapterstages import FINE_TUNE_TRAININGS  # noqa: E402
 
 PAGE = os.path.join(ROOT, "docs", "finetune_benchmark.md")
 SIZE = 288  # the chapter's feature size for MobileNetV2
+
+
+def fine_tune_mode(value: str) -> str:
+    """`value` if it is a way `fine_tune` trains; else ValueError."""
+    if value not in FINE_TUNE_TRAININGS:
+        raise ValueError(value)
+    return value
+
+
 # A lever on the command line, name=value: the `FineTuneOptions` field it
-# sets (None: the layer the network is cut at) and the value's type.
+# sets (None: `fine_tune`'s argument of that name: the layer the network is
+# cut at, how the top is trained) and the value's type.
 LEVERS = {
     "rate": ("learningRate", float),
     "decay": ("weightDecay", float),
@@ -41,6 +52,7 @@ LEVERS = {
     "epochs": ("epochs", int),
     "views": ("trainViews", int),
     "cut": (None, str),
+    "mode": (None, fine_tune_mode),
 }
 
 
@@ -119,21 +131,24 @@ def measure(photos, count, weights, folder, levers=()):
 
     def tune(name, value):
         options = FineTuneOptions()
-        cut = CUT_LAYERS["mobilenetv2"]
-        if name == "cut":
-            cut = value
+        given = {"cut": CUT_LAYERS["mobilenetv2"], "mode": "cached"}
+        if name in given:
+            given[name] = value
         elif name is not None:
             options = dataclasses.replace(options, **{LEVERS[name][0]: value})
         began = time.perf_counter()
         run = f"{name}-{value}" if name else "defaults"
         record = fine_tune(
             subset, features, os.path.join(folder, "lr.json"), splits,
-            application_extractor("mobilenetv2", weights, SIZE), cut,
-            # one cache for each cut and number of views: the levers that
-            # change neither train from the defaults' cached activations
-            os.path.join(folder, f"cache-{cut}-{options.trainViews}"),
+            application_extractor("mobilenetv2", weights, SIZE), given["cut"],
+            # one cache for each cut, number of views and mode: the levers that
+            # change none of them train from the defaults' cached activations
+            os.path.join(folder, f"cache-{given['cut']}-{options.trainViews}-{given['mode']}"),
             os.path.join(folder, f"{run}.keras"), os.path.join(folder, f"{run}.json"),
-            os.path.join(folder, f"{run}_predictions.json"), options, resume=True, log=print,
+            os.path.join(folder, f"{run}_predictions.json"), options, mode=given["mode"],
+            build=tuple(os.path.join(folder, *part) for part in
+                        (("hdf5", "train.hdf5"), ("hdf5", "val.hdf5"), ("mean.json",))),
+            resume=True, log=print,
         )  # fmt: skip
         with open(os.path.join(folder, f"{run}_predictions.json")) as f:
             predictions = json.load(f)
@@ -160,10 +175,12 @@ def cpu_name():
 
 
 def page(rows, command):
+    from pyimagesearch.pipeline.endtoend import PATCH_FRACTION
+
     lines = [
         "# Fine-tuning MobileNetV2's top against the logistic regression",
         "",
-        f"Measured {datetime.date(2026, 12, 7)} on {cpu_name()} ({platform.machine()}), "
+        f"Measured {datetime.date.today()} on {cpu_name()} ({platform.machine()}), "
         f"{os.cpu_count()} cores shared with other work, no GPU, {platform.platform()}; "
         f"command: `{command}`.",
         "",
@@ -201,6 +218,11 @@ def page(rows, command):
         f"of them (rate: learningRate, decay: weightDecay, smoothing: labelSmoothing, views: "
         f"trainViews, cut: the layer cut at) and trains from the same cached activations "
         f"where its cut and views are the defaults' (its seconds are then training alone). "
+        f"mode=end-to-end trains the same top and head through the chapter's training "
+        f"instead (`pipeline.endtoend`: the build's {SIZE}-px photos, random "
+        f"{round(SIZE * PATCH_FRACTION)}-px patches and the book's augmentation, resized back to "
+        f"{SIZE}, the frozen part run on every photo every epoch; no training activations "
+        f"cached). "
         f"'Averaged with LR': the mean of the fine-tuned model's and the chapter's LR's "
         f"probabilities on the test photos (equal weights: a weight chosen on the validation "
         f"photos would favour the fine-tuned model, whose temperature was fitted on them). "

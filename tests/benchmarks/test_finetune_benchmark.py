@@ -14,7 +14,8 @@ from benchmarks.finetune import averaged_with_classifier, lever
 def test_a_lever_is_a_known_name_and_a_value_of_its_type():
     assert lever("rate=1e-4") == ("rate", 1e-4) and lever("views=2") == ("views", 2)
     assert lever("cut=block_14_add") == ("cut", "block_14_add")
-    for bad in ("speed=2", "views=two", "rate=", "views"):
+    assert lever("mode=end-to-end") == ("mode", "end-to-end")
+    for bad in ("speed=2", "views=two", "rate=", "views", "mode=gpu"):
         with pytest.raises(argparse.ArgumentTypeError):
             lever(bad)
 

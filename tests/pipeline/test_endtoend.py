@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
+from conftest import BACKENDS, ROOT, run_on_two_devices
 from helpers import run_fine_tune
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.nn.modelfiles import load_model
@@ -133,13 +134,13 @@ def test_end_to_end_needs_the_build_and_plain_targets(sample, fitted, tmp_path):
                       build=("train.hdf5", "val.hdf5", "mean.json"))  # fmt: skip
 
 
-def test_on_two_devices_each_epoch_is_scored_as_its_network_scores(sample, built, fitted,
-                                                                   tmp_path):  # fmt: skip
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_on_two_devices_each_epoch_is_scored_as_its_network_scores(backend, sample, built,
+                                                                   fitted, tmp_path):  # fmt: skip
     """Data-parallel over two devices: the validation log loss recorded for
     the last epoch is that of the network the run saved, its top copied
     into the model scored (Keras's predict inside a data-parallel fit once
     joined the replicas' outputs into four columns)."""
-    from conftest import ROOT, run_on_two_devices
 
     splits = own_copy(fitted, tmp_path)
     build = [str(built[k]) for k in ("train", "val", "mean")]
@@ -171,15 +172,15 @@ def test_on_two_devices_each_epoch_is_scored_as_its_network_scores(sample, built
         print(json.dumps({{"recorded": report["history"][-1],
                            "recomputed": held_out_log_loss(labels, probabilities)}}))
     """
-    out = json.loads(run_on_two_devices("tensorflow", script).strip().splitlines()[-1])
+    out = json.loads(run_on_two_devices(backend, script).strip().splitlines()[-1])
     assert out["recorded"] == pytest.approx(out["recomputed"], rel=1e-6)
 
 
 @pytest.mark.parametrize("content", [b"garbage", None])
 def test_an_unreadable_best_epoch_file_is_one_line_naming_it_and_the_fix(tmp_path, content):
-    """The best epoch's weights file that is not the archive the run wrote (garbage, or
-    an archive without the epoch) is refused in one line naming it and the
-    fix, not numpy's message about pickles or a KeyError."""
+    """The best epoch's weights file that is not the archive the run wrote
+    (garbage, or an archive without the epoch) is refused in one line
+    naming it and the fix, not numpy's message about pickles or a KeyError."""
     import keras
 
     inputs = keras.Input((3,))
