@@ -152,9 +152,11 @@ class ChapterSettings:
     )
     fineTuneOn: str = setting(
         "auto",
-        "how fine-tuning trains: cached (the frozen part's activations computed once per photo "
-        "and view, for CPUs), end-to-end (the build's photos through the training feeds, "
-        "devices and augmentation, for GPUs) or auto (end-to-end where a GPU is visible)",
+        "how --fine-tune auto|on trains the top: cached (the frozen part's activations "
+        "computed once per photo and view, for CPUs), end-to-end (the build's photos through "
+        "the training's feeds, on every device, with the book's augmentation, for GPUs; "
+        "--cache, --distribute, --mixed-precision, --batch-size and --lr stay AlexNet's) or "
+        "auto (end-to-end where the backend sees a GPU or TPU)",
         choices=FINE_TUNE_ON,
     )
     seed: int = setting(
@@ -440,13 +442,21 @@ class ClassifierStage(Stage):
 
 class FineTuneStage(Stage):
     name = "finetune"
-    settingNames = ("fineTune", "fineTuneOn", "backbone", "weights", "featureSize", "seed",
-                    "maxPixels")  # fmt: skip
+    # a skipped stage's options and inputs are those it had before it could
+    # train end to end: changing what it does not use runs nothing again
+    SKIPPED_SETTINGS = ("fineTune", "backbone", "weights", "featureSize", "seed", "maxPixels")
+
+    @property
+    def settingNames(self):
+        skipped = fine_tune_skipped(self.settings) is not None
+        return self.SKIPPED_SETTINGS if skipped else (*self.SKIPPED_SETTINGS, "fineTuneOn")
 
     def inputs(self):
         s, p = self.settings, self.paths
-        return [s.train, p.features, p.classifier, p.buildRecord, p.split["train"],
-                p.split["val"], p.mean, *backbone_files(s, p)]  # fmt: skip
+        found = [s.train, p.features, p.classifier, p.buildRecord, *backbone_files(s, p)]
+        if fine_tune_skipped(s) is None:
+            found += [p.split["train"], p.split["val"], p.mean]  # end to end trains on them
+        return found
 
     def outputs(self):
         p = self.paths

@@ -26,14 +26,16 @@ epoch, the same early stop, kept across a resume in `runDir`.
 from __future__ import annotations
 
 import glob
+import math
 import os
 import zipfile
 
 import keras
 import numpy as np
 
+from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.split import Split
-from pyimagesearch.pipeline.records import FINETUNE_FIX
+from pyimagesearch.pipeline.records import FINETUNE_FIX, read_end_to_end_state
 from pyimagesearch.utils.files import check_input, remove_regular_file, write_json
 
 # The patch the feed cuts from each stored photo, as a fraction of its side:
@@ -70,20 +72,18 @@ def train_end_to_end(
     module says: `build` = (train split, validation split, mean JSON),
     the training split holding the photos `trainNames` in that order; each
     epoch scored on `val` = (cached activations, labels) by log loss;
-    `options` a `FineTuneOptions` (its `trainViews` and `labelSmoothing`
-    unused: each epoch draws new patches and augmentation, and the
-    targets are as they are). `logits` ends with the weights of
-    the best epoch (0: as it started). With `resume`, a run interrupted in
-    `runDir` goes on from its last epoch; otherwise `runDir` starts empty.
+    `options` a `FineTuneOptions` (its `trainViews` unused: each epoch
+    draws new patches and augmentation; a `labelSmoothing` other than 0
+    is refused: the training's loss takes the targets as they are).
+    `logits` ends with the weights of the best epoch (0: as it started).
+    With `resume`, a run interrupted in `runDir` goes on from its last
+    epoch; otherwise `runDir` starts empty.
     Returns what `finetune.train_top` returns."""
     from pyimagesearch.callbacks import latest_checkpoint
     from pyimagesearch.pipeline.training import TrainConfig, train
 
     (trainPath, valPath, meanPath) = build
-    stored = Split(trainPath)
-    if stored.imageNames != list(trainNames):
-        raise ValueError(f"{trainPath} does not hold the build record's training photos, in "
-                         "its order: build anew")  # fmt: skip
+    stored = check_end_to_end(options, build, trainNames)
     patch = int(round(stored.shape[0] * PATCH_FRACTION))
     os.makedirs(runDir, exist_ok=True)
     (_, done) = latest_checkpoint(runDir) if resume else (None, 0)
@@ -104,8 +104,32 @@ def train_end_to_end(
         )  # fmt: skip
         log(f"[INFO] finetune: end to end on {stored.count} training photos, {patch}x{patch} "
             f"patches of their {stored.shape[0]}x{stored.shape[1]}")  # fmt: skip
-        train(config)
+        try:
+            train(config)
+        except ArgumentError as error:
+            if error.argument != "learningRate":
+                raise
+            # the training names AlexNet's flag; the fine-tuning's rate is its own
+            raise ArgumentError("learningRate", f"end-to-end fine-tuning diverged at "
+                                f"FineTuneOptions.learningRate {options.learningRate}: "
+                                f"{error}") from None  # fmt: skip
     return monitor.result()
+
+
+def check_end_to_end(options, build, trainNames: list[str]) -> Split:
+    """The build's training split (`build[0]`, opened as a `Split`) where
+    `train_end_to_end` can train on it with `options`: it holds the photos
+    `trainNames`, in that order, and the targets are not to be smoothed;
+    ArgumentError or ValueError saying which otherwise."""
+    if options.labelSmoothing:
+        raise ArgumentError("labelSmoothing", f"{options.labelSmoothing}: end-to-end fine-tuning "
+                            "trains on the targets as they are; smooth them only in the cached "
+                            "mode")  # fmt: skip
+    stored = Split(build[0])
+    if stored.imageNames != list(trainNames):
+        raise ValueError(f"{build[0]} does not hold the build record's training photos, in "
+                         "its order: build anew")  # fmt: skip
+    return stored
 
 
 def resumed_state(runDir: str, done: int) -> dict | None:
@@ -113,8 +137,6 @@ def resumed_state(runDir: str, done: int) -> dict | None:
     `records.read_end_to_end_state`) cut to its first `done` epochs, or
     None where there is none to go on from: `done` 0, or a state that
     stops before epoch `done` (the run starts again)."""
-    from pyimagesearch.pipeline.records import read_end_to_end_state
-
     path = os.path.join(runDir, STATE_FILE)
     if done == 0 or not os.path.exists(path):
         return None
@@ -137,8 +159,6 @@ def end_to_end_network(logits, extractor, layer, meanPath, inputSize, dropout):
     """The network `train` trains (see the module), its variables made where
     this is called: a copy of `extractor`'s network with its weights, the
     layers above `layer` trainable but BatchNorm, and `logits`'s head."""
-    import keras
-
     from pyimagesearch.nn.deploylayers import ApplicationPreprocessing
     from pyimagesearch.pipeline.finetune import split_backbone
     from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
@@ -169,11 +189,15 @@ def copy_top(network, logits) -> None:
     """Set `logits`'s top and head to the weights of the same layers of
     `network` (`end_to_end_network`), found by name."""
     backbone = next(lay for lay in network.layers if isinstance(lay, keras.Model))
-    for model in logits.layers:
-        for lay in getattr(model, "layers", [model]):
-            if lay.weights:
-                source = network.get_layer("head") if lay.name == "head" else None
-                lay.set_weights((source or backbone.get_layer(lay.name)).get_weights())
+    for outer in logits.layers:
+        for lay in outer.layers if isinstance(outer, keras.Model) else [outer]:
+            if not lay.weights:
+                continue
+            if lay.name == "head":
+                source = network.get_layer("head")
+            else:
+                source = backbone.get_layer(lay.name)
+            lay.set_weights(source.get_weights())
 
 
 class ValidationLogLoss(keras.callbacks.Callback):
@@ -236,13 +260,15 @@ class ValidationLogLoss(keras.callbacks.Callback):
         # the best epoch, so the files of earlier bests are not needed
         for path in glob.glob(os.path.join(glob.escape(self.runDir), BEST_GLOB)):
             if path != self.best_path(self.best):
-                os.remove(path)
+                remove_regular_file(path)
 
     def write(self) -> None:
         write_json(self.statePath, {"history": self.history, "train_history": self.trainHistory,
                                     "best_epoch": self.best})  # fmt: skip
 
     def on_epoch_end(self, epoch, logs=None):
+        if not math.isfinite(logs["loss"]):
+            return  # diverged: the training stops and says so; nothing to score
         copy_top(self.model.network, self.logits)
         self.history.append(self.val_loss())
         self.trainHistory.append(float(logs["loss"]))

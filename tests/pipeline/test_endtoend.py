@@ -42,6 +42,44 @@ class Killed(Exception):
     pass
 
 
+def check_trained_above_the_cut_only(networkPath, built):
+    """The network `train` saved: below the cut and in every BatchNorm as
+    the extractor it started from; above, changed; and it computes what
+    the model scored on the cut layer's activations computes."""
+    import keras
+
+    from helpers import lively_extractor
+    from pyimagesearch.nn.deploylayers import ApplicationPreprocessing
+
+    network = load_model(networkPath)
+    trained = next(layer for layer in network.layers if isinstance(layer, keras.Model))
+    start = lively_extractor(32)
+    (bottom, top) = finetune.split_backbone(start.model, "block_15_add")
+    below = {layer.name for layer in bottom.layers}
+    changed = []
+    for layer in start.model.layers:
+        if not layer.weights:
+            continue
+        pairs = zip(layer.get_weights(), trained.get_layer(layer.name).get_weights())
+        same = all(np.array_equal(a, b) for a, b in pairs)
+        if layer.name in below or isinstance(layer, keras.layers.BatchNormalization):
+            assert same, layer.name
+        elif not same:
+            changed.append(layer.name)
+    assert "block_16_project" in changed and "Conv_1" in changed, changed
+    # the network trained, on a patch, is the model scored, on the patch's activations
+    logits = finetune.logits_model(top, *network.get_layer("head").get_weights(), 0.0)
+    endtoend.copy_top(network, logits)
+    with h5py.File(built["train"], "r") as db:
+        photos = db["images"][:4, :63, :63].astype("float32")
+    means = json.loads(built["mean"].read_text())
+    patches = photos - np.array([means["B"], means["G"], means["R"]], "float32")
+    resized = keras.layers.Resizing(32, 32)(photos)
+    activations = bottom(ApplicationPreprocessing("MobileNetV2")(resized))
+    expected = keras.ops.softmax(logits(activations))
+    np.testing.assert_allclose(network(patches), expected, atol=1e-5)
+
+
 def test_trained_end_to_end_held_out_by_name_and_resumed_on_the_same_curve(
     sample, built, fitted, tmp_path, monkeypatch
 ):
@@ -76,10 +114,11 @@ def test_trained_end_to_end_held_out_by_name_and_resumed_on_the_same_curve(
     uncalibrated = finetune.view_probabilities(scaled)
     assert report["val_log_loss_uncalibrated"] == pytest.approx(log_loss(valLabels, uncalibrated),
                                                                  rel=1e-4)  # fmt: skip
-    if report["best_epoch"]:
-        assert report["history"][report["best_epoch"]] == pytest.approx(
-            report["val_log_loss_uncalibrated"], rel=1e-4
-        )
+    # the model saved is the best epoch's, whichever it is (0: the head as fitted)
+    assert report["history"][report["best_epoch"]] == pytest.approx(
+        report["val_log_loss_uncalibrated"], rel=1e-4
+    )
+    check_trained_above_the_cut_only(run / endtoend.NETWORK_FILE, built)
     # the test photos: the build's test split, by name, figures recomputed
     test = saved["test"]
     assert test["image_names"] == splits["test"]

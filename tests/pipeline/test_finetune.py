@@ -178,3 +178,20 @@ def test_fine_tuning_options_are_checked_when_made(name, value):
     with pytest.raises(ValueError, match=f"FineTuneOptions {name}={value!r}: it must be"):
         finetune.FineTuneOptions(**{name: value})
     assert finetune.FineTuneOptions().epochs >= 1
+
+
+def test_the_temperature_only_softens():
+    """Validation photos all classified right would sharpen the
+    probabilities without limit (the temperature once ran to its bound,
+    1/8, and the test photos paid for it): the temperature stays 1 there,
+    and softens a model confidently wrong on some."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 40)
+    logits = np.zeros((40, 2, 2))
+    logits[np.arange(40), :, labels] = 3.0  # every photo right, both views
+    assert finetune.fit_temperature(logits, labels) == 1.0
+    logits[:4, :, :] = logits[:4, :, ::-1] * 3  # four confidently wrong
+    temperature = finetune.fit_temperature(logits, labels)
+    assert 1.0 < temperature <= 8.0
+    loss = lambda t: log_loss(labels, finetune.view_probabilities(logits, t))  # noqa: E731
+    assert loss(temperature) < loss(1.0) and loss(temperature) <= loss(temperature * 1.1)
