@@ -109,3 +109,27 @@ def test_the_fine_tuning_stage_trains_end_to_end_where_a_gpu_is_seen(sample, tmp
                                           fineTuneOn="gpu")  # fmt: skip
     with pytest.raises(ArgumentError, match="'gpu' is not one of auto, cached, end-to-end"):
         check_settings(wrong)
+
+
+def test_a_skipped_fine_tuning_keeps_the_signature_it_had_before_it_could_train_end_to_end(
+    sample, tmp_path
+):
+    """Off (the default), the stage neither uses --fine-tune-on nor reads
+    the build's splits: changing the flag, or upgrading an output folder,
+    runs nothing again (its rewritten finetune.json would rerun the
+    submission)."""
+    paths = chapterstages.ChapterPaths(tmp_path)
+
+    def stage(**settings):
+        return chapterstages.FineTuneStage(chapterstages.ChapterSettings(
+            train=sample["train"], outputDir=str(tmp_path), **settings), paths)  # fmt: skip
+
+    off = stage(fineTune="off")
+    before = ("fineTune", "backbone", "weights", "featureSize", "seed", "maxPixels")
+    assert tuple(off.signature()["options"]) == before
+    assert off.signature() == stage(fineTune="off", fineTuneOn="end-to-end").signature()
+    assert paths.split["train"] not in off.inputs() and paths.mean not in off.inputs()
+    on = stage(fineTune="on", backbone="mobilenetv2")
+    assert on.signature()["options"]["fineTuneOn"] == "auto"
+    assert on.signature() != stage(fineTune="on", backbone="mobilenetv2",
+                                   fineTuneOn="cached").signature()  # fmt: skip
