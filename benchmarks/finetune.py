@@ -186,7 +186,8 @@ def page(rows, command):
         "",
         "Held out: the build's test split (20% of the photos), by name. The logistic "
         "regression is the chapter's (fitted on train + validation); the fine-tuned model "
-        "is fitted on train only, validation choosing its epoch and temperature. "
+        "is fitted on train only, validation choosing its epoch and temperature (which "
+        "only softens: from 1 to 8). "
         "'Validation' compares the fine-tuned model with the logistic regression refitted "
         "on train only (the chapter's choice of what submits).",
         "",
