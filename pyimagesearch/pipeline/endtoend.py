@@ -109,10 +109,11 @@ def train_end_to_end(
         except ArgumentError as error:
             if error.argument != "learningRate":
                 raise
-            # the training names AlexNet's flag; the fine-tuning's rate is its own
-            raise ArgumentError("learningRate", f"end-to-end fine-tuning diverged at "
-                                f"FineTuneOptions.learningRate {options.learningRate}: "
-                                f"{error}") from None  # fmt: skip
+            # the training's argument is AlexNet's (--lr); the fine-tuning's
+            # rate is its own, which no flag sets
+            rate = "FineTuneOptions.learningRate"
+            raise ArgumentError(rate, f"end-to-end fine-tuning diverged at {rate} "
+                                f"{options.learningRate}: {error}") from None  # fmt: skip
     return monitor.result()
 
 

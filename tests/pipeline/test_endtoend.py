@@ -235,3 +235,27 @@ def test_an_unreadable_best_epoch_file_is_one_line_naming_it_and_the_fix(tmp_pat
         ValueError, match=r"best-epoch-000\.weights\.npz .*rerun the chapter with --from finetune"
     ):
         monitor.result()
+
+
+def test_a_diverged_run_names_the_fine_tunings_rate_not_alexnets_flag(
+    sample, built, fitted, tmp_path, monkeypatch
+):
+    """The training stops at a NaN loss naming its learning rate, which the
+    chapter's command line shows as AlexNet's --lr: the fine-tuning's own
+    rate, FineTuneOptions.learningRate, is named instead, and no flag."""
+    from dogs_vs_cats import chapter
+    from dogs_vs_cats.cli import explain
+    from pyimagesearch.pipeline import training
+
+    def diverged(config):
+        raise ArgumentError("learningRate", "the loss became NaN or infinite in epoch 1: "
+                            "lower the learning rate")  # fmt: skip
+
+    monkeypatch.setattr(training, "train", diverged)
+    splits = own_copy(fitted, tmp_path)
+    with pytest.raises(ArgumentError) as caught:
+        end_to_end(sample, built, tmp_path, splits)
+    line = explain(caught.value, chapter.make_parser())
+    assert line.startswith("end-to-end fine-tuning diverged at FineTuneOptions.learningRate "
+                           "0.001: the loss became NaN")  # fmt: skip
+    assert "--lr" not in line
