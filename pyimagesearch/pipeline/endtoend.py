@@ -35,6 +35,7 @@ import numpy as np
 
 from pyimagesearch.errors import ArgumentError
 from pyimagesearch.io.split import Split
+from pyimagesearch.pipeline.finetune import scored_epoch, split_backbone
 from pyimagesearch.pipeline.records import FINETUNE_FIX, read_end_to_end_state
 from pyimagesearch.utils.files import check_input, remove_regular_file, write_json
 
@@ -161,7 +162,6 @@ def end_to_end_network(logits, extractor, layer, meanPath, inputSize, dropout):
     this is called: a copy of `extractor`'s network with its weights, the
     layers above `layer` trainable but BatchNorm, and `logits`'s head."""
     from pyimagesearch.nn.deploylayers import ApplicationPreprocessing
-    from pyimagesearch.pipeline.finetune import split_backbone
     from pyimagesearch.preprocessing.meanpreprocessor import MeanPreprocessor
     from pyimagesearch.preprocessing.meansubtraction import MeanSubtraction
 
@@ -219,9 +219,7 @@ class ValidationLogLoss(keras.callbacks.Callback):
         self.runDir = runDir
         self.log = log
         if state is None:
-            state = {"history": [self.val_loss()], "train_history": []}
-            log(f"[INFO] finetune: epoch 0 (the logistic regression's head), validation log "
-                f"loss {state['history'][0]:.4f}")  # fmt: skip
+            state = {"history": [scored_epoch(logits, val, 0, log)], "train_history": []}
             self.save_best(0)
         self.history = state["history"]
         self.trainHistory = state["train_history"]
@@ -238,14 +236,6 @@ class ValidationLogLoss(keras.callbacks.Callback):
     def finished(self, epochs: int) -> bool:
         trained = len(self.history) - 1
         return trained >= epochs or trained - self.best >= self.patience
-
-    def val_loss(self) -> float:
-        from pyimagesearch.pipeline.evaluation import held_out_log_loss
-        from pyimagesearch.pipeline.finetune import view_logits, view_probabilities
-
-        return held_out_log_loss(
-            self.val[1], view_probabilities(view_logits(self.logits, self.val[0]))
-        )
 
     def best_path(self, epoch: int) -> str:
         return os.path.join(self.runDir, BEST_FILES.format(epoch))
@@ -271,11 +261,9 @@ class ValidationLogLoss(keras.callbacks.Callback):
         if not math.isfinite(logs["loss"]):
             return  # diverged: the training stops and says so; nothing to score
         copy_top(self.model.network, self.logits)
-        self.history.append(self.val_loss())
+        trained = len(self.history)
+        self.history.append(scored_epoch(self.logits, self.val, trained, self.log))
         self.trainHistory.append(float(logs["loss"]))
-        trained = len(self.history) - 1
-        self.log(f"[INFO] finetune: epoch {trained}, validation log loss "
-                 f"{self.history[-1]:.4f}")  # fmt: skip
         if self.best == trained:
             self.save_best(trained)
         self.write()

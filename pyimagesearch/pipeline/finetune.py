@@ -293,6 +293,17 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return temperature if loss(temperature) < loss(1.0) else 1.0
 
 
+def scored_epoch(model, val, epoch: int, log) -> float:
+    """The validation log loss of `model` (`logits_model`) on `val` =
+    (cached activations, labels), each photo's views averaged, logged as
+    epoch `epoch`'s (0: the logistic regression's head, before training).
+    Both ways of training score their epochs with it."""
+    loss = held_out_log_loss(val[1], view_probabilities(view_logits(model, val[0])))
+    shown = "0 (the logistic regression's head)" if epoch == 0 else epoch
+    log(f"[INFO] finetune: epoch {shown}, validation log loss {loss:.4f}")
+    return loss
+
+
 def train_top(model, train, val, options: FineTuneOptions, seed: int, log) -> dict:
     """Train `model` (`logits_model`) on `train` = (activations, labels)
     with `options`, each epoch scored on `val` = (activations, labels) by
@@ -314,14 +325,9 @@ def train_top(model, train, val, options: FineTuneOptions, seed: int, log) -> di
     flat = activations.reshape(-1, *activations.shape[2:])
     targets = np.eye(classes, dtype="float32")[np.repeat(labels, views)]
 
-    def val_loss():
-        return held_out_log_loss(val[1], view_probabilities(view_logits(model, val[0])))
-
-    history = [val_loss()]
+    history = [scored_epoch(model, val, 0, log)]
     (best, bestWeights) = (0, model.get_weights())
     rng = np.random.default_rng(seed)
-    log(f"[INFO] finetune: epoch 0 (the logistic regression's head), validation log loss "
-        f"{history[0]:.4f}")  # fmt: skip
     trainHistory = []
     for epoch in range(1, options.epochs + 1):
         order = rng.permutation(len(flat))
@@ -331,8 +337,7 @@ def train_top(model, train, val, options: FineTuneOptions, seed: int, log) -> di
             loss = model.train_on_batch(flat[rows].astype("float32"), targets[rows])
             (total, seen) = (total + float(loss) * len(rows), seen + len(rows))
         trainHistory.append(total / seen)
-        history.append(val_loss())
-        log(f"[INFO] finetune: epoch {epoch}, validation log loss {history[-1]:.4f}")
+        history.append(scored_epoch(model, val, epoch, log))
         if history[-1] < history[best]:
             (best, bestWeights) = (epoch, model.get_weights())
         elif epoch - best >= options.patience:
