@@ -456,3 +456,35 @@ def run_fine_tune(sample, out, splits, resume=False, options=None, **kwargs):
         log=lines.append, **kwargs,
     )  # fmt: skip
     return report, json.loads((out / "predictions.json").read_text()), lines
+
+
+def write_split(paths, split, names, value, overwrite=False):
+    """The chapter's HDF5 split `split` (`paths`: `ChapterPaths`) holding one
+    8 x 8 photo of pixel `value` for each of `names` (labelled dog alone,
+    else cat then dog), with its class and photo names."""
+    count = len(names)
+    with HDF5DatasetWriter((count, 8, 8, 3), paths.split[split], dtype="uint8",
+                           overwrite=overwrite) as writer:  # fmt: skip
+        writer.add(np.full((count, 8, 8, 3), value, np.uint8), [1] if count == 1 else [0, 1])
+        writer.storeClassLabels(["cat", "dog"])
+        writer.storeStrings("image_names", names)
+
+
+def a_built_run(tmp_path):
+    """(paths, settings) of a chapter run in `tmp_path` whose build wrote
+    its splits and record: dog.5.jpg, the one training photo (also in the
+    train folder), and cat.1.jpg, dog.2.jpg, the test split."""
+    paths = chapterstages.ChapterPaths(tmp_path)
+    os.makedirs(paths.hdf5)
+    train = tmp_path / "train"
+    os.makedirs(train)
+    cv2.imwrite(str(train / "dog.5.jpg"), np.full((20, 30, 3), 200, np.uint8))
+    settings = chapterstages.ChapterSettings(train=str(train), outputDir=str(tmp_path))
+    write_split(paths, "train", ["dog.5.jpg"], 0)
+    write_split(paths, "test", ["cat.1.jpg", "dog.2.jpg"], 0)
+    with open(paths.buildRecord, "w") as f:
+        json.dump({"label_names": ["cat", "dog"], "used": {"train": 1, "test": 2},
+                   "image_names": {"train": ["dog.5.jpg"], "test": ["cat.1.jpg", "dog.2.jpg"]},
+                   "photos_found": 3, "skipped_count": 0, "skipped": [], "images": "train"},
+                  f)  # fmt: skip
+    return paths, settings

@@ -100,30 +100,9 @@ def test_photos_are_joined_by_name_never_under_another_photos_picture(tmp_path):
     another build (other photos) are refused, not drawn under the wrong
     pictures; the classifier's held-out photos are found by the names it
     scored."""
-    import cv2
-    import numpy as np
+    from helpers import a_built_run  # here: importing helpers loads Keras, see below
 
-    from pyimagesearch.io import HDF5DatasetWriter
-
-    paths = ChapterPaths(tmp_path)
-    os.makedirs(paths.hdf5)
-    train = tmp_path / "train"
-    os.makedirs(train)
-    cv2.imwrite(str(train / "dog.5.jpg"), np.full((20, 30, 3), 200, np.uint8))
-    settings = ChapterSettings(train=str(train), outputDir=str(tmp_path))
-    with HDF5DatasetWriter((2, 8, 8, 3), paths.split["test"], dtype="uint8") as writer:
-        writer.add(np.zeros((2, 8, 8, 3), np.uint8), [0, 1])
-        writer.storeClassLabels(["cat", "dog"])
-        writer.storeStrings("image_names", ["cat.1.jpg", "dog.2.jpg"])
-    with HDF5DatasetWriter((1, 8, 8, 3), paths.split["train"], dtype="uint8") as writer:
-        writer.add(np.zeros((1, 8, 8, 3), np.uint8), [1])
-        writer.storeClassLabels(["cat", "dog"])
-        writer.storeStrings("image_names", ["dog.5.jpg"])
-    with open(paths.buildRecord, "w") as f:
-        json.dump({"label_names": ["cat", "dog"], "used": {"train": 1, "test": 2},
-                   "image_names": {"train": ["dog.5.jpg"], "test": ["cat.1.jpg", "dog.2.jpg"]},
-                   "photos_found": 3, "skipped_count": 0, "skipped": [], "images": "train"},
-                  f)  # fmt: skip
+    (paths, settings) = a_built_run(tmp_path)
     rows = {"labels": [0, 1], "probabilities": [[0.9, 0.1], [0.2, 0.8]],
             "probabilities_10_crops": [[0.9, 0.1], [0.2, 0.8]]}  # fmt: skip
     with open(paths.classifierPredictions, "w") as f:

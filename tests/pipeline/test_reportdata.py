@@ -11,11 +11,10 @@ import os
 import numpy as np
 
 from conftest import CROPS
+from helpers import a_built_run, write_split
 from pyimagesearch.pipeline.chapter import render_report
 from pyimagesearch.pipeline.chapterstages import (
     STAGE_CLASSES,
-    ChapterPaths,
-    ChapterSettings,
     fingerprint,
 )
 
@@ -24,7 +23,6 @@ def test_a_photo_is_opened_by_its_real_name_not_by_its_recorded_one(tmp_path):
     """A folder named with the byte 0xe9 and one named with the characters
     "\\xe9": the page showed the second's photo under the first's name."""
     import cv2
-    import numpy as np
 
     from pyimagesearch.pipeline.reportdata import photo, training_photos
     from pyimagesearch.utils.files import printable
@@ -65,35 +63,10 @@ def finished_stage():
             "seconds": 1.0, "images": 2, "details": {}}  # fmt: skip
 
 
-def write_split(paths, split, names, value, overwrite=False):
-    from pyimagesearch.io import HDF5DatasetWriter
-
-    count = len(names)
-    with HDF5DatasetWriter((count, 8, 8, 3), paths.split[split], dtype="uint8",
-                           overwrite=overwrite) as writer:  # fmt: skip
-        writer.add(np.full((count, 8, 8, 3), value, np.uint8), [1] if count == 1 else [0, 1])
-        writer.storeClassLabels(["cat", "dog"])
-        writer.storeStrings("image_names", names)
-
-
 def a_scored_run(tmp_path):
     """(paths, settings, stages) of a run whose build, crop_accuracy and
     classifier stages finished, each output recorded as written now."""
-    import cv2
-
-    paths = ChapterPaths(tmp_path)
-    os.makedirs(paths.hdf5)
-    train = tmp_path / "train"
-    os.makedirs(train)
-    cv2.imwrite(str(train / "dog.5.jpg"), np.full((20, 30, 3), 200, np.uint8))
-    settings = ChapterSettings(train=str(train), outputDir=str(tmp_path))
-    write_split(paths, "train", ["dog.5.jpg"], 0)
-    write_split(paths, "test", ["cat.1.jpg", "dog.2.jpg"], 0)
-    with open(paths.buildRecord, "w") as f:
-        json.dump({"label_names": ["cat", "dog"], "used": {"train": 1, "test": 2},
-                   "image_names": {"train": ["dog.5.jpg"], "test": ["cat.1.jpg", "dog.2.jpg"]},
-                   "photos_found": 3, "skipped_count": 0, "skipped": [], "images": "train"},
-                  f)  # fmt: skip
+    (paths, settings) = a_built_run(tmp_path)
     with open(paths.cropAccuracy, "w") as f:
         json.dump(CROPS, f)
     with open(paths.cropPredictions, "w") as f:
