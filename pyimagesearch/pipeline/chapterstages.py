@@ -509,12 +509,12 @@ class FineTuneStage(Stage):
         )
 
     def clear(self):
-        from pyimagesearch.pipeline.endtoend import clear_run
+        from pyimagesearch.pipeline.endtoend import RUN_FOLDER, clear_run
 
         cached = glob.glob(os.path.join(glob.escape(self.paths.finetuneCache), "*.hdf5"))
         for path in [*self.outputs(), *cached]:
             remove_regular_file(path)
-        run = os.path.join(self.paths.finetuneCache, "end_to_end")
+        run = os.path.join(self.paths.finetuneCache, RUN_FOLDER)
         if os.path.isdir(run):
             clear_run(run)
 

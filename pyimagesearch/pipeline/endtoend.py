@@ -43,6 +43,8 @@ from pyimagesearch.utils.files import check_input, remove_regular_file, write_js
 # 224 of the book's 256, the size keras.applications networks are trained at.
 PATCH_FRACTION = 7 / 8
 
+# The run's folder in the fine-tuning's cache folder.
+RUN_FOLDER = "end_to_end"
 # What `runDir` holds besides `train`'s checkpoint, history and network.
 STATE_FILE = "validation.json"  # {"history", "train_history", "best_epoch"}
 # `logits`'s weights of an epoch that was the best when it ended: the files

@@ -397,19 +397,19 @@ def fine_tune(
     `mode` says ("end-to-end" needs `build`: the build's HDF5 training
     and validation splits and its mean JSON). The activations are cached
     in `cacheDir`, one file per split, and an end-to-end run's checkpoints
-    in its folder "end_to_end"; with `resume`, a complete cache holding the
+    in its folder `endtoend.RUN_FOLDER`; with `resume`, a complete cache holding the
     split's photos is used again, and an interrupted run goes on. Returns
     the record, whose "submit_with" says which model predicts better on
     the validation photos: "finetuned", or "classifier" (the logistic
     regression)."""
     if mode not in FINE_TUNE_TRAININGS:
         raise ArgumentError("mode", f"{mode!r} is not one of {', '.join(FINE_TUNE_TRAININGS)}")
-    if mode == "end-to-end" and build is None:
-        raise ArgumentError("build", "end-to-end fine-tuning trains on the build's HDF5 splits: "
-                            "give them")  # fmt: skip
     if mode == "end-to-end":
         from pyimagesearch.pipeline.endtoend import check_end_to_end
 
+        if build is None:
+            raise ArgumentError("build", "end-to-end fine-tuning trains on the build's HDF5 "
+                                "splits: give them")  # fmt: skip
         check_end_to_end(options, build, splits["train"])
     (classifier, labelNames) = refit_classifier(classifierPath, featuresPath, splits["train"])
     (features, _, _) = read_features(featuresPath)
@@ -451,11 +451,11 @@ def fine_tune(
         training = train_top(logits, data["train"][:2], val, options, seed, log)
         (trainViews, cacheBytes) = (options.trainViews, perView * options.trainViews)
     else:
-        from pyimagesearch.pipeline.endtoend import train_end_to_end
+        from pyimagesearch.pipeline.endtoend import RUN_FOLDER, train_end_to_end
 
         training = train_end_to_end(
             logits, extractor, layer, build, splits["train"], val, options, seed,
-            os.path.join(cacheDir, "end_to_end"), resume, workers, log,
+            os.path.join(cacheDir, RUN_FOLDER), resume, workers, log,
         )  # fmt: skip
         # each epoch trained drew one view of every training photo
         (trainViews, cacheBytes) = (len(training["train_history"]), 0)
